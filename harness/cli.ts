@@ -1,0 +1,185 @@
+/**
+ * The command line: `deno task replicate <name…> | --all` and `deno task report`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { type BackendChoice, BACKENDS, setupBackend } from "./backend.ts";
+import { writeFileAtomic } from "./_atomic.ts";
+import { listReplications, loadReplication, PROJECT_ROOT } from "./replications.ts";
+import { type Progress, replicate } from "./run.ts";
+import { loadResults, type Results } from "./result.ts";
+import { writeReplicationReport } from "./report.ts";
+
+const USAGE = `usage:
+  deno task replicate <name>... | --all [options]
+  deno task report [<name>...]
+
+options (replicate):
+  --seed S           first seed (default 1)
+  --seeds N|a,b,c    number of seeds starting at --seed, or an explicit list (default 1)
+  --backend B        auto | webgpu | wasm | cpu (default auto)
+  --data-dir DIR     folder holding <dataset>/<file> (else $CLAIMCHECK_DATA_DIR, data/cache, download)
+  --epochs N         override every protocol's epochs (recorded as a deviation)
+  --protocols a,b    run these protocols (default: all non-exploratory ones)
+  --out DIR          where reports go (default reports/)
+  --json             print the results as JSON on stdout instead of the table
+  --quiet            no progress on stderr`;
+
+/** A usage error: exit code 2 with the usage text. */
+class UsageError extends Error {}
+
+function _int(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag}: "${value}" is not an integer`);
+  return n;
+}
+
+/** Parses `--seed`/`--seeds` into the list of seeds to run. */
+export function parseSeeds(seed = "1", seeds = "1"): number[] {
+  if (seeds.includes(",")) return seeds.split(",").map((s) => _int("--seeds", s.trim()));
+  const first = _int("--seed", seed), count = _int("--seeds", seeds);
+  if (count < 1) throw new UsageError(`--seeds: need at least 1, got ${count}`);
+  return Array.from({ length: count }, (_, i) => first + i);
+}
+
+function _duration(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`;
+}
+
+function _progress(p: Progress): void {
+  const line = `${p.replication} ${p.protocol} seed ${p.seed}  epoch ${p.epoch}/${p.epochs}  ` +
+    `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  ETA ${_duration(p.etaSeconds)}`;
+  if (Deno.stderr.isTerminal()) {
+    Deno.stderr.writeSync(
+      new TextEncoder().encode(`\r\x1b[K${line}${p.step === p.steps ? "\n" : ""}`),
+    );
+  } else if (p.step === p.steps) console.error(line);
+}
+
+function _fmt(x: number | null): string {
+  if (x === null) return "n/a";
+  return Number.isInteger(x) ? String(x) : x.toFixed(4);
+}
+
+/** The final table: one line per claim. */
+export function claimsTable(results: Results[]): string {
+  const rows = [["replication", "claim", "claimed", "reproduced", "n", "verdict"]];
+  for (const r of results) {
+    for (const c of r.claims) {
+      rows.push([
+        r.replication,
+        c.id,
+        _fmt(c.claimed),
+        _fmt(c.mean),
+        String(c.values.length),
+        c.verdict,
+      ]);
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()).join(
+    "\n",
+  );
+}
+
+async function _replicate(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      all: { type: "boolean" },
+      seed: { type: "string" },
+      seeds: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      "data-dir": { type: "string" },
+      epochs: { type: "string" },
+      protocols: { type: "string" },
+      out: { type: "string", default: join(PROJECT_ROOT, "reports") },
+      json: { type: "boolean" },
+      quiet: { type: "boolean" },
+    },
+  });
+  const names = values.all ? await listReplications() : positionals;
+  if (!names.length) throw new UsageError("name a replication or pass --all");
+  const backendChoice = values.backend as BackendChoice;
+  if (backendChoice !== "auto" && !(BACKENDS as readonly string[]).includes(backendChoice)) {
+    throw new UsageError(
+      `--backend: "${values.backend}" is not one of auto, ${BACKENDS.join(", ")}`,
+    );
+  }
+  const seeds = parseSeeds(values.seed, values.seeds);
+  const epochs = values.epochs === undefined ? undefined : _int("--epochs", values.epochs);
+  if (epochs !== undefined && epochs < 1) throw new UsageError("--epochs: need at least 1");
+  const reps = await Promise.all(names.map(loadReplication)); // fail on a bad spec before training
+  const backend = await setupBackend(backendChoice);
+  console.error(
+    `backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ""}` +
+      (backend.note ? ` — ${backend.note}` : ""),
+  );
+
+  const all: Results[] = [];
+  for (const rep of reps) {
+    const results = await replicate(rep, {
+      seeds,
+      epochs,
+      protocols: values.protocols?.split(",").map((s) => s.trim()),
+      data: {
+        dataDir: values["data-dir"],
+        log: values.quiet ? undefined : (m) => console.error(m),
+      },
+      backend,
+      command: ["deno task replicate", ...args].join(" "),
+      onProgress: values.quiet ? undefined : _progress,
+    });
+    const dir = join(values.out!, rep.name);
+    await writeFileAtomic(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    const page = await writeReplicationReport(results, rep.spec, dir);
+    console.error(`wrote ${join(dir, "results.json")} and ${page}`);
+    all.push(results);
+  }
+  console.log(values.json ? JSON.stringify(all, null, 2) : claimsTable(all));
+}
+
+async function _report(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string", default: join(PROJECT_ROOT, "reports") } },
+  });
+  const names = positionals.length ? positionals : await listReplications();
+  for (const name of names) {
+    const dir = join(values.out!, name);
+    const file = join(dir, "results.json");
+    try {
+      await Deno.stat(file);
+    } catch {
+      if (positionals.length) {
+        throw new Error(`${file} not found: run deno task replicate ${name} first`);
+      }
+      continue;
+    }
+    const rep = await loadReplication(name);
+    console.error(`wrote ${await writeReplicationReport(await loadResults(file), rep.spec, dir)}`);
+  }
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === "replicate") await _replicate(rest);
+    else if (command === "report") await _report(rest);
+    else throw new UsageError(`unknown command "${command ?? ""}"`);
+    return 0;
+  } catch (e) {
+    const usage = e instanceof UsageError ||
+      (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(`error: ${(e as Error).message}${usage ? `\n\n${USAGE}` : ""}`);
+    return usage ? 2 : 1;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,59 @@
+/**
+ * Finds replications: every folder under replications/ with a spec.json and a model.ts.
+ * Adding a replication means adding such a folder; nothing here names one.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { loadSpec, type ReplicationSpec, SpecError } from "./spec.ts";
+
+/** The project root (the folder above harness/). */
+export const PROJECT_ROOT = new URL("..", import.meta.url).pathname;
+const REPLICATIONS_DIR = join(PROJECT_ROOT, "replications");
+
+/** Builds an uncompiled model whose initializers are all seeded from `seed`. */
+export type ModelBuilder = (seed: number) => tf.LayersModel;
+
+/** What a replication's model.ts exports. */
+export interface ReplicationModule {
+  models: Record<string, ModelBuilder>;
+}
+
+/** A replication folder, loaded and checked. */
+export interface Replication {
+  name: string;
+  dir: string;
+  spec: ReplicationSpec;
+  module: ReplicationModule;
+}
+
+/** Names of all replication folders, sorted. */
+export async function listReplications(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(REPLICATIONS_DIR)) {
+    if (entry.isDirectory) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/** Loads replications/<name>: validates spec.json and checks model.ts has every model it names. */
+export async function loadReplication(name: string): Promise<Replication> {
+  const known = await listReplications();
+  if (!known.includes(name)) {
+    throw new Error(`unknown replication "${name}" (known: ${known.join(", ")})`);
+  }
+  const dir = join(REPLICATIONS_DIR, name);
+  const specFile = join(dir, "spec.json");
+  const spec = await loadSpec(specFile);
+  if (spec.name !== name) {
+    throw new SpecError(specFile, [`name: "${spec.name}" should be the folder name "${name}"`]);
+  }
+  const module = await import(new URL(`file://${join(dir, "model.ts")}`).href) as ReplicationModule;
+  const missing = spec.protocols.flatMap((p, i) =>
+    typeof module.models?.[p.model] === "function"
+      ? []
+      : [`protocols.${i}.model: "${p.model}" is not exported in models of ${join(dir, "model.ts")}`]
+  );
+  if (missing.length) throw new SpecError(specFile, missing);
+  return { name, dir, spec, module };
+}

@@ -1,0 +1,73 @@
+import assert from "assert";
+import { join } from "node:path";
+import { claimsTable, parseSeeds } from "../harness/cli.ts";
+
+const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
+
+async function cli(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("parseSeeds: a count from --seed, or an explicit list", () => {
+  assert.deepEqual(parseSeeds(), [1]);
+  assert.deepEqual(parseSeeds("5", "3"), [5, 6, 7]);
+  assert.deepEqual(parseSeeds(undefined, "4,9"), [4, 9]);
+  assert.throws(() => parseSeeds("x", "1"), /--seed: "x" is not an integer/);
+  assert.throws(() => parseSeeds("1", "0"), /--seeds: need at least 1/);
+});
+
+Deno.test("claimsTable lines up claimed and reproduced values", () => {
+  const table = claimsTable([{
+    replication: "r",
+    claims: [{
+      id: "acc",
+      claimed: 0.97,
+      mean: 0.96512,
+      values: [0.96512],
+      verdict: "not reproduced",
+    }],
+  }] as never);
+  assert.match(table, /^replication\s+claim\s+claimed\s+reproduced\s+n\s+verdict$/m);
+  assert.match(table, /^r\s+acc\s+0\.9700\s+0\.9651\s+1\s+not reproduced$/m);
+});
+
+Deno.test("usage errors exit 2 with the usage text", async () => {
+  const none = await cli("replicate");
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /name a replication or pass --all[\s\S]*usage:/);
+  const badBackend = await cli("replicate", "keras-dense", "--backend", "tpu");
+  assert.equal(badBackend.code, 2);
+  assert.match(badBackend.stderr, /--backend: "tpu" is not one of/);
+  const unknown = await cli("replicate", "nope");
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown replication "nope"/);
+});
+
+Deno.test("a corrupted data file stops the run with a clear error and keeps old results", async () => {
+  const tmp = await Deno.makeTempDir();
+  const data = join(tmp, "data", "mnist");
+  await Deno.mkdir(data, { recursive: true });
+  for (const f of ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]) {
+    await Deno.writeFile(join(data, f), new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]));
+  }
+  const out = join(tmp, "reports");
+  const previous = join(out, "keras-dense", "results.json");
+  await Deno.mkdir(join(out, "keras-dense"), { recursive: true });
+  await Deno.writeTextFile(previous, "previous results");
+
+  const run = await cli("replicate", "keras-dense", "--data-dir", join(tmp, "data"), "--out", out);
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /error: .*mnist\/train-(images|labels)-idx[13]-ubyte\.gz/);
+  assert.match(run.stderr, /SHA-256/);
+  assert.equal(await Deno.readTextFile(previous), "previous results");
+  assert.deepEqual([...Deno.readDirSync(join(out, "keras-dense"))].map((e) => e.name), [
+    "results.json",
+  ]);
+  await Deno.remove(tmp, { recursive: true });
+});

@@ -1,0 +1,36 @@
+/**
+ * The accuracy gate: every gate in every replication's spec.json is rerun with its seeds and
+ * the full protocol, and its threshold asserted. Thresholds live in the specs, not here.
+ */
+import assert from "assert";
+import { setupBackend } from "../harness/backend.ts";
+import { listReplications, loadReplication } from "../harness/replications.ts";
+import { replicate } from "../harness/run.ts";
+import { betterDirection } from "../harness/verdict.ts";
+
+for (const name of await listReplications()) {
+  const rep = await loadReplication(name);
+  for (const gate of rep.spec.gates) {
+    const claim = rep.spec.claims.find((c) => c.id === gate.claim)!;
+    const dir = betterDirection(claim.metric) < 0 ? "≤" : "≥";
+    Deno.test(`gate ${name}/${claim.id}: ${claim.metric} ${dir} ${gate.threshold}`, async () => {
+      const backend = await setupBackend("wasm");
+      const results = await replicate(rep, {
+        seeds: gate.seeds,
+        protocols: [claim.protocol],
+        backend,
+        command: "deno test (gate)",
+      });
+      const result = results.claims.find((c) => c.id === claim.id)!;
+      const seconds = results.runs.map((r) => r.trainSeconds.toFixed(0)).join(", ");
+      console.log(
+        `${name}/${claim.id}: ${result.values.map((v) => v.toFixed(4)).join(", ")} ` +
+          `(claimed ${claim.claimed}; ${result.verdict}; train ${seconds} s on ${backend.name})`,
+      );
+      for (const value of result.values) {
+        if (dir === "≥") assert.ok(value >= gate.threshold, `${value} < ${gate.threshold}`);
+        else assert.ok(value <= gate.threshold, `${value} > ${gate.threshold}`);
+      }
+    });
+  }
+}

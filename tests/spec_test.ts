@@ -1,0 +1,107 @@
+import assert from "assert";
+import { loadSpec, ReplicationSpecSchema, SpecError, validate } from "../harness/spec.ts";
+import { listReplications, loadReplication } from "../harness/replications.ts";
+
+const good = {
+  name: "demo",
+  title: "Demo",
+  sources: [{ id: "002", file: "002_5dcc19fec036a721.txt", title: "slides" }],
+  protocols: [{
+    id: "p",
+    source: "002",
+    description: "d",
+    model: "m",
+    dataset: "mnist",
+    pixelScale: 1 / 255,
+    optimizer: { name: "adam" },
+    loss: "categoricalCrossentropy",
+    batchSize: 32,
+    epochs: 1,
+  }],
+  claims: [{
+    id: "c",
+    source: "002",
+    where: "w",
+    statement: "s",
+    protocol: "p",
+    metric: "test_acc",
+    claimed: 0.9,
+    compare: "approx",
+    epsilon: 0.01,
+  }],
+  gates: [],
+};
+
+function issuesOf(data: unknown): string[] {
+  try {
+    validate(ReplicationSpecSchema, data, "spec.json");
+  } catch (e) {
+    assert.ok(e instanceof SpecError);
+    return e.issues;
+  }
+  return [];
+}
+
+Deno.test("a valid spec gets Keras' optimizer defaults filled in", () => {
+  const spec = validate(ReplicationSpecSchema, good, "spec.json");
+  assert.deepEqual(spec.protocols[0].optimizer, { name: "adam", learningRate: 0.001 });
+  assert.equal(spec.protocols[0].exploratory, false);
+});
+
+Deno.test("schema errors name the field and what is wrong", () => {
+  const badEpsilon = structuredClone(good);
+  (badEpsilon.claims[0] as Record<string, unknown>).epsilon = -1;
+  assert.match(issuesOf(badEpsilon).join("\n"), /claims\.0\.epsilon/);
+
+  const badCompare = structuredClone(good);
+  (badCompare.claims[0] as Record<string, unknown>).compare = "roughly";
+  assert.match(issuesOf(badCompare).join("\n"), /claims\.0\.compare/);
+
+  const badFile = structuredClone(good);
+  badFile.sources[0].file = "slides.txt";
+  assert.match(issuesOf(badFile).join("\n"), /sources\.0\.file: a seed file name/);
+
+  const badOptimizer = structuredClone(good);
+  (badOptimizer.protocols[0] as Record<string, unknown>).optimizer = { name: "rmsprop" };
+  assert.match(issuesOf(badOptimizer).join("\n"), /protocols\.0\.optimizer\.name/);
+});
+
+Deno.test("dangling references between sources, protocols, claims and gates are errors", () => {
+  const bad = structuredClone(good);
+  bad.claims[0].protocol = "nope";
+  bad.claims[0].source = "009";
+  (bad.gates as unknown[]).push({ claim: "missing", seeds: [1], threshold: 0.9, why: "w" });
+  const issues = issuesOf(bad).join("\n");
+  assert.match(issues, /claims\.0\.protocol: unknown protocol "nope"/);
+  assert.match(issues, /claims\.0\.source: unknown source "009"/);
+  assert.match(issues, /gates\.0\.claim: unknown claim "missing"/);
+});
+
+Deno.test("loadSpec names the file for unreadable JSON", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(file, "{ not json");
+  await assert.rejects(() => loadSpec(file), (e: Error) => e.message.includes(file));
+  await Deno.remove(file);
+});
+
+Deno.test("every replication folder loads, and its sources exist in ../shared/seeds", async () => {
+  const names = await listReplications();
+  assert.ok(names.includes("keras-dense"));
+  for (const name of names) {
+    const rep = await loadReplication(name);
+    for (const s of rep.spec.sources) {
+      const seeds = new URL(`../../shared/seeds/${s.file}`, import.meta.url);
+      const exists = await Deno.stat(seeds).then(() => true, () => false);
+      const sharedPresent = await Deno.stat(new URL("../../shared/seeds", import.meta.url))
+        .then(() => true, () => false);
+      if (sharedPresent) assert.ok(exists, `${name}: source ${s.file} not found in shared/seeds`);
+    }
+  }
+});
+
+Deno.test("an unknown replication name lists the known ones", async () => {
+  await assert.rejects(
+    () => loadReplication("nope"),
+    /unknown replication "nope" \(known: .*keras-dense/,
+  );
+});
