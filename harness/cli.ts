@@ -50,13 +50,14 @@ function _duration(s: number): string {
 }
 
 function _progress(p: Progress): void {
+  const done = p.testAcc !== undefined;
   const line = `${p.replication} ${p.protocol} seed ${p.seed}  epoch ${p.epoch}/${p.epochs}  ` +
-    `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  ETA ${_duration(p.etaSeconds)}`;
+    `step ${p.step}/${p.steps}  ${done ? "train " : ""}loss ${p.loss.toFixed(4)}` +
+    (done ? `  test acc ${p.testAcc!.toFixed(4)}` : "") + `  ETA ${_duration(p.etaSeconds)}`;
+  // A terminal gets one live line; a log gets one line per epoch.
   if (Deno.stderr.isTerminal()) {
-    Deno.stderr.writeSync(
-      new TextEncoder().encode(`\r\x1b[K${line}${p.step === p.steps ? "\n" : ""}`),
-    );
-  } else if (p.step === p.steps) console.error(line);
+    Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}${done ? "\n" : ""}`));
+  } else if (done) console.error(line);
 }
 
 function _fmt(x: number | null): string {

@@ -24,6 +24,8 @@ export interface Progress {
   loss: number;
   /** Seconds left in this run (protocol × seed) at the current pace. */
   etaSeconds: number;
+  /** Set once the epoch's test-set evaluation is done. */
+  testAcc?: number;
 }
 
 /** How to rerun a replication. */
@@ -106,9 +108,22 @@ export async function trainRun(
   const model = build(seed);
   model.compile({ optimizer: _optimizer(p.optimizer), loss: p.loss, metrics: ["acc"] });
   const records: Epoch[] = [];
+  let epoch = 0;
+  const progress = (step: number, loss: number, etaSeconds: number): Progress => ({
+    replication: rep.name,
+    protocol: p.id,
+    seed,
+    epoch,
+    epochs,
+    step,
+    steps,
+    loss,
+    etaSeconds,
+  });
   let trainSeconds = 0;
   let diverged = false;
-  for (let epoch = 1; epoch <= epochs && !diverged; epoch++) {
+  while (epoch < epochs && !diverged) {
+    epoch++;
     const idx = tf.tensor1d(
       shuffledIndices(n, mulberry32(deriveSeed(seed, "shuffle", epoch))),
       "int32",
@@ -124,20 +139,12 @@ export async function trainRun(
       yieldEvery: "never",
       callbacks: onProgress && {
         onBatchEnd: (step: number, logs?: tf.Logs) => {
-          if ((step + 1) % every !== 0 && step + 1 !== steps) return;
+          if ((step + 1) % every !== 0 || step + 1 === steps) return;
           const elapsed = trainSeconds + (performance.now() - start) / 1000;
           const done = (epoch - 1) * steps + step + 1;
-          onProgress({
-            replication: rep.name,
-            protocol: p.id,
-            seed,
-            epoch,
-            epochs,
-            step: step + 1,
-            steps,
-            loss: logs?.loss ?? NaN,
-            etaSeconds: (elapsed / done) * (epochs * steps - done),
-          });
+          onProgress(
+            progress(step + 1, logs?.loss ?? NaN, (elapsed / done) * (epochs * steps - done)),
+          );
         },
       },
     });
@@ -159,6 +166,8 @@ export async function trainRun(
       evalSeconds: (performance.now() - e0) / 1000,
     });
     diverged = !Number.isFinite(trainLoss) || !Number.isFinite(testLoss);
+    const eta = (trainSeconds / epoch) * (epochs - epoch);
+    onProgress?.({ ...progress(steps, trainLoss, eta), testAcc });
   }
   const params = model.countParams();
   model.optimizer.dispose();
