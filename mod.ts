@@ -11,7 +11,7 @@
  * import { verdictFor } from "./mod.ts";
  *
  * const claim = { metric: "test_acc", claimed: 0.9714, compare: "approx", epsilon: 0.005 } as const;
- * const { verdict } = verdictFor(claim, [0.9731, 0.9702]);
+ * const { verdict } = verdictFor(claim, [0.9731, 0.9702, 0.9715]);
  * if (verdict !== "reproduced") throw new Error(verdict);
  * ```
  *

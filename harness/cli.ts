@@ -7,13 +7,16 @@ import { join } from "node:path";
 import { type BackendChoice, BACKENDS, setupBackend } from "./backend.ts";
 import { writeFileAtomic } from "./_atomic.ts";
 import { listReplications, loadReplication, PROJECT_ROOT } from "./replications.ts";
-import { type Progress, replicate } from "./run.ts";
+import { type Progress, replicate, runGrid } from "./run.ts";
+import { mergeShards, parseShard, shardItems } from "./shard.ts";
+import type { ReplicationSpec } from "./spec.ts";
 import { loadResults, type Results } from "./result.ts";
 import { writeReplicationReport } from "./report.ts";
 
 const USAGE = `usage:
   deno task replicate <name>... | --all [options]
   deno task report [<name>...]
+  deno task merge <folder>... [--out DIR]
 
 options (replicate):
   --seed S           first seed (default 1)
@@ -23,11 +26,22 @@ options (replicate):
   --epochs N         override every protocol's epochs (recorded as a deviation)
   --protocols a,b    run these protocols (default: all non-exploratory ones)
   --out DIR          where reports go (default reports/)
+  --jobs N           runs at once, each on its own worker (default: number of cores)
+  --shard i/n        run only slice i of n of the (replication, protocol, seed) grid and write
+                     <out>/<name>/results.shard-i-of-n.json; combine them with deno task merge
   --json             print the results as JSON on stdout instead of the table
   --quiet            no progress on stderr`;
 
 /** A usage error: exit code 2 with the usage text. */
 class UsageError extends Error {}
+
+function _usage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 function _int(flag: string, value: string): number {
   const n = Number(value);
@@ -49,13 +63,13 @@ function _duration(s: number): string {
   return m ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`;
 }
 
-function _progress(p: Progress): void {
+function _progress(p: Progress, perEpoch: boolean): void {
   const done = p.testAcc !== undefined;
   const line = `${p.replication} ${p.protocol} seed ${p.seed}  epoch ${p.epoch}/${p.epochs}  ` +
     `step ${p.step}/${p.steps}  ${done ? "train " : ""}loss ${p.loss.toFixed(4)}` +
     (done ? `  test acc ${p.testAcc!.toFixed(4)}` : "") + `  ETA ${_duration(p.etaSeconds)}`;
   // A terminal gets one live line; a log gets one line per epoch.
-  if (Deno.stderr.isTerminal()) {
+  if (Deno.stderr.isTerminal() && !perEpoch) {
     Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}${done ? "\n" : ""}`));
   } else if (done) console.error(line);
 }
@@ -101,6 +115,8 @@ async function _replicate(args: string[]): Promise<void> {
       out: { type: "string", default: join(PROJECT_ROOT, "reports") },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
+      jobs: { type: "string" },
+      shard: { type: "string" },
     },
   });
   const names = values.all ? await listReplications() : positionals;
@@ -114,7 +130,16 @@ async function _replicate(args: string[]): Promise<void> {
   const seeds = parseSeeds(values.seed, values.seeds);
   const epochs = values.epochs === undefined ? undefined : _int("--epochs", values.epochs);
   if (epochs !== undefined && epochs < 1) throw new UsageError("--epochs: need at least 1");
+  const jobs = values.jobs === undefined
+    ? navigator.hardwareConcurrency
+    : _int("--jobs", values.jobs);
+  if (jobs < 1) throw new UsageError("--jobs: need at least 1");
+  const shard = values.shard === undefined ? undefined : _usage(() => parseShard(values.shard!));
+  const protocols = values.protocols?.split(",").map((s) => s.trim());
   const reps = await Promise.all(names.map(loadReplication)); // fail on a bad spec before training
+  // The shard split is over the whole (replication, protocol, seed) grid, not per replication.
+  const grid = reps.flatMap((rep) => runGrid(rep, seeds, protocols).map((task) => ({ rep, task })));
+  const mine = shard ? shardItems(grid, shard) : grid;
   const backend = await setupBackend(backendChoice);
   console.error(
     `backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ""}` +
@@ -123,25 +148,72 @@ async function _replicate(args: string[]): Promise<void> {
 
   const all: Results[] = [];
   for (const rep of reps) {
+    const tasks = mine.filter((m) => m.rep === rep).map((m) => m.task);
+    if (!tasks.length) continue;
     const results = await replicate(rep, {
       seeds,
       epochs,
-      protocols: values.protocols?.split(",").map((s) => s.trim()),
+      protocols,
+      jobs,
+      shard: shard && { ...shard, tasks },
       data: {
         dataDir: values["data-dir"],
         log: values.quiet ? undefined : (m) => console.error(m),
       },
       backend,
       command: ["deno task replicate", ...args].join(" "),
-      onProgress: values.quiet ? undefined : _progress,
+      onProgress: values.quiet ? undefined : (p) => _progress(p, jobs > 1),
     });
     const dir = join(values.out!, rep.name);
-    await writeFileAtomic(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-    const page = await writeReplicationReport(results, rep.spec, dir);
-    console.error(`wrote ${join(dir, "results.json")} and ${page}`);
+    if (shard) {
+      const file = join(dir, `results.shard-${shard.index}-of-${shard.count}.json`);
+      await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
+      console.error(`wrote ${file} (combine the shards with deno task merge)`);
+    } else await _write(results, rep.spec, dir);
     all.push(results);
   }
   console.log(values.json ? JSON.stringify(all, null, 2) : claimsTable(all));
+}
+
+async function _write(results: Results, spec: ReplicationSpec, dir: string): Promise<void> {
+  await writeFileAtomic(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  const page = await writeReplicationReport(results, spec, dir);
+  console.error(`wrote ${join(dir, "results.json")} and ${page}`);
+}
+
+async function _merge(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string", default: join(PROJECT_ROOT, "reports") } },
+  });
+  if (!positionals.length) throw new UsageError("merge: name the folders holding shard results");
+  const byName = new Map<string, Results[]>();
+  for (const dir of positionals) {
+    for await (const file of _shardFiles(dir)) {
+      const r = await loadResults(file);
+      byName.set(r.replication, [...byName.get(r.replication) ?? [], r]);
+    }
+  }
+  if (!byName.size) {
+    throw new Error(`merge: no results.shard-*.json under ${positionals.join(", ")}`);
+  }
+  const merged: Results[] = [];
+  for (const [name, parts] of byName) {
+    const rep = await loadReplication(name);
+    const results = mergeShards(parts, rep.spec);
+    await _write(results, rep.spec, join(values.out!, name));
+    merged.push(results);
+  }
+  console.log(claimsTable(merged));
+}
+
+async function* _shardFiles(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) yield* _shardFiles(path);
+    else if (/^results\.shard-\d+-of-\d+\.json$/.test(entry.name)) yield path;
+  }
 }
 
 async function _report(args: string[]): Promise<void> {
@@ -173,6 +245,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (command === "replicate") await _replicate(rest);
     else if (command === "report") await _report(rest);
+    else if (command === "merge") await _merge(rest);
     else throw new UsageError(`unknown command "${command ?? ""}"`);
     return 0;
   } catch (e) {

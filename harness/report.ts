@@ -11,7 +11,8 @@ import type { ClaimResult, Results, Run, Verdict } from "./result.ts";
 import type { ReplicationSpec } from "./spec.ts";
 
 /** Badge colour per verdict: a claim that "fails as claimed" is a successful replication. */
-const _BADGE: Record<Verdict, "ok" | "bad" | "muted"> = {
+const _BADGE: Record<Verdict, "ok" | "bad" | "warn" | "muted"> = {
+  "inconclusive": "warn",
   "reproduced": "ok",
   "reproduced (better)": "ok",
   "fails as claimed": "ok",
@@ -39,7 +40,7 @@ td.verdict{min-width:11em}
 td.verdict .sub{margin-top:4px;overflow-wrap:anywhere}
 .sub{display:block;font-size:12px;color:#57606a;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 9px;border-radius:11px;font-size:12.5px;font-weight:600;color:#fff;white-space:nowrap}
-.badge.ok{background:#1a7f37}.badge.bad{background:#cf222e}.badge.muted{background:#6e7781}
+.badge.ok{background:#1a7f37}.badge.bad{background:#cf222e}.badge.muted{background:#6e7781}.badge.warn{background:#9a6700}
 figure{margin:0}
 figure svg{max-width:100%;height:auto}
 figcaption,.note{font-size:13px;color:#57606a;margin-top:6px}

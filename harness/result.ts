@@ -37,6 +37,7 @@ export const VerdictSchema = z.enum([
   "reproduced",
   "reproduced (better)",
   "not reproduced",
+  "inconclusive",
   "fails as claimed",
   "diverged",
 ]);
@@ -55,6 +56,16 @@ export const ClaimResultSchema = z.object({
   seeds: z.array(z.number().int()),
   values: z.array(z.number()),
   mean: z.number().nullable(),
+  /** Over seeds: n, mean, sd, 95 % CI (Student t), min, max, olympic mean; null if diverged. */
+  stats: z.object({
+    n: z.number().int().positive(),
+    mean: z.number(),
+    sd: z.number(),
+    ci95: z.tuple([z.number(), z.number()]).nullable(),
+    min: z.number(),
+    max: z.number(),
+    olympicMean: z.number(),
+  }).nullable(),
   verdict: VerdictSchema,
   evidence: z.string(),
 });
@@ -80,6 +91,11 @@ export const ResultsSchema = z.object({
     name: z.string(),
     files: z.array(z.object({ file: z.string(), sha256: z.string() })),
   }),
+  /** The whole (protocol × seed) grid asked for; a shard's runs cover part of it. */
+  grid: z.array(z.object({ protocol: z.string(), seed: z.number().int() })),
+  /** Set on one shard's results (--shard i/n) until `merge` combines them. */
+  shard: z.object({ index: z.number().int().positive(), count: z.number().int().positive() })
+    .nullable(),
   /** Every way this rerun departs from the spec's protocols (e.g. --epochs). */
   deviations: z.array(z.string()),
   runs: z.array(RunSchema),

@@ -1,188 +1,33 @@
 /**
- * Reruns a replication's protocols with the given seeds and turns the runs into claim results.
+ * Reruns a replication: runs its (protocol × seed) grid, in this process or on workers, and
+ * turns the runs into claim results.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "./backend.ts";
-import { type DataOptions, type ImageDataset, loadImageDataset, loadManifest } from "./datasets.ts";
 import { gitCommit } from "./_git.ts";
-import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import type { Replication } from "./replications.ts";
-import { type ClaimResult, type Epoch, type Results, ResultsSchema, type Run } from "./result.ts";
-import type { Claim, Optimizer, Protocol } from "./spec.ts";
+import { type ClaimResult, type Results, ResultsSchema, type Run } from "./result.ts";
+import type { Claim, Protocol } from "./spec.ts";
+import { type Progress, type RunTask, Trainer, type TrainSettings } from "./train.ts";
+import { runOnWorkers } from "./_pool.ts";
 import { verdictFor } from "./verdict.ts";
 
-/** A progress report, sent every few steps of training. */
-export interface Progress {
-  replication: string;
-  protocol: string;
-  seed: number;
-  epoch: number;
-  epochs: number;
-  step: number;
-  steps: number;
-  loss: number;
-  /** Seconds left in this run (protocol × seed) at the current pace. */
-  etaSeconds: number;
-  /** Set once the epoch's test-set evaluation is done. */
-  testAcc?: number;
-}
+export type { Progress, RunTask } from "./train.ts";
 
 /** How to rerun a replication. */
-export interface ReplicateOptions {
+export interface ReplicateOptions extends TrainSettings {
   seeds: number[];
   /** Protocol ids to run; default: every non-exploratory protocol. */
   protocols?: string[];
-  /** Overrides every protocol's epoch count (recorded as a deviation). */
-  epochs?: number;
-  /** Trains on the first N training images only (recorded as a deviation; for quick checks). */
-  trainLimit?: number;
-  data?: DataOptions;
+  /** This process's share of the grid: --shard i/n and the cells it selects. */
+  shard?: { index: number; count: number; tasks: RunTask[] };
+  /** Runs at once, each on its own worker; 1 (the default) trains in this process. */
+  jobs?: number;
   backend: BackendInfo;
   /** The command line, recorded for provenance. */
   command: string;
   onProgress?: (p: Progress) => void;
-}
-
-interface _Tensors {
-  x: tf.Tensor;
-  y: tf.Tensor;
-  xTest: tf.Tensor;
-  yTest: tf.Tensor;
-}
-
-function _optimizer(o: Optimizer): tf.Optimizer {
-  if (o.name === "adam") return tf.train.adam(o.learningRate);
-  return o.momentum > 0
-    ? tf.train.momentum(o.learningRate, o.momentum)
-    : tf.train.sgd(o.learningRate);
-}
-
-function _tensors(data: ImageDataset, p: Protocol, trainLimit?: number): _Tensors {
-  // The loader scales to [0,1]; pixelScale is stated against raw 0..255 values.
-  const factor = 255 * p.pixelScale;
-  const set = (s: ImageDataset["train"], limit = s.count) =>
-    tf.tidy(() => {
-      const n = Math.min(limit, s.count);
-      const x = tf.tensor3d(s.images.subarray(0, n * s.rows * s.cols), [n, s.rows, s.cols]);
-      const labels = tf.tensor1d(s.labels.subarray(0, n), "int32");
-      return [factor === 1 ? x : x.mul(factor), tf.oneHot(labels, 10).toFloat()];
-    });
-  const [x, y] = set(data.train, trainLimit);
-  const [xTest, yTest] = set(data.test);
-  return { x, y, xTest, yTest };
-}
-
-async function _scalars(t: tf.Scalar | tf.Scalar[]): Promise<number[]> {
-  const list = Array.isArray(t) ? t : [t];
-  const values = await Promise.all(list.map(async (s) => (await s.data())[0]));
-  tf.dispose(list);
-  return values;
-}
-
-/** Trains one protocol with one seed and evaluates on the test set after every epoch. */
-export async function trainRun(
-  rep: Replication,
-  p: Protocol,
-  seed: number,
-  t: _Tensors,
-  epochs: number,
-  onProgress?: (p: Progress) => void,
-): Promise<Run> {
-  const build = rep.module.models[p.model];
-  const n = t.x.shape[0];
-  const steps = Math.ceil(n / p.batchSize);
-
-  // Warm-up on a throwaway model so that kernel and shader set-up is timed apart from training.
-  const w0 = performance.now();
-  const warm = build(deriveSeed(seed, "warmup"));
-  warm.compile({ optimizer: _optimizer(p.optimizer), loss: p.loss, metrics: ["acc"] });
-  const wx = t.x.slice(0, p.batchSize), wy = t.y.slice(0, p.batchSize);
-  await warm.fit(wx, wy, { batchSize: p.batchSize, epochs: 1, verbose: 0 });
-  await _scalars(warm.evaluate(wx, wy) as tf.Scalar[]);
-  tf.dispose([wx, wy]);
-  warm.optimizer.dispose();
-  warm.dispose();
-  const warmupSeconds = (performance.now() - w0) / 1000;
-
-  const model = build(seed);
-  model.compile({ optimizer: _optimizer(p.optimizer), loss: p.loss, metrics: ["acc"] });
-  const records: Epoch[] = [];
-  let epoch = 0;
-  const progress = (step: number, loss: number, etaSeconds: number): Progress => ({
-    replication: rep.name,
-    protocol: p.id,
-    seed,
-    epoch,
-    epochs,
-    step,
-    steps,
-    loss,
-    etaSeconds,
-  });
-  let trainSeconds = 0;
-  let diverged = false;
-  while (epoch < epochs && !diverged) {
-    epoch++;
-    const idx = tf.tensor1d(
-      shuffledIndices(n, mulberry32(deriveSeed(seed, "shuffle", epoch))),
-      "int32",
-    );
-    const xs = tf.gather(t.x, idx), ys = tf.gather(t.y, idx);
-    const start = performance.now();
-    const every = Math.max(1, Math.floor(steps / 20));
-    const history = await model.fit(xs, ys, {
-      batchSize: p.batchSize,
-      epochs: 1,
-      shuffle: false, // our seeded order above; tfjs would use Math.random
-      verbose: 0,
-      yieldEvery: "never",
-      callbacks: onProgress && {
-        onBatchEnd: (step: number, logs?: tf.Logs) => {
-          if ((step + 1) % every !== 0 || step + 1 === steps) return;
-          const elapsed = trainSeconds + (performance.now() - start) / 1000;
-          const done = (epoch - 1) * steps + step + 1;
-          onProgress(
-            progress(step + 1, logs?.loss ?? NaN, (elapsed / done) * (epochs * steps - done)),
-          );
-        },
-      },
-    });
-    const seconds = (performance.now() - start) / 1000;
-    trainSeconds += seconds;
-    tf.dispose([idx, xs, ys]);
-    const e0 = performance.now();
-    const [testLoss, testAcc] = await _scalars(
-      model.evaluate(t.xTest, t.yTest, { batchSize: 1000 }) as tf.Scalar[],
-    );
-    const trainLoss = history.history.loss[0] as number;
-    records.push({
-      epoch,
-      trainLoss,
-      trainAcc: history.history.acc[0] as number,
-      testLoss,
-      testAcc,
-      seconds,
-      evalSeconds: (performance.now() - e0) / 1000,
-    });
-    diverged = !Number.isFinite(trainLoss) || !Number.isFinite(testLoss);
-    const eta = (trainSeconds / epoch) * (epochs - epoch);
-    onProgress?.({ ...progress(steps, trainLoss, eta), testAcc });
-  }
-  const params = model.countParams();
-  model.optimizer.dispose();
-  model.dispose();
-  return {
-    protocol: p.id,
-    seed,
-    params,
-    epochsPlanned: epochs,
-    epochs: records,
-    warmupSeconds,
-    trainSeconds,
-    samplesPerSecond: (records.length * n) / trainSeconds,
-    diverged,
-  };
 }
 
 function _claimValue(claim: Claim, run: Run): number | undefined {
@@ -210,6 +55,7 @@ export function claimResults(claims: Claim[], runs: Run[]): ClaimResult[] {
     });
     if (!measured.length) return [];
     const values = measured.map((m) => m.value);
+    const verdict = verdictFor(claim, values);
     return [{
       id: claim.id,
       source: claim.source,
@@ -222,7 +68,8 @@ export function claimResults(claims: Claim[], runs: Run[]): ClaimResult[] {
       epsilon: claim.epsilon,
       seeds: measured.map((m) => m.seed),
       values,
-      ...verdictFor(claim, values),
+      ...verdict,
+      mean: verdict.stats?.mean ?? null,
     }];
   });
 }
@@ -240,15 +87,24 @@ export function selectProtocols(rep: Replication, ids?: string[]): Protocol[] {
   });
 }
 
+/** The (protocol × seed) grid of a rerun, protocols in spec order, then seeds. */
+export function runGrid(rep: Replication, seeds: number[], protocols?: string[]): RunTask[] {
+  return selectProtocols(rep, protocols).flatMap((p) =>
+    seeds.map((seed) => ({ protocol: p.id, seed }))
+  );
+}
+
 /** Reruns a replication and returns its validated results (nothing is written here). */
 export async function replicate(rep: Replication, opts: ReplicateOptions): Promise<Results> {
-  const protocols = selectProtocols(rep, opts.protocols);
-  const s0 = performance.now();
-  const datasets = new Map<string, ImageDataset>();
-  for (const name of new Set(protocols.map((p) => p.dataset))) {
-    datasets.set(name, await loadImageDataset(await loadManifest(name), opts.data));
-  }
-  const setupSeconds = (performance.now() - s0) / 1000;
+  const grid = runGrid(rep, opts.seeds, opts.protocols);
+  const tasks = opts.shard?.tasks ?? grid;
+  const protocols = [...new Set(tasks.map((t) => t.protocol))].map((id) =>
+    rep.spec.protocols.find((p) => p.id === id)!
+  );
+  // Load (and hash-check) the data here first, so a bad file stops the run before any worker starts.
+  const trainer = new Trainer(rep, opts);
+  const dataset = await trainer.dataset(protocols[0]);
+  for (const p of protocols) await trainer.dataset(p);
 
   const deviations: string[] = [];
   if (opts.epochs !== undefined) {
@@ -258,14 +114,25 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
     deviations.push(`trained on the first ${opts.trainLimit} training images only`);
   }
 
-  const runs: Run[] = [];
-  for (const p of protocols) {
-    const t = _tensors(datasets.get(p.dataset)!, p, opts.trainLimit);
-    for (const seed of opts.seeds) {
-      runs.push(await trainRun(rep, p, seed, t, opts.epochs ?? p.epochs, opts.onProgress));
-    }
-    tf.dispose(Object.values(t));
+  let runs: Run[];
+  let setupSeconds = trainer.setupSeconds;
+  if ((opts.jobs ?? 1) > 1 && tasks.length > 1) {
+    const pool = await runOnWorkers(
+      rep.name,
+      tasks,
+      opts,
+      opts.backend.name,
+      opts.jobs!,
+      opts.onProgress,
+    );
+    runs = pool.runs;
+    setupSeconds += pool.setupSeconds;
+  } else {
+    runs = [];
+    for (const task of tasks) runs.push(await trainer.run(task, opts.onProgress));
   }
+  trainer.dispose();
+
   const claims = claimResults(rep.spec.claims, runs);
   const ranIds = new Set(protocols.map((p) => p.id));
   for (const c of rep.spec.claims) {
@@ -273,7 +140,6 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
       deviations.push(`claim ${c.id} not evaluated: its epoch ${c.epoch} was not trained`);
     }
   }
-  const dataset = datasets.values().next().value!;
   return ResultsSchema.parse({
     schema: 1,
     replication: rep.name,
@@ -288,6 +154,8 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
       name: dataset.name,
       files: dataset.files.map(({ file, sha256 }) => ({ file, sha256 })),
     },
+    grid,
+    shard: opts.shard ? { index: opts.shard.index, count: opts.shard.count } : null,
     deviations,
     runs,
     claims,

@@ -36,7 +36,7 @@ export const ProtocolSchema = z.object({
   /** Multiplier applied to raw 0..255 pixels (1/255 for the usual [0,1] scaling). */
   pixelScale: z.number().positive(),
   optimizer: OptimizerSchema,
-  loss: z.enum(["categoricalCrossentropy"]),
+  loss: z.enum(["categoricalCrossentropy", "binaryCrossentropy"]),
   batchSize: z.number().int().positive(),
   epochs: z.number().int().positive(),
   /** Exploratory protocols (sweeps) run only when named with --protocols. */

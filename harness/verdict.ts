@@ -5,6 +5,7 @@
  */
 import type { Claim, Metric } from "./spec.ts";
 import type { Verdict } from "./result.ts";
+import { seedsToDecide, summarize, type Summary } from "./stats.ts";
 
 /** +1 where larger is better, -1 where smaller is better, 0 where neither (counts). */
 export function betterDirection(metric: Metric): 1 | -1 | 0 {
@@ -13,9 +14,48 @@ export function betterDirection(metric: Metric): 1 | -1 | 0 {
   return 0;
 }
 
-/** The arithmetic mean, or null for no values. */
-export function mean(values: number[]): number | null {
-  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+/** The parts of a claim a verdict needs. */
+export type ClaimRule = Pick<Claim, "metric" | "claimed" | "compare" | "epsilon"> & {
+  twoSided?: boolean;
+};
+
+interface _Region {
+  /** Upper end of the region; the regions tile the real line in order. */
+  hi: number;
+  /** Whether `hi` itself belongs to this region (the band claimed ± ε is closed). */
+  closed: boolean;
+  verdict: Verdict;
+}
+
+/** The real line cut into verdict regions at claimed − ε and claimed + ε. */
+function _regions(claim: ClaimRule): _Region[] {
+  const { claimed: c, epsilon: e } = claim;
+  const dir = claim.twoSided ? 0 : betterDirection(claim.metric);
+  const band = (below: Verdict, above: Verdict): _Region[] => [
+    { hi: c - e, closed: false, verdict: below },
+    { hi: c + e, closed: true, verdict: "reproduced" },
+    { hi: Infinity, closed: true, verdict: above },
+  ];
+  switch (claim.compare) {
+    case "approx":
+      return band(
+        dir < 0 ? "reproduced (better)" : "not reproduced",
+        dir > 0 ? "reproduced (better)" : "not reproduced",
+      );
+    case "atLeast":
+      return band("not reproduced", "reproduced (better)");
+    case "atMost":
+      return band("reproduced (better)", "not reproduced");
+    case "fails":
+      return [
+        { hi: c + e, closed: true, verdict: "fails as claimed" },
+        { hi: Infinity, closed: true, verdict: "not reproduced" },
+      ];
+  }
+}
+
+function _regionOf(regions: _Region[], x: number): number {
+  return regions.findIndex((r) => x < r.hi || (r.closed && x === r.hi));
 }
 
 function _fmt(x: number): string {
@@ -23,63 +63,62 @@ function _fmt(x: number): string {
 }
 
 /**
- * Decides a claim from the reproduced values (one per seed).
+ * Decides a claim from the reproduced values, one per seed, using the 95 % confidence
+ * interval of their mean (or the single value when n = 1):
  *
  * - any non-finite value: `diverged`;
- * - `approx`: |mean − claimed| ≤ ε is `reproduced`; outside ε on the better side is
- *   `reproduced (better)` unless the claim is `twoSided`, otherwise `not reproduced`;
- * - `atLeast`: mean ≥ claimed − ε is `reproduced` (`reproduced (better)` above claimed + ε);
- * - `atMost`: the mirror image;
- * - `fails` (a claim that the model fails): mean ≤ claimed + ε is `fails as claimed`.
+ * - the interval inside one region cut at claimed ± ε gives that region's verdict:
+ *   `approx` — inside ± ε `reproduced`, beyond it on the better side `reproduced (better)`
+ *   (unless `twoSided`), else `not reproduced`; `atLeast` — at or above claimed − ε
+ *   `reproduced` (above claimed + ε `reproduced (better)`); `atMost` mirrors it; `fails` — at
+ *   or below claimed + ε `fails as claimed`;
+ * - an interval across a boundary: `inconclusive`, with the seeds that would decide it.
  *
  * @example
  * ```ts
  * import { verdictFor } from "./verdict.ts";
  * const claim = { metric: "test_acc", claimed: 0.97, compare: "approx", epsilon: 0.005 } as const;
- * verdictFor(claim, [0.968]).verdict; // "reproduced"
+ * verdictFor(claim, [0.968, 0.969, 0.970]).verdict; // "reproduced"
  * ```
  */
 export function verdictFor(
-  claim: Pick<Claim, "metric" | "claimed" | "compare" | "epsilon"> & { twoSided?: boolean },
+  claim: ClaimRule,
   values: number[],
-): { verdict: Verdict; mean: number | null; evidence: string } {
-  const m = mean(values);
-  const { claimed, epsilon: eps } = claim;
-  const evidence = (rule: string) =>
-    `n=${values.length}, mean ${m === null ? "n/a" : _fmt(m)}; ${rule}`;
-  if (m === null || !values.every(Number.isFinite)) {
-    return { verdict: "diverged", mean: m, evidence: evidence("a run produced NaN/Inf") };
+): { verdict: Verdict; stats: Summary | null; evidence: string } {
+  if (!values.length || !values.every(Number.isFinite)) {
+    return {
+      verdict: "diverged",
+      stats: null,
+      evidence: `n=${values.length}; a run produced NaN/Inf or no value`,
+    };
   }
-  const dir = betterDirection(claim.metric);
-  const gap = m - claimed;
-  switch (claim.compare) {
-    case "approx": {
-      const rule = `claimed ${_fmt(claimed)} ± ${eps}`;
-      if (Math.abs(gap) <= eps) return { verdict: "reproduced", mean: m, evidence: evidence(rule) };
-      const better = !claim.twoSided && dir !== 0 && Math.sign(gap) === dir;
-      return {
-        verdict: better ? "reproduced (better)" : "not reproduced",
-        mean: m,
-        evidence: evidence(`${rule}: off by ${_fmt(gap)}`),
-      };
-    }
-    case "atLeast":
-    case "atMost": {
-      const sign = claim.compare === "atLeast" ? 1 : -1;
-      const rule = `${sign > 0 ? "≥" : "≤"} ${_fmt(claimed)} with ε ${eps}`;
-      if (sign * gap > eps) {
-        return { verdict: "reproduced (better)", mean: m, evidence: evidence(rule) };
-      }
-      const ok = sign * gap >= -eps;
-      return { verdict: ok ? "reproduced" : "not reproduced", mean: m, evidence: evidence(rule) };
-    }
-    case "fails": {
-      const ok = gap <= eps;
-      return {
-        verdict: ok ? "fails as claimed" : "not reproduced",
-        mean: m,
-        evidence: evidence(`fails if ≤ ${_fmt(claimed)} + ${eps}`),
-      };
-    }
+  const stats = summarize(values);
+  const [lo, hi] = stats.ci95 ?? [stats.mean, stats.mean];
+  const regions = _regions(claim);
+  const a = _regionOf(regions, lo), b = _regionOf(regions, hi);
+  const rule = `claimed ${_fmt(claim.claimed)}, ${claim.compare} with ε ${claim.epsilon}`;
+  const where = stats.ci95
+    ? `mean ${_fmt(stats.mean)}, 95% CI [${_fmt(lo)}, ${_fmt(hi)}]`
+    : `value ${_fmt(stats.mean)} (one seed: no interval)`;
+  const evidence = (extra = "") => `n=${stats.n}, ${where}; ${rule}${extra}`;
+
+  const va = regions[a].verdict, vb = regions[b].verdict;
+  if (a === b) return { verdict: va, stats, evidence: evidence() };
+  // A ≥ claim whose interval lies wholly at or above claimed − ε is met, better or not.
+  const met = (x: Verdict) => x === "reproduced" || x === "reproduced (better)";
+  if (claim.compare !== "approx" && met(va) && met(vb)) {
+    return { verdict: "reproduced", stats, evidence: evidence() };
   }
+  // The boundary the interval crosses that is nearest the mean decides how many seeds it takes.
+  const crossed = regions.slice(a, b).map((r) => r.hi);
+  const distance = Math.min(...crossed.map((x) => Math.abs(stats.mean - x)));
+  const need = seedsToDecide(stats.sd, distance);
+  const more = need === null
+    ? "; the mean sits on the boundary, so more seeds cannot decide"
+    : `; about ${Math.max(1, need - stats.n)} more seed(s) would decide at this spread`;
+  return {
+    verdict: "inconclusive",
+    stats,
+    evidence: evidence(`; the interval crosses ${crossed.map(_fmt).join(", ")}${more}`),
+  };
 }

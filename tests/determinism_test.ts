@@ -24,3 +24,21 @@ Deno.test("same seed and backend give the same metrics; another seed does not", 
   assert.notDeepEqual(metrics(a)[0].epochs, metrics(c)[0].epochs);
   assert.ok(a.deviations.some((d) => d.includes("first 3000 training images")));
 });
+
+Deno.test("--jobs 2 (workers) gives the same runs as one process", async () => {
+  const backend = await setupBackend("wasm");
+  const rep = await loadReplication("keras-dense");
+  const opts = {
+    seeds: [3, 4],
+    protocols: ["slides"],
+    epochs: 1,
+    trainLimit: 2000,
+    backend,
+    command: "test",
+    data: { dataDir: Deno.env.get("CLAIMCHECK_DATA_DIR") },
+  };
+  const sequential = await replicate(rep, opts);
+  const parallel = await replicate(rep, { ...opts, jobs: 2 });
+  assert.deepEqual(metrics(parallel), metrics(sequential));
+  assert.deepEqual(parallel.runs.map((r) => r.seed), [3, 4]);
+});
