@@ -6,8 +6,14 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { type BackendChoice, BACKENDS, setupBackend } from "./backend.ts";
 import { writeFileAtomic } from "./_atomic.ts";
-import { listReplications, loadReplication, PROJECT_ROOT } from "./replications.ts";
+import {
+  listReplications,
+  loadReplication,
+  PROJECT_ROOT,
+  type Replication,
+} from "./replications.ts";
 import { type Progress, replicate, runGrid } from "./run.ts";
+import { eventLog } from "./event_log.ts";
 import { mergeShards, parseShard, shardItems } from "./shard.ts";
 import type { ReplicationSpec } from "./spec.ts";
 import { loadResults, type Results } from "./result.ts";
@@ -20,7 +26,8 @@ const USAGE = `usage:
 
 options (replicate):
   --seed S           first seed (default 1)
-  --seeds N|a,b,c    number of seeds starting at --seed, or an explicit list (default 1)
+  --seeds N|a,b,c    number of seeds starting at --seed, or an explicit list
+                     (default: the spec's defaultSeeds, 5 for quick claims, 3 or more otherwise)
   --backend B        auto | webgpu | wasm | cpu (default auto)
   --data-dir DIR     folder holding <dataset>/<file> (else $CLAIMCHECK_DATA_DIR, data/cache, download)
   --epochs N         override every protocol's epochs (recorded as a deviation)
@@ -49,7 +56,7 @@ function _int(flag: string, value: string): number {
   return n;
 }
 
-/** Parses `--seed`/`--seeds` into the list of seeds to run. */
+/** Parses `--seed`/`--seeds` (a count or a list) into the seeds to run. */
 export function parseSeeds(seed = "1", seeds = "1"): number[] {
   if (seeds.includes(",")) return seeds.split(",").map((s) => _int("--seeds", s.trim()));
   const first = _int("--seed", seed), count = _int("--seeds", seeds);
@@ -127,7 +134,9 @@ async function _replicate(args: string[]): Promise<void> {
       `--backend: "${values.backend}" is not one of auto, ${BACKENDS.join(", ")}`,
     );
   }
-  const seeds = parseSeeds(values.seed, values.seeds);
+  const seedsOf = (rep: Replication) =>
+    parseSeeds(values.seed, values.seeds ?? String(rep.spec.defaultSeeds));
+  parseSeeds(values.seed, values.seeds); // a bad --seed/--seeds fails before any spec loads
   const epochs = values.epochs === undefined ? undefined : _int("--epochs", values.epochs);
   if (epochs !== undefined && epochs < 1) throw new UsageError("--epochs: need at least 1");
   const jobs = values.jobs === undefined
@@ -138,7 +147,9 @@ async function _replicate(args: string[]): Promise<void> {
   const protocols = values.protocols?.split(",").map((s) => s.trim());
   const reps = await Promise.all(names.map(loadReplication)); // fail on a bad spec before training
   // The shard split is over the whole (replication, protocol, seed) grid, not per replication.
-  const grid = reps.flatMap((rep) => runGrid(rep, seeds, protocols).map((task) => ({ rep, task })));
+  const grid = reps.flatMap((rep) =>
+    runGrid(rep, seedsOf(rep), protocols).map((task) => ({ rep, task }))
+  );
   const mine = shard ? shardItems(grid, shard) : grid;
   const backend = await setupBackend(backendChoice);
   console.error(
@@ -151,7 +162,7 @@ async function _replicate(args: string[]): Promise<void> {
     const tasks = mine.filter((m) => m.rep === rep).map((m) => m.task);
     if (!tasks.length) continue;
     const results = await replicate(rep, {
-      seeds,
+      seeds: seedsOf(rep),
       epochs,
       protocols,
       jobs,
@@ -177,6 +188,7 @@ async function _replicate(args: string[]): Promise<void> {
 
 async function _write(results: Results, spec: ReplicationSpec, dir: string): Promise<void> {
   await writeFileAtomic(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
+  await writeFileAtomic(join(dir, "events.jsonl"), eventLog(results));
   const page = await writeReplicationReport(results, spec, dir);
   console.error(`wrote ${join(dir, "results.json")} and ${page}`);
 }

@@ -18,6 +18,25 @@ export const EpochSchema = z.object({
   evalSeconds: z.number().min(0),
 });
 
+/** MLPerf-style log events, with wall-clock timestamps (Unix ms). */
+export const EventKeySchema = z.enum([
+  "init_start",
+  "init_stop",
+  "run_start",
+  "epoch_start",
+  "epoch_stop",
+  "eval_accuracy",
+  "run_stop",
+]);
+
+/** One logged event of a run. */
+export const EventSchema = z.object({
+  time: z.number(),
+  key: EventKeySchema,
+  epoch: z.number().int().positive().optional(),
+  value: z.union([z.number(), z.string()]).optional(),
+});
+
 /** One protocol trained with one seed. */
 export const RunSchema = z.object({
   protocol: z.string(),
@@ -30,6 +49,7 @@ export const RunSchema = z.object({
   trainSeconds: z.number().min(0),
   samplesPerSecond: z.number().min(0),
   diverged: z.boolean(),
+  events: z.array(EventSchema),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -68,6 +88,21 @@ export const ClaimResultSchema = z.object({
   }).nullable(),
   verdict: VerdictSchema,
   evidence: z.string(),
+  /**
+   * Time-to-accuracy (MLPerf): per seed, seconds from run_start to the first evaluation at or
+   * above `target`, and the epochs that took; null where never reached. Warm-up and data loading
+   * are outside this clock. Null for claims without a target (not a final test accuracy).
+   */
+  timeToTarget: z.object({
+    target: z.number(),
+    perSeed: z.array(z.object({
+      seed: z.number().int(),
+      seconds: z.number().nullable(),
+      epochs: z.number().int().nullable(),
+    })),
+    /** Olympic mean of the seconds; null when more than one run (or any of < 3) never got there. */
+    olympicSeconds: z.number().nullable(),
+  }).nullable(),
 });
 
 /** A whole results.json. */
@@ -103,6 +138,7 @@ export const ResultsSchema = z.object({
 });
 
 export type Epoch = z.infer<typeof EpochSchema>;
+export type RunEvent = z.infer<typeof EventSchema>;
 export type Run = z.infer<typeof RunSchema>;
 export type Verdict = z.infer<typeof VerdictSchema>;
 export type ClaimResult = z.infer<typeof ClaimResultSchema>;

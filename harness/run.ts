@@ -12,6 +12,7 @@ import type { Claim, Protocol } from "./spec.ts";
 import { type Progress, type RunTask, Trainer, type TrainSettings } from "./train.ts";
 import { runOnWorkers } from "./_pool.ts";
 import { verdictFor } from "./verdict.ts";
+import { timeToTarget } from "./time_to_accuracy.ts";
 
 export type { Progress, RunTask } from "./train.ts";
 
@@ -49,7 +50,8 @@ function _claimValue(claim: Claim, run: Run): number | undefined {
 /** Compares every claim whose protocol ran with what the runs measured. */
 export function claimResults(claims: Claim[], runs: Run[]): ClaimResult[] {
   return claims.flatMap((claim) => {
-    const measured = runs.flatMap((run) => {
+    const mine = runs.filter((run) => run.protocol === claim.protocol);
+    const measured = mine.flatMap((run) => {
       const value = run.protocol === claim.protocol ? _claimValue(claim, run) : undefined;
       return value === undefined ? [] : [{ seed: run.seed, value }];
     });
@@ -70,6 +72,7 @@ export function claimResults(claims: Claim[], runs: Run[]): ClaimResult[] {
       values,
       ...verdict,
       mean: verdict.stats?.mean ?? null,
+      timeToTarget: timeToTarget(claim, mine),
     }];
   });
 }

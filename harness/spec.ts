@@ -85,6 +85,8 @@ export const ReplicationSpecSchema = z.object({
   sources: z.array(SourceSchema).min(1),
   protocols: z.array(ProtocolSchema).min(1),
   claims: z.array(ClaimSchema).min(1),
+  /** Seeds a rerun uses unless --seeds says otherwise: 5 where a seed takes minutes, else ≥ 3. */
+  defaultSeeds: z.number().int().min(1),
   gates: z.array(GateSchema),
 }).superRefine((spec, ctx) => {
   const sources = new Set(spec.sources.map((s) => s.id));

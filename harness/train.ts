@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type DataOptions, type ImageDataset, loadImageDataset, loadManifest } from "./datasets.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import type { Replication } from "./replications.ts";
-import type { Epoch, Run } from "./result.ts";
+import type { Epoch, Run, RunEvent } from "./result.ts";
 import type { Optimizer, Protocol } from "./spec.ts";
 import { accuracyFor, type LossName, makeTrainStep } from "./step.ts";
 
@@ -108,7 +108,12 @@ export async function trainRun(
   const n = t.x.shape[0];
   const steps = Math.ceil(n / p.batchSize);
 
+  const events: RunEvent[] = [];
+  const log = (key: RunEvent["key"], extra: Omit<RunEvent, "time" | "key"> = {}) =>
+    events.push({ time: Date.now(), key, ...extra });
+
   // Warm-up on a throwaway model so that kernel and shader set-up is timed apart from training.
+  log("init_start");
   const w0 = performance.now();
   const warm = build(deriveSeed(seed, "warmup"));
   const warmOptimizer = _optimizer(p.optimizer);
@@ -122,6 +127,7 @@ export async function trainRun(
   warmOptimizer.dispose();
   warm.dispose();
   const warmupSeconds = (performance.now() - w0) / 1000;
+  log("init_stop");
 
   const model = build(seed);
   const optimizer = _optimizer(p.optimizer);
@@ -142,8 +148,10 @@ export async function trainRun(
   const every = Math.max(1, Math.floor(steps / 20));
   let trainSeconds = 0;
   let diverged = false;
+  log("run_start");
   while (epoch < epochs && !diverged) {
     epoch++;
+    log("epoch_start", { epoch });
     // Our seeded order, batch by batch: what fit({shuffle: true}) does, without Math.random.
     const order = tf.tensor1d(
       shuffledIndices(n, mulberry32(deriveSeed(seed, "shuffle", epoch))),
@@ -166,10 +174,12 @@ export async function trainRun(
     }
     const train = await step.drain();
     const seconds = (performance.now() - start) / 1000;
+    log("epoch_stop", { epoch, value: train.loss });
     trainSeconds += seconds;
     order.dispose();
     const e0 = performance.now();
     const test = await _evaluate(model, t.xTest, t.yTest, p.loss);
+    log("eval_accuracy", { epoch, value: test.acc });
     records.push({
       epoch,
       trainLoss: train.loss,
@@ -183,6 +193,7 @@ export async function trainRun(
     const eta = (trainSeconds / epoch) * (epochs - epoch);
     onProgress?.({ ...progress(steps, train.loss, eta), testAcc: test.acc });
   }
+  log("run_stop", { value: diverged ? "diverged" : "success" });
   const params = model.countParams();
   step.dispose();
   optimizer.dispose();
@@ -197,6 +208,7 @@ export async function trainRun(
     trainSeconds,
     samplesPerSecond: (records.length * n) / trainSeconds,
     diverged,
+    events,
   };
 }
 

@@ -7,7 +7,23 @@ export const HOSTILE = `<script>alert(1)</script> & "quotes"`;
 
 /** A small rerun: 2 protocols × 2 seeds × 3 epochs, and claims covering every verdict colour. */
 function _withStats<T extends { values: number[] }>(c: T) {
-  return { ...c, stats: summarize(c.values) };
+  return { timeToTarget: null, ...c, stats: summarize(c.values) };
+}
+
+/** The event log of a run whose epochs each take 2.8 s and reach these test accuracies. */
+function _events(accs: number[]): Results["runs"][number]["events"] {
+  const t0 = Date.UTC(2025, 0, 1);
+  return [
+    { time: t0 - 500, key: "init_start" },
+    { time: t0 - 80, key: "init_stop" },
+    { time: t0, key: "run_start" },
+    ...accs.flatMap((acc, i) => [
+      { time: t0 + 2800 * i, key: "epoch_start" as const, epoch: i + 1 },
+      { time: t0 + 2800 * i + 2500, key: "epoch_stop" as const, epoch: i + 1, value: 1 - acc },
+      { time: t0 + 2800 * (i + 1), key: "eval_accuracy" as const, epoch: i + 1, value: acc },
+    ]),
+    { time: t0 + 2800 * accs.length, key: "run_stop", value: "success" },
+  ];
 }
 
 export function fixtureResults(): Results {
@@ -34,6 +50,7 @@ export function fixtureResults(): Results {
       trainSeconds: 7.5,
       samplesPerSecond: 24_000.4,
       diverged: false,
+      events: _events([1, 2, 3].map((epoch) => base + 0.03 * epoch + 0.004 * seed)),
     }))
   );
   const claim = (c: Partial<Results["claims"][number]>) =>
@@ -150,6 +167,7 @@ export function fixtureSpec(): ReplicationSpec {
       epsilon: c.epsilon,
       twoSided: c.metric === "params",
     })),
+    defaultSeeds: 2,
     gates: [],
   });
 }

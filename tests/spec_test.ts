@@ -29,6 +29,7 @@ const good = {
     compare: "approx",
     epsilon: 0.01,
   }],
+  defaultSeeds: 1,
   gates: [],
 };
 
