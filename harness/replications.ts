@@ -5,7 +5,9 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { loadSpec, type ReplicationSpec, SpecError } from "./spec.ts";
+import type { ImageDataset, TableDataset } from "./datasets.ts";
+import type { Epoch } from "./result.ts";
+import { type CustomProtocol, loadSpec, type ReplicationSpec, SpecError } from "./spec.ts";
 
 /** The project root (the folder above harness/). */
 export const PROJECT_ROOT = new URL("..", import.meta.url).pathname;
@@ -14,9 +16,36 @@ const REPLICATIONS_DIR = join(PROJECT_ROOT, "replications");
 /** Builds an uncompiled model whose initializers are all seeded from `seed`. */
 export type ModelBuilder = (seed: number) => tf.LayersModel;
 
-/** What a replication's model.ts exports. */
+/** What a custom trainer gets: its protocol, seed, training length and loaded data. */
+export interface CustomRunContext {
+  protocol: CustomProtocol;
+  seed: number;
+  /** The protocol's epochs (or iterations), or the --epochs override. */
+  epochs: number;
+  data: ImageDataset | TableDataset;
+  /**
+   * Reports an evaluation: the harness logs it (eval_accuracy event with `testAcc`), shows
+   * progress, and keeps it as one of the run's epoch records.
+   */
+  checkpoint(record: Epoch): void;
+}
+
+/** What a custom trainer returns besides its checkpoints. */
+export interface CustomRunOutput {
+  params: number;
+  /** Training samples processed per epoch (iteration), for samples/s. */
+  samplesPerEpoch: number;
+  diverged?: boolean;
+  artifacts?: Record<string, unknown>;
+}
+
+/** A replication's own training algorithm, for protocols of kind "custom". */
+export type CustomTrainer = (ctx: CustomRunContext) => Promise<CustomRunOutput>;
+
+/** What a replication's model.ts exports: tfjs models, custom trainers, or both. */
 export interface ReplicationModule {
-  models: Record<string, ModelBuilder>;
+  models?: Record<string, ModelBuilder>;
+  trainers?: Record<string, CustomTrainer>;
 }
 
 /** A replication folder, loaded and checked. */
@@ -49,11 +78,14 @@ export async function loadReplication(name: string): Promise<Replication> {
     throw new SpecError(specFile, [`name: "${spec.name}" should be the folder name "${name}"`]);
   }
   const module = await import(new URL(`file://${join(dir, "model.ts")}`).href) as ReplicationModule;
-  const missing = spec.protocols.flatMap((p, i) =>
-    typeof module.models?.[p.model] === "function"
-      ? []
-      : [`protocols.${i}.model: "${p.model}" is not exported in models of ${join(dir, "model.ts")}`]
-  );
+  const missing = spec.protocols.flatMap((p, i) => {
+    const [field, name, table] = p.kind === "layers"
+      ? ["model", p.model, module.models] as const
+      : ["trainer", p.trainer, module.trainers] as const;
+    return typeof table?.[name] === "function" ? [] : [
+      `protocols.${i}.${field}: "${name}" is not exported in ${field}s of ${join(dir, "model.ts")}`,
+    ];
+  });
   if (missing.length) throw new SpecError(specFile, missing);
   return { name, dir, spec, module };
 }

@@ -16,6 +16,8 @@ export const EpochSchema = z.object({
   /** Training seconds of this epoch (evaluation excluded). */
   seconds: z.number().min(0),
   evalSeconds: z.number().min(0),
+  /** Further metrics a custom trainer records (claims may name them). */
+  extra: z.record(z.string(), z.number()).optional(),
 });
 
 /** MLPerf-style log events, with wall-clock timestamps (Unix ms). */
@@ -50,6 +52,8 @@ export const RunSchema = z.object({
   samplesPerSecond: z.number().min(0),
   diverged: z.boolean(),
   events: z.array(EventSchema),
+  /** Data a replication's own charts need (e.g. output distributions), as it chooses. */
+  artifacts: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */

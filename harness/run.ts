@@ -31,20 +31,21 @@ export interface ReplicateOptions extends TrainSettings {
   onProgress?: (p: Progress) => void;
 }
 
+const _STANDARD = {
+  test_acc: "testAcc",
+  test_loss: "testLoss",
+  train_acc: "trainAcc",
+  train_loss: "trainLoss",
+} as const;
+
 function _claimValue(claim: Claim, run: Run): number | undefined {
   if (claim.metric === "params") return run.params;
+  // A diverged run is judged at its last epoch; otherwise at the claim's epoch or the planned end.
   const e = claim.epoch ?? run.epochsPlanned;
-  const rec = run.diverged ? run.epochs.at(-1) : run.epochs[e - 1];
+  const rec = run.diverged ? run.epochs.at(-1) : run.epochs.find((r) => r.epoch === e);
   if (!rec) return undefined;
-  const key = ({
-    test_acc: "testAcc",
-    test_loss: "testLoss",
-    train_acc: "trainAcc",
-    train_loss: "trainLoss",
-  } as const)[
-    claim.metric
-  ];
-  return rec[key];
+  const key = _STANDARD[claim.metric as keyof typeof _STANDARD];
+  return key ? rec[key] : rec.extra?.[claim.metric];
 }
 
 /** Compares every claim whose protocol ran with what the runs measured. */

@@ -25,12 +25,21 @@ export const OptimizerSchema = z.discriminatedUnion("name", [
   }),
 ]);
 
-/** One training protocol: what a source says was run, or a documented variant of it. */
-export const ProtocolSchema = z.object({
+const _protocolBase = {
   id: z.string().regex(/^[a-z0-9.-]+$/),
   source: z.string(),
   description: z.string().min(1),
-  /** Name of a model builder exported by the replication's model.ts. */
+  /** Training length: epochs, or full-batch iterations for a custom trainer. */
+  epochs: z.number().int().positive(),
+  /** Exploratory protocols (sweeps) run only when named with --protocols. */
+  exploratory: z.boolean().default(false),
+};
+
+/** A tfjs-layers model trained by the harness: what a source says was run, or a variant. */
+export const LayersProtocolSchema = z.object({
+  ..._protocolBase,
+  kind: z.literal("layers").default("layers"),
+  /** Name of a model builder exported in `models` by the replication's model.ts. */
   model: z.string().min(1),
   dataset: z.enum(["mnist", "fashion-mnist"]),
   /** Multiplier applied to raw 0..255 pixels (1/255 for the usual [0,1] scaling). */
@@ -38,16 +47,38 @@ export const ProtocolSchema = z.object({
   optimizer: OptimizerSchema,
   loss: z.enum(["categoricalCrossentropy", "binaryCrossentropy"]),
   batchSize: z.number().int().positive(),
-  epochs: z.number().int().positive(),
-  /** Exploratory protocols (sweeps) run only when named with --protocols. */
-  exploratory: z.boolean().default(false),
 });
+
+/**
+ * An algorithm the replication implements itself (e.g. a from-scratch network): the harness
+ * loads the data, times the run and logs its events; the trainer does the rest.
+ */
+export const CustomProtocolSchema = z.object({
+  ..._protocolBase,
+  kind: z.literal("custom"),
+  /** Name of a trainer exported in `trainers` by the replication's model.ts. */
+  trainer: z.string().min(1),
+  /** A dataset manifest name (data/<name>.json). */
+  dataset: z.string().regex(/^[a-z0-9-]+$/),
+  /** Trainer-specific settings, validated by the trainer. */
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** One training protocol. */
+export const ProtocolSchema = z.discriminatedUnion("kind", [
+  LayersProtocolSchema,
+  CustomProtocolSchema,
+]);
 
 /** How a reproduced value is compared with the claimed one. */
 export const CompareSchema = z.enum(["approx", "atLeast", "atMost", "fails"]);
 
-/** Metrics a claim can name. Epoch metrics are read at `epoch` (default: the last). */
-export const MetricSchema = z.enum(["params", "test_acc", "test_loss", "train_acc", "train_loss"]);
+/**
+ * Metrics a claim can name: `params`, the four standard epoch metrics, or a metric a custom
+ * trainer records in each epoch's `extra`. Epoch metrics are read at `epoch` (default: the last).
+ * Names ending in `_acc` count higher as better, `_loss` or `_error` lower as better.
+ */
+export const MetricSchema = z.string().regex(/^[a-z][a-z0-9_]*$/, "a metric name such as test_acc");
 
 /** A claim restated as a number with its tolerance and the place it was found. */
 export const ClaimSchema = z.object({
@@ -112,6 +143,8 @@ export const ReplicationSpecSchema = z.object({
 export type Source = z.infer<typeof SourceSchema>;
 export type Optimizer = z.infer<typeof OptimizerSchema>;
 export type Protocol = z.infer<typeof ProtocolSchema>;
+export type LayersProtocol = z.infer<typeof LayersProtocolSchema>;
+export type CustomProtocol = z.infer<typeof CustomProtocolSchema>;
 export type Claim = z.infer<typeof ClaimSchema>;
 export type Compare = z.infer<typeof CompareSchema>;
 export type Metric = z.infer<typeof MetricSchema>;

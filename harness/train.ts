@@ -4,11 +4,18 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type DataOptions, type ImageDataset, loadImageDataset, loadManifest } from "./datasets.ts";
+import {
+  type DataOptions,
+  type ImageDataset,
+  loadDigitsDataset,
+  loadImageDataset,
+  loadManifest,
+  type TableDataset,
+} from "./datasets.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import type { Replication } from "./replications.ts";
 import type { Epoch, Run, RunEvent } from "./result.ts";
-import type { Optimizer, Protocol } from "./spec.ts";
+import type { CustomProtocol, LayersProtocol, Optimizer, Protocol } from "./spec.ts";
 import { accuracyFor, type LossName, makeTrainStep } from "./step.ts";
 
 /** A progress report, sent every few steps of training. */
@@ -56,7 +63,7 @@ function _optimizer(o: Optimizer): tf.Optimizer {
     : tf.train.sgd(o.learningRate);
 }
 
-function _tensors(data: ImageDataset, p: Protocol, trainLimit?: number): _Tensors {
+function _tensors(data: ImageDataset, p: LayersProtocol, trainLimit?: number): _Tensors {
   // The loader scales to [0,1]; pixelScale is stated against raw 0..255 values.
   const factor = 255 * p.pixelScale;
   const set = (s: ImageDataset["train"], limit = s.count) =>
@@ -98,19 +105,18 @@ async function _evaluate(
 /** Trains one protocol with one seed and evaluates on the test set after every epoch. */
 export async function trainRun(
   rep: Replication,
-  p: Protocol,
+  p: LayersProtocol,
   seed: number,
   t: _Tensors,
   epochs: number,
   onProgress?: (p: Progress) => void,
 ): Promise<Run> {
-  const build = rep.module.models[p.model];
+  const build = rep.module.models![p.model];
   const n = t.x.shape[0];
   const steps = Math.ceil(n / p.batchSize);
 
   const events: RunEvent[] = [];
-  const log = (key: RunEvent["key"], extra: Omit<RunEvent, "time" | "key"> = {}) =>
-    events.push({ time: Date.now(), key, ...extra });
+  const log = _logger(events);
 
   // Warm-up on a throwaway model so that kernel and shader set-up is timed apart from training.
   log("init_start");
@@ -212,12 +218,73 @@ export async function trainRun(
   };
 }
 
+function _logger(events: RunEvent[]) {
+  return (key: RunEvent["key"], extra: Omit<RunEvent, "time" | "key"> = {}) =>
+    events.push({ time: Date.now(), key, ...extra });
+}
+
+/** Runs a replication's own trainer, timing it and logging its checkpoints like trainRun. */
+async function _customRun(
+  rep: Replication,
+  p: CustomProtocol,
+  seed: number,
+  data: ImageDataset | TableDataset,
+  epochs: number,
+  onProgress?: (p: Progress) => void,
+): Promise<Run> {
+  const events: RunEvent[] = [];
+  const log = _logger(events);
+  const records: Epoch[] = [];
+  const start = performance.now();
+  log("run_start");
+  const out = await rep.module.trainers![p.trainer]({
+    protocol: p,
+    seed,
+    epochs,
+    data,
+    checkpoint(record) {
+      records.push(record);
+      log("eval_accuracy", { epoch: record.epoch, value: record.testAcc });
+      const elapsed = (performance.now() - start) / 1000;
+      onProgress?.({
+        replication: rep.name,
+        protocol: p.id,
+        seed,
+        epoch: record.epoch,
+        epochs,
+        step: 1,
+        steps: 1,
+        loss: record.trainLoss,
+        etaSeconds: (elapsed / record.epoch) * (epochs - record.epoch),
+        testAcc: record.testAcc,
+      });
+    },
+  });
+  const diverged = out.diverged ?? false;
+  log("run_stop", { value: diverged ? "diverged" : "success" });
+  const trainSeconds = records.reduce((a, r) => a + r.seconds, 0);
+  const trained = records.at(-1)?.epoch ?? 0;
+  return {
+    protocol: p.id,
+    seed,
+    params: out.params,
+    epochsPlanned: epochs,
+    epochs: records,
+    warmupSeconds: 0,
+    trainSeconds,
+    samplesPerSecond: trainSeconds > 0 ? (trained * out.samplesPerEpoch) / trainSeconds : 0,
+    diverged,
+    events,
+    ...(out.artifacts ? { artifacts: out.artifacts } : {}),
+  };
+}
+
 /**
  * Runs tasks of one replication in this process, loading each dataset once and keeping its
  * tensors between runs.
  */
 export class Trainer {
-  #datasets = new Map<string, ImageDataset>();
+  #datasets = new Map<string, ImageDataset | TableDataset>();
   #tensors = new Map<string, _Tensors>();
   /** Seconds spent loading data so far. */
   setupSeconds = 0;
@@ -225,11 +292,15 @@ export class Trainer {
   constructor(readonly rep: Replication, readonly settings: TrainSettings) {}
 
   /** The loaded dataset of a protocol (loaded on first use). */
-  async dataset(p: Protocol): Promise<ImageDataset> {
+  async dataset(p: Protocol): Promise<ImageDataset | TableDataset> {
     let data = this.#datasets.get(p.dataset);
     if (!data) {
       const t0 = performance.now();
-      data = await loadImageDataset(await loadManifest(p.dataset), this.settings.data);
+      const manifest = await loadManifest(p.dataset);
+      // A manifest with a "table" file is a CSV table (digits); the others are IDX image sets.
+      data = manifest.files.some((f) => f.role === "table")
+        ? await loadDigitsDataset(manifest, this.settings.data)
+        : await loadImageDataset(manifest, this.settings.data);
       this.setupSeconds += (performance.now() - t0) / 1000;
       this.#datasets.set(p.dataset, data);
     }
@@ -240,13 +311,17 @@ export class Trainer {
   async run(task: RunTask, onProgress?: (p: Progress) => void): Promise<Run> {
     const p = this.rep.spec.protocols.find((q) => q.id === task.protocol);
     if (!p) throw new Error(`${this.rep.name}: unknown protocol "${task.protocol}"`);
+    const epochs = this.settings.epochs ?? p.epochs;
+    if (p.kind === "custom") {
+      return _customRun(this.rep, p, task.seed, await this.dataset(p), epochs, onProgress);
+    }
     const key = `${p.dataset}|${p.pixelScale}`;
     let t = this.#tensors.get(key);
     if (!t) {
-      t = _tensors(await this.dataset(p), p, this.settings.trainLimit);
+      t = _tensors(await this.dataset(p) as ImageDataset, p, this.settings.trainLimit);
       this.#tensors.set(key, t);
     }
-    return trainRun(this.rep, p, task.seed, t, this.settings.epochs ?? p.epochs, onProgress);
+    return trainRun(this.rep, p, task.seed, t, epochs, onProgress);
   }
 
   /** Frees the tensors. */

@@ -10,7 +10,7 @@ import { seedsToDecide, summarize, type Summary } from "./stats.ts";
 /** +1 where larger is better, -1 where smaller is better, 0 where neither (counts). */
 export function betterDirection(metric: Metric): 1 | -1 | 0 {
   if (metric.endsWith("_acc")) return 1;
-  if (metric.endsWith("_loss")) return -1;
+  if (metric.endsWith("_loss") || metric.endsWith("_error")) return -1;
   return 0;
 }
 

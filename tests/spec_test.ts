@@ -45,8 +45,10 @@ function issuesOf(data: unknown): string[] {
 
 Deno.test("a valid spec gets Keras' optimizer defaults filled in", () => {
   const spec = validate(ReplicationSpecSchema, good, "spec.json");
-  assert.deepEqual(spec.protocols[0].optimizer, { name: "adam", learningRate: 0.001 });
-  assert.equal(spec.protocols[0].exploratory, false);
+  const p = spec.protocols[0];
+  assert.equal(p.kind, "layers", "a protocol without kind is a layers protocol");
+  assert.deepEqual(p.kind === "layers" && p.optimizer, { name: "adam", learningRate: 0.001 });
+  assert.equal(p.exploratory, false);
 });
 
 Deno.test("schema errors name the field and what is wrong", () => {
@@ -76,6 +78,25 @@ Deno.test("dangling references between sources, protocols, claims and gates are 
   assert.match(issues, /claims\.0\.protocol: unknown protocol "nope"/);
   assert.match(issues, /claims\.0\.source: unknown source "009"/);
   assert.match(issues, /gates\.0\.claim: unknown claim "missing"/);
+});
+
+Deno.test("custom protocols name a trainer and keep their params", () => {
+  const custom = structuredClone(good) as Record<string, unknown>;
+  custom.protocols = [{
+    kind: "custom",
+    id: "p",
+    source: "002",
+    description: "d",
+    trainer: "t",
+    dataset: "sklearn-digits",
+    epochs: 10,
+    params: { hidden: [4, 4, 4] },
+  }];
+  const spec = validate(ReplicationSpecSchema, custom, "spec.json");
+  const p = spec.protocols[0];
+  assert.deepEqual(p.kind === "custom" && p.params, { hidden: [4, 4, 4] });
+  (custom.protocols as Record<string, unknown>[])[0].kind = "magic";
+  assert.match(issuesOf(custom).join("\n"), /protocols\.0\.kind/);
 });
 
 Deno.test("loadSpec names the file for unreadable JSON", async () => {
