@@ -6,7 +6,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import type { ImageDataset, TableDataset } from "./datasets.ts";
-import type { Epoch } from "./result.ts";
+import type { Epoch, Results } from "./result.ts";
+import type { TopLevelSpec } from "vega-lite";
 import { type CustomProtocol, loadSpec, type ReplicationSpec, SpecError } from "./spec.ts";
 
 /** The project root (the folder above harness/). */
@@ -42,10 +43,20 @@ export interface CustomRunOutput {
 /** A replication's own training algorithm, for protocols of kind "custom". */
 export type CustomTrainer = (ctx: CustomRunContext) => Promise<CustomRunOutput>;
 
+/** A chart of a replication's own, shown on its report page below the standard ones. */
+export interface ReplicationChart {
+  title: string;
+  /** One or two sentences under the chart saying what it shows. */
+  caption: string;
+  spec: TopLevelSpec;
+}
+
 /** What a replication's model.ts exports: tfjs models, custom trainers, or both. */
 export interface ReplicationModule {
   models?: Record<string, ModelBuilder>;
   trainers?: Record<string, CustomTrainer>;
+  /** Charts this replication's issue asks for, built from its results (runs' artifacts). */
+  charts?: (results: Results) => ReplicationChart[];
 }
 
 /** A replication folder, loaded and checked. */
