@@ -7,6 +7,8 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   const tmp = await Deno.makeTempFile({ dir, prefix: ".tmp-" });
   try {
     await Deno.writeTextFile(tmp, content);
+    // Temp files are created private (0600); results and pages are for everyone to read.
+    if (Deno.build.os !== "windows") await Deno.chmod(tmp, 0o644);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

@@ -138,6 +138,182 @@ export function accuracyCurveSpec(results: Results): TopLevelSpec {
   } as TopLevelSpec;
 }
 
+/** One epoch of a protocol's curve across seeds: how many seeds, their mean, min and max. */
+export interface SeedBandPoint {
+  protocol: string;
+  epoch: number;
+  n: number;
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Per (protocol, epoch): mean, min and max of `field` over the seeds that reached that epoch,
+ * ignoring non-finite values (a diverged run leaves a gap rather than breaking the chart).
+ * Protocols in first-run order, epochs ascending.
+ */
+export function seedBands(
+  results: Results,
+  field: "testAcc" | "trainLoss" | "testLoss" | "trainAcc",
+  protocol?: string,
+): SeedBandPoint[] {
+  const groups = new Map<string, Map<number, number[]>>();
+  for (const run of results.runs) {
+    if (protocol !== undefined && run.protocol !== protocol) continue;
+    const byEpoch = groups.get(run.protocol) ?? new Map<number, number[]>();
+    groups.set(run.protocol, byEpoch);
+    for (const e of run.epochs) {
+      if (!Number.isFinite(e[field])) continue;
+      byEpoch.set(e.epoch, [...byEpoch.get(e.epoch) ?? [], e[field]]);
+    }
+  }
+  return [...groups].flatMap(([p, byEpoch]) =>
+    [...byEpoch].sort(([a], [b]) => a - b).map(([epoch, vs]) => ({
+      protocol: p,
+      epoch,
+      n: vs.length,
+      mean: vs.reduce((a, b) => a + b, 0) / vs.length,
+      min: Math.min(...vs),
+      max: Math.max(...vs),
+    }))
+  );
+}
+
+const _EPOCH_X = {
+  field: "epoch",
+  type: "quantitative",
+  title: "epoch",
+  axis: { tickMinStep: 1, format: "d" },
+  scale: { padding: 12 },
+} as const;
+
+/** Band fill and mean line of the per-protocol accuracy charts. */
+const _BAND = "#9ecae1", _MEAN = "#1f5fa8";
+
+/**
+ * Test accuracy per epoch of one protocol: a band from the lowest to the highest seed, the
+ * mean over seeds as a line with points, and the protocol's `test_acc` claims as black shapes
+ * at their epochs (the protocol's last epoch when a claim names none). Null when no run of the
+ * protocol has an epoch.
+ */
+export function protocolAccuracySpec(results: Results, protocol: string): TopLevelSpec | null {
+  const bands = seedBands(results, "testAcc", protocol);
+  if (!bands.length) return null;
+  const seeds = new Set(results.runs.filter((r) => r.protocol === protocol).map((r) => r.seed));
+  const bandLabel = `min–max, ${seeds.size} seed${seeds.size === 1 ? "" : "s"}`;
+  const meanLabel = "mean over seeds";
+  const claimed = results.claims.filter((c) => c.metric === "test_acc" && c.protocol === protocol)
+    .map((c) => ({
+      claim: c.id,
+      epoch: c.epoch ?? _lastEpoch(results, protocol),
+      claimed: c.claimed,
+      compare: c.compare,
+    }));
+  const y = { type: "quantitative", title: "test accuracy", scale: { zero: false } } as const;
+  const color = {
+    type: "nominal",
+    title: "rerun",
+    scale: { domain: [meanLabel, bandLabel], range: [_MEAN, _BAND] },
+    legend: { symbolType: "square", symbolOpacity: 1, orient: "bottom", direction: "vertical" },
+  } as const;
+  const layers: unknown[] = [
+    {
+      name: "band",
+      data: { values: bands },
+      mark: { type: "area", opacity: 0.6, line: { strokeWidth: 0.75, color: _BAND } },
+      encoding: {
+        x: _EPOCH_X,
+        y: { ...y, field: "min" },
+        y2: { field: "max" },
+        color: { ...color, datum: bandLabel },
+      },
+    },
+    {
+      name: "mean",
+      data: { values: bands },
+      mark: { type: "line", strokeWidth: 2, point: { filled: true, size: 40 } },
+      encoding: {
+        x: _EPOCH_X,
+        y: { ...y, field: "mean" },
+        color: { ...color, datum: meanLabel },
+      },
+    },
+  ];
+  if (claimed.length) {
+    layers.push({
+      name: "claimed",
+      data: { values: claimed },
+      mark: {
+        type: "point",
+        filled: true,
+        color: "black",
+        stroke: "white",
+        strokeWidth: 1,
+        size: 130,
+        opacity: 1,
+      },
+      encoding: {
+        x: _EPOCH_X,
+        y: { ...y, field: "claimed" },
+        shape: {
+          field: "claim",
+          type: "nominal",
+          title: "claimed",
+          scale: { range: _CLAIM_SHAPES },
+          legend: { orient: "bottom", direction: "vertical" },
+        },
+      },
+    });
+  }
+  return {
+    width: 340,
+    height: 220,
+    layer: layers,
+  } as TopLevelSpec;
+}
+
+/**
+ * Training loss per epoch, all protocols in one chart: per protocol a band from the lowest to
+ * the highest seed and the mean over seeds as a line. Null when there are no epochs.
+ */
+export function trainLossSpec(results: Results): TopLevelSpec | null {
+  const bands = seedBands(results, "trainLoss");
+  if (!bands.length) return null;
+  const y = { type: "quantitative", title: "train loss (mean over seeds)" } as const;
+  const color = {
+    field: "protocol",
+    type: "nominal",
+    title: "protocol",
+    sort: [...new Set(bands.map((b) => b.protocol))],
+    legend: { symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 },
+  } as const;
+  return {
+    width: 560,
+    height: 280,
+    layer: [
+      {
+        name: "band",
+        data: { values: bands },
+        mark: { type: "area", opacity: 0.22 },
+        encoding: {
+          x: _EPOCH_X,
+          y: { ...y, field: "min" },
+          y2: { field: "max" },
+          color,
+          detail: { field: "protocol", type: "nominal" },
+        },
+      },
+      {
+        name: "mean",
+        data: { values: bands },
+        mark: { type: "line", strokeWidth: 2, point: { filled: true, size: 30 } },
+        encoding: { x: _EPOCH_X, y: { ...y, field: "mean" }, color },
+      },
+    ],
+  } as TopLevelSpec;
+}
+
 /** The last epoch any run of `protocol` reached; the last epoch of any run if it has none. */
 function _lastEpoch(results: Results, protocol: string): number {
   const last = (runs: Results["runs"]) =>

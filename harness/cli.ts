@@ -13,15 +13,13 @@ import {
   type Replication,
 } from "./replications.ts";
 import { type Progress, replicate, runGrid } from "./run.ts";
-import { eventLog } from "./event_log.ts";
 import { mergeShards, parseShard, shardItems } from "./shard.ts";
-import type { ReplicationSpec } from "./spec.ts";
 import { loadResults, type Results } from "./result.ts";
-import { writeReplicationReport } from "./report.ts";
+import { buildSite } from "./site.ts";
 
 const USAGE = `usage:
   deno task replicate <name>... | --all [options]
-  deno task report [<name>...]
+  deno task report [<name>...]      rebuild the report site from results.json files
   deno task merge <folder>... [--out DIR]
 
 options (replicate):
@@ -180,17 +178,25 @@ async function _replicate(args: string[]): Promise<void> {
       const file = join(dir, `results.shard-${shard.index}-of-${shard.count}.json`);
       await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
       console.error(`wrote ${file} (combine the shards with deno task merge)`);
-    } else await _write(results, rep.spec, dir);
+    } else await _write(results, dir);
     all.push(results);
   }
+  if (!shard) await _site(values.out!);
   console.log(values.json ? JSON.stringify(all, null, 2) : claimsTable(all));
 }
 
-async function _write(results: Results, spec: ReplicationSpec, dir: string): Promise<void> {
-  await writeFileAtomic(join(dir, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  await writeFileAtomic(join(dir, "events.jsonl"), eventLog(results));
-  const page = await writeReplicationReport(results, spec, dir);
-  console.error(`wrote ${join(dir, "results.json")} and ${page}`);
+async function _write(results: Results, dir: string): Promise<void> {
+  const file = join(dir, "results.json");
+  await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
+  console.error(`wrote ${file}`);
+}
+
+/** Rebuilds the whole report site; a results.json that no longer validates is skipped, loudly. */
+async function _site(out: string): Promise<void> {
+  await buildSite(out, {
+    onSkip: (file, e) => console.error(`site: skipped ${file}: ${e.message}`),
+  });
+  console.error(`wrote ${join(out, "index.html")} (the report site)`);
 }
 
 async function _merge(args: string[]): Promise<void> {
@@ -214,9 +220,10 @@ async function _merge(args: string[]): Promise<void> {
   for (const [name, parts] of byName) {
     const rep = await loadReplication(name);
     const results = mergeShards(parts, rep.spec);
-    await _write(results, rep.spec, join(values.out!, name));
+    await _write(results, join(values.out!, name));
     merged.push(results);
   }
+  await _site(values.out!);
   console.log(claimsTable(merged));
 }
 
@@ -234,21 +241,13 @@ async function _report(args: string[]): Promise<void> {
     allowPositionals: true,
     options: { out: { type: "string", default: join(PROJECT_ROOT, "reports") } },
   });
-  const names = positionals.length ? positionals : await listReplications();
-  for (const name of names) {
-    const dir = join(values.out!, name);
-    const file = join(dir, "results.json");
-    try {
-      await Deno.stat(file);
-    } catch {
-      if (positionals.length) {
-        throw new Error(`${file} not found: run deno task replicate ${name} first`);
-      }
-      continue;
+  for (const name of positionals) {
+    const file = join(values.out!, name, "results.json");
+    if (!await Deno.stat(file).then(() => true, () => false)) {
+      throw new Error(`${file} not found: run deno task replicate ${name} first`);
     }
-    const rep = await loadReplication(name);
-    console.error(`wrote ${await writeReplicationReport(await loadResults(file), rep.spec, dir)}`);
   }
+  await _site(values.out!);
 }
 
 /** Runs the CLI and returns the exit code. */

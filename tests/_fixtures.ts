@@ -2,6 +2,7 @@
 import type { Results } from "../harness/result.ts";
 import { summarize } from "../harness/stats.ts";
 import { type ReplicationSpec, ReplicationSpecSchema } from "../harness/spec.ts";
+import { timeToTarget } from "../harness/time_to_accuracy.ts";
 
 export const HOSTILE = `<script>alert(1)</script> & "quotes"`;
 
@@ -11,18 +12,19 @@ function _withStats<T extends { values: number[] }>(c: T) {
 }
 
 /** The event log of a run whose epochs each take 2.8 s and reach these test accuracies. */
-function _events(accs: number[]): Results["runs"][number]["events"] {
+function _events(accs: number[], epochMs = 2800): Results["runs"][number]["events"] {
   const t0 = Date.UTC(2025, 0, 1);
+  const train = epochMs - 300;
   return [
     { time: t0 - 500, key: "init_start" },
     { time: t0 - 80, key: "init_stop" },
     { time: t0, key: "run_start" },
     ...accs.flatMap((acc, i) => [
-      { time: t0 + 2800 * i, key: "epoch_start" as const, epoch: i + 1 },
-      { time: t0 + 2800 * i + 2500, key: "epoch_stop" as const, epoch: i + 1, value: 1 - acc },
-      { time: t0 + 2800 * (i + 1), key: "eval_accuracy" as const, epoch: i + 1, value: acc },
+      { time: t0 + epochMs * i, key: "epoch_start" as const, epoch: i + 1 },
+      { time: t0 + epochMs * i + train, key: "epoch_stop" as const, epoch: i + 1, value: 1 - acc },
+      { time: t0 + epochMs * (i + 1), key: "eval_accuracy" as const, epoch: i + 1, value: acc },
     ]),
-    { time: t0 + 2800 * accs.length, key: "run_stop", value: "success" },
+    { time: t0 + epochMs * accs.length, key: "run_stop", value: "success" },
   ];
 }
 
@@ -170,4 +172,305 @@ export function fixtureSpec(): ReplicationSpec {
     defaultSeeds: 2,
     gates: [],
   });
+}
+
+/** One replication of the site fixture: its results.json content and its spec. */
+export interface SiteFixture {
+  results: Results;
+  spec: ReplicationSpec;
+}
+
+type _SpecClaim = ReplicationSpec["claims"][number];
+type _Verdict = Results["claims"][number]["verdict"];
+
+/** A run of `protocol` whose test accuracy after epoch e is acc(e); loss falls with it. */
+function _siteRun(
+  protocol: string,
+  seed: number,
+  acc: (epoch: number) => number,
+  epochs: number,
+  epochMs: number,
+): Results["runs"][number] {
+  const accs = Array.from({ length: epochs }, (_, i) => acc(i + 1));
+  return {
+    protocol,
+    seed,
+    params: 50_890,
+    epochsPlanned: epochs,
+    epochs: accs.map((a, i) => ({
+      epoch: i + 1,
+      trainLoss: 1.6 * (1 - a) + 0.01 * seed,
+      trainAcc: a - 0.004,
+      testLoss: 1.5 * (1 - a),
+      testAcc: a,
+      seconds: (epochMs - 300) / 1000,
+      evalSeconds: 0.3,
+    })),
+    warmupSeconds: 0.3 + 0.05 * seed,
+    trainSeconds: (epochs * (epochMs - 300)) / 1000,
+    samplesPerSecond: 60_000 / ((epochMs - 300) / 1000),
+    diverged: false,
+    events: _events(accs, epochMs),
+  };
+}
+
+/** A claim result read from the runs the way the runner reads it, with a given verdict. */
+function _siteClaim(
+  claim: _SpecClaim,
+  runs: Results["runs"],
+  verdict: _Verdict,
+  values?: number[],
+): Results["claims"][number] {
+  const mine = runs.filter((r) => r.protocol === claim.protocol);
+  const field: Record<string, "testAcc" | "testLoss" | "trainAcc" | "trainLoss"> = {
+    test_acc: "testAcc",
+    test_loss: "testLoss",
+    train_acc: "trainAcc",
+    train_loss: "trainLoss",
+  };
+  const f = field[claim.metric];
+  const vs = values ??
+    mine.map((r) =>
+      f === undefined ? r.params : (claim.epoch ? r.epochs[claim.epoch - 1] : r.epochs.at(-1)!)[f]
+    );
+  const stats = vs.length ? summarize(vs) : null;
+  return {
+    id: claim.id,
+    source: claim.source,
+    statement: claim.statement,
+    protocol: claim.protocol,
+    metric: claim.metric,
+    epoch: claim.epoch ?? null,
+    claimed: claim.claimed,
+    compare: claim.compare,
+    epsilon: claim.epsilon,
+    seeds: vs.length ? mine.map((r) => r.seed) : [],
+    values: vs,
+    mean: stats?.mean ?? null,
+    stats,
+    verdict,
+    evidence: stats
+      ? `n=${stats.n}, mean ${stats.mean.toFixed(4)}; claimed ${claim.claimed} (${HOSTILE})`
+      : `n=${mine.length}; a run produced NaN/Inf or no value`,
+    timeToTarget: timeToTarget(claim, mine),
+  };
+}
+
+function _siteSpec(
+  name: string,
+  title: string,
+  protocols: { id: string; epochs: number; exploratory?: boolean }[],
+  claims: Omit<_SpecClaim, "source" | "where" | "twoSided">[],
+): ReplicationSpec {
+  return ReplicationSpecSchema.parse({
+    name,
+    title,
+    sources: [
+      { id: "001", file: "001_047e3bde729cdd55.txt", title: "A blog post with <em>markup</em>" },
+      { id: "002", file: "002_5dcc19fec036a721.txt", title: "Lecture slides" },
+    ],
+    protocols: protocols.map((p) => ({
+      id: p.id,
+      source: "002",
+      description: `${p.id}: Adam, batch 32, ${p.epochs} epochs <as stated>`,
+      model: "dense",
+      dataset: "mnist",
+      pixelScale: 1 / 255,
+      optimizer: { name: "adam" },
+      loss: "categoricalCrossentropy",
+      batchSize: 32,
+      epochs: p.epochs,
+      exploratory: p.exploratory ?? false,
+    })),
+    claims: claims.map((c, i) => ({
+      source: i % 2 ? "001" : "002",
+      where: "model.evaluate output",
+      twoSided: c.metric === "params",
+      ...c,
+    })),
+    defaultSeeds: 3,
+    gates: [],
+  });
+}
+
+function _siteResults(
+  spec: ReplicationSpec,
+  runs: Results["runs"],
+  claims: Results["claims"],
+  backend: Results["backend"],
+  createdAt: string,
+): Results {
+  return {
+    schema: 1,
+    replication: spec.name,
+    title: spec.title,
+    createdAt,
+    command: `deno task replicate ${spec.name} --seeds 3 --data-dir "/tmp/a b/<data>"`,
+    gitCommit: "0123456789abcdef0123456789abcdef01234567",
+    versions: { deno: "2.9.6", v8: "13.0", tfjs: "4.22.0" },
+    backend,
+    setupSeconds: 1.25,
+    dataset: {
+      name: "mnist",
+      files: [
+        { file: "train-images-idx3-ubyte.gz", sha256: "ab".repeat(32) },
+        { file: "t10k-images-idx3-ubyte.gz", sha256: "cd".repeat(32) },
+      ],
+    },
+    grid: runs.map(({ protocol, seed }) => ({ protocol, seed })),
+    shard: null,
+    deviations: [],
+    runs,
+    claims,
+  };
+}
+
+/**
+ * Two replications with 3 seeds each, for the site: "alpha-dense" holds on every stated claim
+ * ([Re]; its one failing claim is on an exploratory sweep), "beta-conv" does not ([¬Re]: not
+ * reproduced, inconclusive and diverged claims, a time to accuracy never reached, a WebGPU
+ * adapter, hostile text in the title and statements).
+ */
+export function siteFixtures(): SiteFixture[] {
+  const seeds = [1, 2, 3];
+  const alphaSpec = _siteSpec("alpha-dense", "Alpha: a dense <i>MNIST</i> net", [
+    { id: "stated", epochs: 4 },
+    { id: "sweep-learning-rate-times-ten", epochs: 3, exploratory: true },
+  ], [
+    {
+      id: "final-acc",
+      statement: "After 4 epochs the test accuracy is 0.97 & more.",
+      protocol: "stated",
+      metric: "test_acc",
+      claimed: 0.97,
+      compare: "approx",
+      epsilon: 0.01,
+    },
+    {
+      id: "curve-e2",
+      statement: "Test accuracy after epoch 2 is 0.95.",
+      protocol: "stated",
+      metric: "test_acc",
+      epoch: 2,
+      claimed: 0.95,
+      compare: "approx",
+      epsilon: 0.02,
+    },
+    {
+      id: "params",
+      statement: "The model has 50,890 parameters.",
+      protocol: "stated",
+      metric: "params",
+      claimed: 50_890,
+      compare: "approx",
+      epsilon: 0,
+    },
+    {
+      id: "final-loss",
+      statement: "The test loss is at most 0.1.",
+      protocol: "stated",
+      metric: "test_loss",
+      claimed: 0.1,
+      compare: "atMost",
+      epsilon: 0.01,
+    },
+    {
+      id: "sweep-acc",
+      statement: "With a 10× learning rate it still reaches 0.97.",
+      protocol: "sweep-learning-rate-times-ten",
+      metric: "test_acc",
+      claimed: 0.97,
+      compare: "atLeast",
+      epsilon: 0.005,
+    },
+  ]);
+  const alphaRuns = [
+    ...seeds.map((s) =>
+      _siteRun("stated", s, (e) => 0.975 - 0.09 * Math.exp(1 - e) + 0.002 * s, 4, 2000 + 400 * s)
+    ),
+    ...seeds.map((s) =>
+      _siteRun(
+        "sweep-learning-rate-times-ten",
+        s,
+        (e) => 0.9 - 0.2 * Math.exp(1 - e) + 0.004 * s,
+        3,
+        1500,
+      )
+    ),
+  ];
+  const alphaVerdicts: _Verdict[] = [
+    "reproduced",
+    "reproduced",
+    "reproduced",
+    "reproduced (better)",
+    "not reproduced",
+  ];
+  const alpha = _siteResults(
+    alphaSpec,
+    alphaRuns,
+    alphaSpec.claims.map((c, i) => _siteClaim(c, alphaRuns, alphaVerdicts[i])),
+    { name: "wasm", adapter: null, fallbackAdapter: null, note: "no WebGPU adapter" },
+    "2025-01-02T10:20:30.000Z",
+  );
+
+  const betaSpec = _siteSpec("beta-conv", `Beta ${HOSTILE}`, [{ id: "paper", epochs: 3 }], [
+    {
+      id: "acc",
+      statement: HOSTILE,
+      protocol: "paper",
+      metric: "test_acc",
+      claimed: 0.99,
+      compare: "approx",
+      epsilon: 0.005,
+    },
+    {
+      id: "loss",
+      statement: "The test loss is about 0.12, | pipes | and\nnew lines.",
+      protocol: "paper",
+      metric: "test_loss",
+      claimed: 0.12,
+      compare: "approx",
+      epsilon: 0.01,
+    },
+    {
+      id: "lr-too-high",
+      statement: 'Training "fails" with a learning rate of 10.',
+      protocol: "paper",
+      metric: "train_acc",
+      claimed: 0.2,
+      compare: "fails",
+      epsilon: 0.05,
+    },
+    {
+      id: "blow-up",
+      statement: "Train loss, epoch 3.",
+      protocol: "paper",
+      metric: "train_loss",
+      epoch: 3,
+      claimed: 0.3,
+      compare: "atMost",
+      epsilon: 0.01,
+    },
+  ]);
+  const betaRuns = seeds.map((s) =>
+    _siteRun("paper", s, (e) => 0.94 - 0.1 * Math.exp(1 - e) + 0.01 * s, 3, 3000)
+  );
+  const beta = _siteResults(
+    betaSpec,
+    betaRuns,
+    [
+      _siteClaim(betaSpec.claims[0], betaRuns, "not reproduced"),
+      _siteClaim(betaSpec.claims[1], betaRuns, "inconclusive", [0.11, 0.125, 0.131]),
+      _siteClaim(betaSpec.claims[2], betaRuns, "fails as claimed", [0.1, 0.11, 0.09]),
+      _siteClaim(betaSpec.claims[3], betaRuns, "diverged", []),
+    ],
+    {
+      name: "webgpu",
+      adapter: "NVIDIA <H100> 80GB",
+      fallbackAdapter: false,
+      note: null,
+    },
+    "2025-01-03T08:00:00.000Z",
+  );
+  return [{ results: alpha, spec: alphaSpec }, { results: beta, spec: betaSpec }];
 }
