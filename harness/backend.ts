@@ -5,6 +5,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
+import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
+import { registerWebGpuFixes } from "./webgpu_kernels.ts";
 
 /** What the user may ask for with `--backend`. */
 export type BackendChoice = "auto" | "webgpu" | "wasm" | "cpu";
@@ -45,6 +47,7 @@ async function _probeAdapter(): Promise<AdapterProbe | null> {
  * adapter after `requestDevice`, which Deno rejects on real GPUs; this one asks correctly.
  */
 function _registerWebGpu(probe: AdapterProbe): void {
+  registerWebGpuFixes();
   tf.removeBackend("webgpu");
   tf.registerBackend("webgpu", async () => {
     const { adapter } = probe;
@@ -72,6 +75,8 @@ async function _activate(name: BackendInfo["name"]): Promise<boolean> {
   if (name === "wasm") {
     // The wasm binaries ship next to the package's entry point; no network at run time.
     setWasmPaths(new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm")).pathname);
+    // tfjs-backend-wasm cannot train conv nets on its own (no Conv2DBackpropFilter).
+    registerWasmTrainingKernels();
   }
   try {
     return await tf.setBackend(name) && tf.getBackend() === name;

@@ -1,0 +1,824 @@
+/**
+ * Training kernels for tfjs-backend-wasm 4.22, built on its XNNPACK convolution and matmul.
+ *
+ * The wasm backend cannot train conv nets: it has no `Conv2DBackpropFilter`, and its
+ * `Conv2DBackpropInput`, `MaxPoolGrad`, transposed `BatchMatMul` and leading-axis `Sum` are
+ * scalar C++ loops (10–100× slower than XNNPACK), its `MaxPoolGrad` sends ties to the last
+ * maximum and windows whose maximum is ≤ FLT_MIN to position 0, its `Identity` copies, and its
+ * `Slice` copies the whole input out of the heap first. Each kernel here rewrites the work as
+ * XNNPACK `Conv2D` / untransposed `BatchMatMul` / elementwise / pooling over rearranged
+ * operands (rearranged with the backend's `Transpose`, `PadV2`, `Reshape`), calling the
+ * backend's kernel functions directly (no engine, no gradient tape). Arguments these rewrites
+ * do not cover go to the backend's own kernel.
+ *
+ * `registerWasmTrainingKernels()` installs them (harness/backend.ts does, for `wasm`).
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+type Info = tf.TensorInfo;
+type Backend = tf.KernelBackend;
+type Attrs = Record<string, unknown>;
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+
+const BACKEND = "wasm";
+
+/** Knobs for tests and measurements: force one formulation of a kernel ("auto": cheapest). */
+export const _testing = {
+  conv2DBackpropFilter: "auto" as "auto" | "A" | "B",
+};
+
+/** A kernel call on the backend whose temporaries are freed together. */
+class _Scope {
+  readonly #temps: Info[] = [];
+  constructor(readonly backend: Backend) {}
+
+  /** Runs the backend's currently registered `name` kernel (or `fn`) and tracks its output. */
+  run(name: string, inputs: Record<string, Info> | Info[], attrs: Attrs = {}): Info {
+    const cfg = tf.getKernel(name, BACKEND);
+    if (!cfg) throw new Error(`wasm kernel ${name} is not registered`);
+    return this.call(cfg.kernelFunc, inputs, attrs);
+  }
+
+  call(fn: tf.KernelFunc, inputs: Record<string, Info> | Info[], attrs: Attrs = {}): Info {
+    const out = fn({
+      inputs: inputs as tf.NamedTensorInfoMap,
+      backend: this.backend,
+      attrs: attrs as tf.NamedAttrMap,
+    }) as Info;
+    this.#temps.push(out);
+    return out;
+  }
+
+  /** A new tensor with these values. */
+  tensor(values: Float32Array | Int32Array, shape: number[]): Info {
+    const dtype = values instanceof Int32Array ? "int32" : "float32";
+    const dataId = this.backend.write(values, shape, dtype);
+    const out: Info = { dataId, shape, dtype };
+    this.#temps.push(out);
+    return out;
+  }
+
+  reshape(x: Info, shape: number[]): Info {
+    return this.run("Reshape", { x }, { shape });
+  }
+
+  transpose(x: Info, perm: number[]): Info {
+    return this.run("Transpose", { x }, { perm });
+  }
+
+  slice(x: Info, begin: number[], size: number[]): Info {
+    return this.run("Slice", { x }, { begin, size });
+  }
+
+  conv2d(x: Info, filter: Info, pad: Pad4, dilations: [number, number] = [1, 1]): Info {
+    return this.run("Conv2D", { x, filter }, {
+      strides: [1, 1],
+      pad,
+      dataFormat: "NHWC",
+      dilations,
+      dimRoundingMode: undefined,
+    });
+  }
+
+  /** Frees every temporary except `result`, which is returned to the engine. */
+  finish(result: Info): Info {
+    for (const t of this.#temps) if (t !== result) this.backend.disposeData(t.dataId);
+    return result;
+  }
+
+  /** Frees every temporary (after an error). */
+  abort(): void {
+    for (const t of this.#temps) this.backend.disposeData(t.dataId);
+  }
+}
+
+function _scoped(
+  backend: Backend,
+  body: (s: _Scope) => Info,
+): Info {
+  const s = new _Scope(backend);
+  let out: Info;
+  try {
+    out = body(s);
+  } catch (e) {
+    s.abort();
+    throw e;
+  }
+  return s.finish(out);
+}
+
+function _convInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Attrs,
+): tf.backend_util.Conv2DInfo {
+  if (attrs.dataFormat === "NCHW") {
+    throw new Error("wasm training kernels support only dataFormat NHWC");
+  }
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as "valid" | "same" | number,
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+    false,
+    "channelsLast",
+  );
+}
+
+/** The original (backend's own) kernel a replacement falls back to, if there was one. */
+type _Original = tf.KernelConfig | undefined;
+type _Args = { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs?: Attrs };
+
+function _fallback(original: _Original, name: string, args: _Args): Info {
+  if (!original) throw new Error(`wasm ${name}: unsupported arguments`);
+  return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as Info;
+}
+
+// Rough costs (ns per element or per multiply-add) used to choose between equivalent
+// formulations; measured on tfjs-backend-wasm 4.22 (SIMD, one thread). XNNPACK packs the weights
+// of every new operator (a new weights tensor each step), which costs far more per element than
+// a multiply-add.
+const _PACK_NS = 12;
+const _TRANSPOSE_NS = 2;
+const _MAC_NS = 0.15;
+
+/** [r, c] → [c, r], avoiding the cache-set conflicts of the backend's 2-D transpose. */
+function _transpose2d(s: _Scope, x: Info, r: number, c: number): Info {
+  const x2 = x.shape.length === 2 ? x : s.reshape(x, [r, c]);
+  // Rows a multiple of 1024 make every output write land in the same cache set; go through
+  // 32-row blocks instead (block transposes, then a copy of 32-float runs).
+  if (r % 1024 === 0 && c > 1) {
+    const b = 32;
+    const t = s.transpose(s.reshape(x2, [r / b, b, c]), [0, 2, 1]);
+    return s.reshape(s.transpose(t, [1, 0, 2]), [c, r]);
+  }
+  return s.transpose(x2, [1, 0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2DBackpropFilter: dW as a forward convolution over transposed operands,
+//
+//   dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s+kh−pt, ow·s+kw−pl, ci] · dy[n,oh,ow,co],
+//
+// in one of two ways. XNNPACK packs the filter of every new operator at ~10 ns per element,
+// far more than a multiply-add, so the choice is mostly about which operand gets packed:
+//
+// A (filter = dy): x' = x^T [ci, h, w, n] (batch ci, channels n) convolved with
+//   dy' = dy^T [oh, ow, n, co] dilated by the stride; the output [ci, kh, kw, co] is dW^T.
+// B (filter = x): dy'' = dy^T [co, oh, ow, n], zero-upsampled by the stride, convolved with
+//   x'' = x^T [h, w, n, ci]; the output [co, fh−1−kh, fw−1−kw, ci] is dW flipped and
+//   transposed. B computes taps over all of x (≈ s² times the multiply-adds) and wastes
+//   XNNPACK's 8-wide output tiles when ci < 8, but packs x instead of dy.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * x [a, h, w, c] → [c, h, w, a]. The backend's 4-D transpose walks the output in order and
+ * reads x with a stride of h·w·c, which thrashes the cache once x outgrows it; then three
+ * transposes that each keep a contiguous inner block are faster.
+ */
+function _swapOuterInner(s: _Scope, x: Info): Info {
+  const [a, h, w, c] = x.shape;
+  if (a * h * w * c < 1 << 20 || a === 1 || c === 1) return s.transpose(x, [3, 1, 2, 0]);
+  const t1 = s.transpose(s.reshape(x, [a, h * w, c]), [1, 0, 2]); // [hw, a, c]
+  const t2 = s.transpose(t1, [0, 2, 1]); // [hw, c, a]
+  return s.reshape(s.transpose(t2, [1, 0, 2]), [c, h, w, a]);
+}
+
+/** Cost estimate (ns) of transposes that move the innermost dimension / keep it. */
+const _TRANSPOSE_SLOW_NS = 4;
+const _TRANSPOSE_FAST_NS = 0.8;
+
+/** XNNPACK's f32 GEMM tiles are 8 outputs wide: the work of c outputs, in multiply-adds. */
+function _tiled(c: number): number {
+  return Math.ceil(c / 8) * 8;
+}
+
+/**
+ * Rows of a matrix whose transpose (by the backend, or inside XNNPACK's packing) would make
+ * every column's writes hit a few cache sets: a multiple of 512.
+ */
+function _thrashes(rows: number): boolean {
+  return rows % 512 === 0;
+}
+
+function conv2DBackpropFilter({ inputs, backend, attrs }: _Args): Info {
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const a = attrs ?? {};
+  const info = _convInfo(x.shape, a.filterShape as number[], a);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { outHeight: oh, outWidth: ow, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top, pl = info.padInfo.left;
+  const xSize = n * h * w * ci, dySize = n * oh * ow * co;
+  const macs = n * oh * ow * fh * fw;
+  const costA = _PACK_NS * dySize + (ci > 1 ? _TRANSPOSE_SLOW_NS : _TRANSPOSE_FAST_NS) * xSize +
+    _TRANSPOSE_FAST_NS * dySize + _MAC_NS * macs * ci * _tiled(co);
+  const costB = _PACK_NS * xSize + _TRANSPOSE_FAST_NS * xSize +
+    (_TRANSPOSE_SLOW_NS + (sh * sw > 1 ? sh * sw : 0)) * dySize +
+    _MAC_NS * n * h * w * fh * fw * co * _tiled(ci);
+  const force = _testing.conv2DBackpropFilter;
+  const useB = (force === "auto" ? costB < costA : force === "B") && pt <= fh - 1 && pl <= fw - 1;
+  return _scoped(backend, (s) => {
+    // A zero sample, when the packed filter's row count (n·taps) would thrash the cache.
+    const padBatch = (t: Info) =>
+      s.run("PadV2", { x: t }, { paddings: [[0, 1], [0, 0], [0, 0], [0, 0]], constantValue: 0 });
+    return useB
+      ? _dwB(s, x, dy, info, _thrashes(n * h * w) ? padBatch : null)
+      : _dwA(s, x, dy, info, _thrashes(n * oh * ow) ? padBatch : null);
+  });
+}
+
+function _dwA(
+  s: _Scope,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+  padBatch: ((t: Info) => Info) | null,
+): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top, pl = info.padInfo.left;
+  // Bottom/right padding that makes the output exactly fh × fw; negative means rows of x
+  // no window reads, which are cropped.
+  const pb = fh + (oh - 1) * sh - h - pt;
+  const pr = fw + (ow - 1) * sw - w - pl;
+  let xx = x, dd = dy;
+  if (pb < 0 || pr < 0) {
+    xx = s.slice(x, [0, 0, 0, 0], [n, h + Math.min(pb, 0), w + Math.min(pr, 0), ci]);
+  }
+  if (padBatch) {
+    xx = padBatch(xx);
+    dd = padBatch(dd);
+  }
+  const xT = _swapOuterInner(s, xx);
+  const dyT = s.transpose(dd, [1, 2, 0, 3]);
+  const pad: Pad4 = [[0, 0], [pt, Math.max(pb, 0)], [pl, Math.max(pr, 0)], [0, 0]];
+  const dwT = s.conv2d(xT, dyT, pad, [sh, sw]);
+  return ci === 1 ? s.reshape(dwT, [fh, fw, 1, dwT.shape[3]]) : s.transpose(dwT, [1, 2, 0, 3]);
+}
+
+function _dwB(
+  s: _Scope,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+  padBatch: ((t: Info) => Info) | null,
+): Info {
+  const { inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { outHeight: oh, outWidth: ow, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const top = fh - 1 - info.padInfo.top, left = fw - 1 - info.padInfo.left;
+  const xx = padBatch ? padBatch(x) : x, dd = padBatch ? padBatch(dy) : dy;
+  const nn = xx.shape[0];
+  const filter = s.transpose(xx, [1, 2, 0, 3]); // [h, w, n, ci]
+  let input = _swapOuterInner(s, dd); // [co, oh, ow, n]
+  if (sh > 1 || sw > 1) {
+    const six = s.reshape(input, [co, oh, 1, ow, 1, nn]);
+    const up = s.run("PadV2", { x: six }, {
+      paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+      constantValue: 0,
+    });
+    input = s.reshape(up, [co, oh * sh, ow * sw, nn]);
+  }
+  const [lh, lw] = input.shape.slice(1, 3);
+  // Padding for an fh × fw output; negative: extra rows past kh < 0, cropped below.
+  const bottom = fh - 1 + h - lh - top, right = fw - 1 + w - lw - left;
+  const pad: Pad4 = [[0, 0], [top, Math.max(bottom, 0)], [left, Math.max(right, 0)], [0, 0]];
+  let out = s.conv2d(input, filter, pad); // [co, fh−1−kh, fw−1−kw, ci]
+  if (bottom < 0 || right < 0) out = s.slice(out, [0, 0, 0, 0], [co, fh, fw, ci]);
+  // Flip (kh, kw), i.e. reverse their joint row-major index, with an exchange-matrix product
+  // (the backend's Reverse is slow even on small tensors).
+  const taps = fh * fw;
+  const exchange = new Float32Array(taps * taps);
+  for (let i = 0; i < taps; i++) exchange[i * taps + taps - 1 - i] = 1;
+  const flipped = s.run("BatchMatMul", {
+    a: s.tensor(exchange, [taps, taps]),
+    b: s.reshape(s.transpose(out, [1, 2, 3, 0]), [taps, ci * co]),
+  }, { transposeA: false, transposeB: false });
+  return s.reshape(flipped, [fh, fw, ci, co]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv2DBackpropInput: dx as one stride-1 convolution of dy per output phase.
+//
+// dx[h] = Σ_{oh·s+kh−pt = h} dy[oh] · W[kh]. Writing h = s·q + r, each phase r is a stride-1
+// correlation of dy with the taps kh ≡ r + pt (mod s), flipped. All s² phases run as one
+// Conv2D whose output channels are (rh, rw, ci); a transpose interleaves them. (Zero-inserting
+// dy instead would cost s² times the multiply-adds.)
+// ---------------------------------------------------------------------------------------------
+
+interface _PhasePlan {
+  /** Output rows per phase: ceil(h / s). */
+  q: number;
+  /** Taps of the phase filter. */
+  t: number;
+  /** Padding of dy before / after. */
+  before: number;
+  after: number;
+  /** Offset of W's taps in the phase filter (see below). */
+  lead: number;
+}
+
+/**
+ * One spatial dimension of dx = conv2dTranspose(dy): output row h = s·q + r reads dy rows
+ * q + t − before (t < taps) through filter tap kh = s·(taps − 1 − t) + r − lead (zero when
+ * out of range).
+ */
+function _phasePlan(
+  f: number,
+  pad: number,
+  s: number,
+  dyLen: number,
+  xLen: number,
+): _PhasePlan | null {
+  const q = Math.ceil(xLen / s);
+  // d = (kh − r − pad) / s over the (kh, r) pairs with kh ≡ r + pad (mod s).
+  let dMax = -Infinity, dMin = Infinity;
+  for (let r = 0; r < s; r++) {
+    for (let k = 0; k < f; k++) {
+      const num = k - r - pad;
+      if (((num % s) + s) % s !== 0) continue;
+      dMax = Math.max(dMax, num / s);
+      dMin = Math.min(dMin, num / s);
+    }
+  }
+  const before = dMax, t = dMax - dMin + 1;
+  const after = q - 1 + t - dyLen - before;
+  if (!(before >= 0) || after < 0) return null;
+  return { q, t, before, after, lead: -s * dMin - pad };
+}
+
+function conv2DBackpropInput(original: _Original, args: _Args): Info {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const a = attrs ?? {};
+  const info = _convInfo(a.inputShape as number[], filter.shape, a);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const s = sh;
+  const ph = _phasePlan(info.filterHeight, info.padInfo.top, sh, info.outHeight, h);
+  const pw = _phasePlan(info.filterWidth, info.padInfo.left, sw, info.outWidth, w);
+  if (sh !== sw || !ph || !pw) return _fallback(original, "Conv2DBackpropInput", args);
+  return _scoped(backend, (sc) => {
+    // Phase filter G[t_h, t_w, co, (r_h·s + r_w)·ci + c] = W[kh, kw, c, co]: a 0/1 selection
+    // matrix times W's taps (the backend's Gather / Reverse are slow even on small tensors),
+    // then (r_h, r_w) moved next to ci.
+    const rows = ph.t * pw.t * s * s, taps = fh * fw;
+    const select = new Float32Array(rows * taps);
+    let row = 0;
+    for (let th = 0; th < ph.t; th++) {
+      for (let tw = 0; tw < pw.t; tw++) {
+        for (let rh = 0; rh < s; rh++) {
+          for (let rw = 0; rw < s; rw++, row++) {
+            const kh = s * (ph.t - 1 - th) + rh - ph.lead, kw = s * (pw.t - 1 - tw) + rw - pw.lead;
+            if (kh >= 0 && kh < fh && kw >= 0 && kw < fw) select[row * taps + kh * fw + kw] = 1;
+          }
+        }
+      }
+    }
+    const gathered = sc.run("BatchMatMul", {
+      a: sc.tensor(select, [rows, taps]),
+      b: sc.reshape(filter, [taps, ci * co]),
+    }, { transposeA: false, transposeB: false });
+    const moved = sc.transpose(sc.reshape(gathered, [ph.t * pw.t, s * s, ci, co]), [0, 3, 1, 2]);
+    const g = sc.reshape(moved, [ph.t, pw.t, co, s * s * ci]);
+    const pad: Pad4 = [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]];
+    let out = sc.conv2d(dy, g, pad);
+    if (s > 1) {
+      // Interleave the phases (DepthToSpace, whose backend kernel is a slow generic loop):
+      // [n·q_h, q_w, r_h, (r_w, ci)] → [n·q_h, r_h, q_w, (r_w, ci)].
+      const [qh, qw] = [ph.q, pw.q];
+      const split = sc.reshape(out, [n * qh, qw, s, s * ci]);
+      out = sc.reshape(sc.transpose(split, [0, 2, 1, 3]), [n, qh * s, qw * s, ci]);
+    }
+    if (ph.q * s !== h || pw.q * s !== w) out = sc.slice(out, [0, 0, 0, 0], [n, h, w, ci]);
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// MaxPoolGrad: the first maximum of each window (row-major, as the cpu backend picks it) gets
+// dy, found with whole-tensor Sub / Step / MaxPool / Multiply instead of the backend's
+// per-element loop (which also starts its maximum at FLT_MIN and keeps the last maximum, so
+// windows whose maximum is ≤ FLT_MIN, or tied, get wrong gradients).
+// ---------------------------------------------------------------------------------------------
+
+function maxPoolGrad({ inputs, backend, attrs }: _Args): Info {
+  const { dy, input: x, output: y } = inputs as { dy: Info; input: Info; output: Info };
+  const a = attrs ?? {};
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterSize as [number, number],
+    a.strides as [number, number],
+    1,
+    a.pad as "valid" | "same" | number,
+    a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+  );
+  if (info.dataFormat !== "channelsLast") throw new Error("wasm MaxPoolGrad: NHWC only");
+  const nonOverlapping = info.strideHeight === info.filterHeight &&
+    info.strideWidth === info.filterWidth;
+  return _scoped(
+    backend,
+    (s) =>
+      nonOverlapping
+        ? _maxPoolGradTiled(s, dy, x, y, info)
+        : _maxPoolGradShifted(s, dy, x, y, info),
+  );
+}
+
+/** Pads x's rows/cols by `before`/`after` with `value`; negative amounts crop instead. */
+function _padOrCrop(
+  s: _Scope,
+  x: Info,
+  before: [number, number],
+  after: [number, number],
+  value: number,
+): Info {
+  const [n, h, w, c] = x.shape;
+  const [ct, cl] = before.map((v) => Math.max(-v, 0)), [cb, cr] = after.map((v) => Math.max(-v, 0));
+  let out = x;
+  if (ct || cl || cb || cr) out = s.slice(out, [0, ct, cl, 0], [n, h - ct - cb, w - cl - cr, c]);
+  const [pt, pl] = before.map((v) => Math.max(v, 0)), [pb, pr] = after.map((v) => Math.max(v, 0));
+  if (pt || pl || pb || pr) {
+    const paddings = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+    out = s.run("PadV2", { x: out }, { paddings, constantValue: value });
+  }
+  return out;
+}
+
+/** Non-overlapping windows (stride = pool size, tfjs' default): reshape into tiles. */
+function _maxPoolGradTiled(
+  s: _Scope,
+  dy: Info,
+  x: Info,
+  y: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = info;
+  const pt = info.padInfo.top, pl = info.padInfo.left;
+  const hh = oh * fh, ww = ow * fw;
+  // The windows cover rows [−pt, hh − pt): pad x to that with −∞, or crop what none reads.
+  const pb = hh - pt - h, pr = ww - pl - w;
+  const xr = _padOrCrop(s, x, [pt, pl], [pb, pr], -Infinity);
+  const tiles = [n, oh, fh, ow, fw, c], perWindow = [n, oh, 1, ow, 1, c];
+  // The backend's comparison kernels are slow scalar loops (and slower still broadcasting), so
+  // everything here is XNNPACK arithmetic. With BIG > fh·fw,
+  //   tag = Step(y − x, α = BIG) · rank = rank at x < y, BIG·rank at the maxima (x = y),
+  // where rank = fh·fw for a window's first position down to 1 for its last (−∞ padding is
+  // never a maximum). A window's largest tag marks its first maximum; tags are exact integers.
+  const k = fh * fw, big = 2 ** Math.ceil(Math.log2(k + 1));
+  const rank = new Float32Array(k);
+  for (let i = 0; i < k; i++) rank[i] = k - i;
+  const diff = s.run("Sub", { a: s.reshape(y, perWindow), b: s.reshape(xr, tiles) });
+  const tag = s.run("Multiply", {
+    a: s.run("Step", { x: diff }, { alpha: big }),
+    b: s.tensor(rank, [1, 1, fh, 1, fw, 1]),
+  });
+  const best = s.run("MaxPool", { x: s.reshape(tag, [n, hh, ww, c]) }, {
+    filterSize: [fh, fw],
+    strides: [fh, fw],
+    pad: "valid",
+    dimRoundingMode: undefined,
+  });
+  // tag − (best − ½) > 0 only at the best.
+  const half = s.run("Sub", { a: best, b: s.tensor(new Float32Array([0.5]), []) });
+  const first = s.run("Step", { x: s.run("Sub", { a: tag, b: s.reshape(half, perWindow) }) }, {
+    alpha: 0,
+  });
+  const dx = s.run("Multiply", { a: first, b: s.reshape(dy, perWindow) });
+  // Undo the padding / cropping: crop what was padded, pad (with 0) what was cropped.
+  return _padOrCrop(s, s.reshape(dx, [n, hh, ww, c]), [-pt, -pl], [-pb, -pr], 0);
+}
+
+/**
+ * Overlapping windows: one strided view of x per window offset, in row-major order; each
+ * offset takes the windows whose maximum it is and that no earlier offset took, and its dy is
+ * spread back to x's grid by zero-insertion.
+ */
+function _maxPoolGradShifted(
+  s: _Scope,
+  dy: Info,
+  x: Info,
+  y: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top, pl = info.padInfo.left;
+  // On a grid of (bh·sh) × (bw·sw) rows/cols from −pt, offset kh = ah·sh + rh of window oh is
+  // row (oh + ah)·sh + rh: block oh + ah, phase rh. Strided views are then plain slices of
+  // x reshaped to [n, bh, sh, bw, sw, c] (the backend's StridedSlice is a slow generic loop).
+  const bh = oh + Math.ceil(fh / sh), bw = ow + Math.ceil(fw / sw);
+  const xp = _padOrCrop(s, x, [pt, pl], [bh * sh - pt - h, bw * sw - pl - w], -Infinity);
+  const blocks = s.reshape(xp, [n, bh, sh, bw, sw, c]);
+  let free = s.run("Fill", {}, { shape: [n, oh, ow, c], value: 1, dtype: "float32" });
+  const parts: Info[] = [];
+  for (let kh = 0; kh < fh; kh++) {
+    for (let kw = 0; kw < fw; kw++) {
+      const ah = Math.floor(kh / sh), rh = kh % sh, aw = Math.floor(kw / sw), rw = kw % sw;
+      const view = s.reshape(
+        s.slice(blocks, [0, ah, rh, aw, rw, 0], [n, oh, 1, ow, 1, c]),
+        [n, oh, ow, c],
+      );
+      // Windows whose maximum is here and at no earlier offset: free − [x < y]·free, without
+      // the backend's slow comparison kernels.
+      const below = s.run("Step", { x: s.run("Sub", { a: y, b: view }) }, { alpha: 0 });
+      const stillFree = s.run("Multiply", { a: below, b: free });
+      const mine = s.run("Sub", { a: free, b: stillFree });
+      free = stillFree;
+      const g = s.reshape(s.run("Multiply", { a: mine, b: dy }), [n, oh, 1, ow, 1, c]);
+      const placed = s.run("PadV2", { x: g }, {
+        paddings: [[0, 0], [ah, bh - ah - oh], [rh, sh - 1 - rh], [aw, bw - aw - ow], [
+          rw,
+          sw - 1 - rw,
+        ], [0, 0]],
+        constantValue: 0,
+      });
+      parts.push(placed);
+    }
+  }
+  const sum = s.reshape(parts.length === 1 ? parts[0] : s.run("AddN", parts), [
+    n,
+    bh * sh,
+    bw * sw,
+    c,
+  ]);
+  return _padOrCrop(s, sum, [-pt, -pl], [h + pt - bh * sh, w + pl - bw * sw], 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchMatMul with transposed operands: the backend runs those as a scalar loop; XNNPACK's
+// fully-connected path only takes A·B with B as packed weights. Transpose explicitly and pick
+// C = A·B or C = (Bᵀ·Aᵀ)ᵀ, whichever packs and transposes fewer elements.
+// ---------------------------------------------------------------------------------------------
+
+/** How often each tensor was the untransposed B (the packed, cached weights) of a matmul. */
+const _weightUses = new WeakMap<object, number>();
+
+function batchMatMul(original: _Original, args: _Args): Info {
+  const { inputs, backend, attrs } = args;
+  const { a, b } = inputs as { a: Info; b: Info };
+  const ta = Boolean(attrs?.transposeA), tb = Boolean(attrs?.transposeB);
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  if (!original || batchA !== 1 || batchB !== 1 || a.dtype !== "float32") {
+    return _fallback(original, "BatchMatMul", args);
+  }
+  const [ra, ca] = a.shape.slice(-2), [rb, cb] = b.shape.slice(-2);
+  const m = ta ? ca : ra, k = ta ? ra : ca, nOut = tb ? rb : cb;
+  let reused = false;
+  if (!tb) {
+    const uses = _weightUses.get(b.dataId) ?? 0;
+    _weightUses.set(b.dataId, uses + 1);
+    reused = uses > 0;
+  }
+  const tr = _TRANSPOSE_NS, pk = _PACK_NS;
+  const cost1 = (reused ? 0 : pk * k * nOut) + (tb ? tr * k * nOut : 0) + (ta ? tr * m * k : 0);
+  const cost2 = pk * k * m + (ta ? 0 : tr * m * k) + (tb ? 0 : tr * k * nOut) + tr * m * nOut;
+  if (!ta && !tb && cost1 <= cost2) return original.kernelFunc(args as never) as Info;
+  const outShape = [
+    ...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)),
+    m,
+    nOut,
+  ];
+  const mm = (s: _Scope, x: Info, y: Info) =>
+    s.call(original.kernelFunc, { a: x, b: y }, { transposeA: false, transposeB: false });
+  return _scoped(backend, (s) => {
+    const a2 = s.reshape(a, [ra, ca]), b2 = s.reshape(b, [rb, cb]);
+    if (cost1 <= cost2) {
+      const x = ta ? _transpose2d(s, a2, ra, ca) : a2;
+      const y = tb ? _transpose2d(s, b2, rb, cb) : b2;
+      return s.reshape(mm(s, x, y), outShape);
+    }
+    const x = tb ? b2 : _transpose2d(s, b2, rb, cb); // [n, k]
+    const y = ta ? a2 : _transpose2d(s, a2, ra, ca); // [k, m]
+    const ct = s.reshape(mm(s, x, y), [nOut, m]);
+    return s.reshape(_transpose2d(s, ct, nOut, m), outShape);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sum over leading axes (bias gradients: dy summed over batch and space). The backend
+// transposes the reduced axes innermost first, which is slow for these shapes; XNNPACK's
+// average pooling over an [R, 1] window does the same reduction in one pass.
+// ---------------------------------------------------------------------------------------------
+
+function sum(original: _Original, args: _Args): Info {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs as { x: Info };
+  const axes = tf.util.parseAxisParam(attrs?.axis as number | number[], x.shape).sort((p, q) =>
+    p - q
+  );
+  const k = axes.length;
+  const leading = k > 0 && k < x.shape.length && axes.every((v, i) => v === i);
+  const r = tf.util.sizeFromShape(x.shape.slice(0, k));
+  if (!leading || x.dtype !== "float32" || r < 2) return _fallback(original, "Sum", args);
+  const kept = x.shape.slice(k);
+  const c = tf.util.sizeFromShape(kept);
+  return _scoped(backend, (s) => {
+    const mean = s.run("AvgPool", { x: s.reshape(x, [1, r, 1, c]) }, {
+      filterSize: [r, 1],
+      strides: [r, 1],
+      pad: "valid",
+      dimRoundingMode: undefined,
+    });
+    const total = s.run("Multiply", { a: mean, b: s.tensor(new Float32Array([r]), []) });
+    return s.reshape(
+      total,
+      attrs?.keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept,
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity, and Cast to the same dtype: the backend copies the data; share it instead (with a
+// reference count, as Reshape and the cpu backend's Identity do). Gradient code clones
+// activation-sized tensors several times per step.
+// ---------------------------------------------------------------------------------------------
+
+function _share(backend: Backend, x: Info): Info {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+function identity({ inputs, backend }: _Args): Info {
+  return _share(backend, inputs.x as Info);
+}
+
+function cast(original: _Original, args: _Args): Info {
+  const x = args.inputs.x as Info;
+  if (args.attrs?.dtype === x.dtype && x.dtype !== "string") return _share(args.backend, x);
+  return _fallback(original, "Cast", args);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slice and SplitV: the backend's Slice first copies the *whole* input out of the wasm heap
+// (slicing one batch off a 60,000-image tensor copies all 188 MB; tf.split copies it once per
+// piece). These copy only the contiguous runs of the result, inside the heap.
+// ---------------------------------------------------------------------------------------------
+
+type _HeapBackend = Backend & {
+  typedArrayFromHeap(t: Info): Float32Array | Int32Array | Uint8Array;
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+};
+
+const _ROW_DTYPES: string[] = ["float32", "int32", "bool"];
+
+function _heap(backend: Backend): _HeapBackend | null {
+  const b = backend as Partial<_HeapBackend>;
+  return typeof b.typedArrayFromHeap === "function" && typeof b.makeOutput === "function"
+    ? b as _HeapBackend
+    : null;
+}
+
+function slice(original: _Original, args: _Args): Info {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as Info;
+  const heap = _heap(backend);
+  if (!heap || !_ROW_DTYPES.includes(x.dtype) || x.shape.length === 0) {
+    return _fallback(original, "Slice", args);
+  }
+  const [begin, size] = tf.slice_util.parseSliceParams(
+    x as unknown as tf.Tensor,
+    attrs?.begin as number[],
+    attrs?.size as number[],
+  );
+  const rank = x.shape.length;
+  const out = heap.makeOutput(size, x.dtype);
+  if (tf.util.sizeFromShape(size) === 0) return out;
+  // Views taken after makeOutput, which may grow (and so detach) the heap.
+  const src = heap.typedArrayFromHeap(x), dst = heap.typedArrayFromHeap(out);
+  const strides = tf.util.computeStrides(x.shape);
+  // The innermost dims taken whole, plus the next one, form contiguous runs.
+  let inner = rank - 1;
+  while (inner > 0 && size[inner] === x.shape[inner] && begin[inner] === 0) inner--;
+  const run = tf.util.sizeFromShape(size.slice(inner));
+  const outer = size.slice(0, inner), count = tf.util.sizeFromShape(outer);
+  const pos = new Array<number>(inner).fill(0);
+  for (let i = 0; i < count; i++) {
+    let off = inner < rank ? begin[inner] * (strides[inner] ?? 1) : 0;
+    for (let d = 0; d < inner; d++) off += (begin[d] + pos[d]) * strides[d];
+    dst.set(src.subarray(off, off + run), i * run);
+    for (let d = inner - 1; d >= 0; d--) {
+      if (++pos[d] < outer[d]) break;
+      pos[d] = 0;
+    }
+  }
+  return out;
+}
+
+function splitV(original: _Original, args: _Args): Info[] {
+  const { inputs, attrs } = args;
+  const x = inputs.x as Info;
+  if (!_heap(args.backend) || !_ROW_DTYPES.includes(x.dtype)) {
+    if (!original) throw new Error("wasm SplitV: unsupported arguments");
+    return original.kernelFunc(args as never) as Info[];
+  }
+  const axis = tf.util.parseAxisParam(attrs?.axis as number, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(
+    x as unknown as tf.Tensor,
+    attrs?.numOrSizeSplits as number | number[],
+    axis,
+  );
+  const begin = new Array<number>(x.shape.length).fill(0);
+  return sizes.map((n) => {
+    const size = [...x.shape];
+    size[axis] = n;
+    const part = slice(_backendKernel("Slice"), { ...args, attrs: { begin: [...begin], size } });
+    begin[axis] += n;
+    return part;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+// ---------------------------------------------------------------------------------------------
+
+interface _Replacement {
+  name: string;
+  make: (original: _Original) => tf.KernelFunc;
+}
+
+const _REPLACEMENTS: _Replacement[] = [
+  { name: "Conv2DBackpropFilter", make: () => conv2DBackpropFilter as unknown as tf.KernelFunc },
+  {
+    name: "Conv2DBackpropInput",
+    make: (o) => ((args: _Args) => conv2DBackpropInput(o, args)) as unknown as tf.KernelFunc,
+  },
+  { name: "MaxPoolGrad", make: () => maxPoolGrad as unknown as tf.KernelFunc },
+  { name: "Identity", make: () => identity as unknown as tf.KernelFunc },
+  { name: "Cast", make: (o) => ((args: _Args) => cast(o, args)) as unknown as tf.KernelFunc },
+  { name: "Slice", make: (o) => ((args: _Args) => slice(o, args)) as unknown as tf.KernelFunc },
+  {
+    name: "SplitV",
+    make: (o) => ((args: _Args) => splitV(o, args)) as unknown as tf.KernelFunc,
+  },
+  { name: "Sum", make: (o) => ((args: _Args) => sum(o, args)) as unknown as tf.KernelFunc },
+  {
+    name: "BatchMatMul",
+    make: (o) => ((args: _Args) => batchMatMul(o, args)) as unknown as tf.KernelFunc,
+  },
+];
+
+/** The kernel names `registerWasmTrainingKernels` registers on wasm. */
+export const WASM_TRAINING_KERNELS: readonly string[] = _REPLACEMENTS.map((r) => r.name);
+
+const _ours = new Set<tf.KernelFunc>();
+/** The backend's own kernels that were replaced, by name. */
+const _replaced = new Map<string, tf.KernelConfig>();
+
+/** The backend's own kernel `name` (replaced or not). */
+function _backendKernel(name: string): _Original {
+  const current = tf.getKernel(name, BACKEND);
+  return current && _ours.has(current.kernelFunc) ? _replaced.get(name) : current;
+}
+
+/**
+ * Registers on the wasm backend the kernels conv nets need to train: `Conv2DBackpropFilter`
+ * (missing in tfjs-backend-wasm), and replaces `Conv2DBackpropInput`, `MaxPoolGrad`,
+ * `BatchMatMul`, `Sum`, `Identity`, `Cast`, `Slice` and `SplitV` with faster (and, for
+ * MaxPoolGrad, correct) versions that fall back to the backend's own for what they do not
+ * cover. Idempotent; callable before or after the wasm backend is initialised. `only`
+ * restricts it to some of `WASM_TRAINING_KERNELS` (for measurements).
+ */
+export function registerWasmTrainingKernels(only?: readonly string[]): void {
+  for (const r of _REPLACEMENTS) {
+    if (only && !only.includes(r.name)) continue;
+    const existing = tf.getKernel(r.name, BACKEND);
+    if (existing && _ours.has(existing.kernelFunc)) continue;
+    const kernelFunc = r.make(existing);
+    _ours.add(kernelFunc);
+    if (existing) {
+      _replaced.set(r.name, existing);
+      tf.unregisterKernel(r.name, BACKEND);
+    }
+    tf.registerKernel({
+      kernelName: r.name,
+      backendName: BACKEND,
+      kernelFunc,
+      // The backend's own kernel stays callable as the fallback, so keep its setup.
+      setupFunc: existing?.setupFunc,
+    });
+  }
+}
+
+/**
+ * Puts back the wasm backend's own kernels that `registerWasmTrainingKernels` replaced (and
+ * removes the ones it added), e.g. to measure against them.
+ */
+export function unregisterWasmTrainingKernels(): void {
+  for (const r of _REPLACEMENTS) {
+    const current = tf.getKernel(r.name, BACKEND);
+    if (!current || !_ours.has(current.kernelFunc)) continue;
+    tf.unregisterKernel(r.name, BACKEND);
+    const original = _replaced.get(r.name);
+    if (original) tf.registerKernel(original);
+    _replaced.delete(r.name);
+  }
+}
