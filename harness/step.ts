@@ -37,8 +37,10 @@ export function makeTrainStep(
   const lossFn = tf.metrics[loss];
   const accFn = accuracyFor(loss);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  let lossSum = tf.variable(tf.scalar(0), false);
-  let accSum = tf.variable(tf.scalar(0), false);
+  // tidy frees the zero scalars; the variables keep their own copies.
+  let [lossSum, accSum] = tf.tidy(
+    () => [tf.variable(tf.scalar(0), false), tf.variable(tf.scalar(0), false)],
+  );
   let seen = 0;
   const step = ((x: tf.Tensor, y: tf.Tensor) => {
     const n = x.shape[0];

@@ -1,0 +1,158 @@
+/**
+ * The bench's models: the keras-dense replication's dense net plus two conv nets (a classifier
+ * trained with SGD + momentum and a conv autoencoder), each with its optimizer, loss, batch
+ * size and random data, so one table row is one {@link BenchModel}.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { seededGlorot } from "../harness/init.ts";
+import type { LossName } from "../harness/step.ts";
+import { models as denseModels } from "../replications/keras-dense/model.ts";
+
+/**
+ * `Reshape([28,28,1]) → Conv2D(32, 5×5, relu) → MaxPool(3×3) → Conv2D(64, 2×2, relu) →
+ * MaxPool(2×2) → Flatten → Dense(500, relu) → Dense(100, relu) → Dense(10, softmax)`.
+ */
+export function cnnSgd(seed: number): tf.LayersModel {
+  const init = seededGlorot(seed);
+  return tf.sequential({
+    layers: [
+      tf.layers.reshape({ inputShape: [28, 28], targetShape: [28, 28, 1] }),
+      tf.layers.conv2d({
+        filters: 32,
+        kernelSize: 5,
+        activation: "relu",
+        kernelInitializer: init(),
+      }),
+      tf.layers.maxPooling2d({ poolSize: 3 }),
+      tf.layers.conv2d({
+        filters: 64,
+        kernelSize: 2,
+        activation: "relu",
+        kernelInitializer: init(),
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 500, activation: "relu", kernelInitializer: init() }),
+      tf.layers.dense({ units: 100, activation: "relu", kernelInitializer: init() }),
+      tf.layers.dense({ units: 10, activation: "softmax", kernelInitializer: init() }),
+    ],
+  });
+}
+
+/**
+ * Encoder `Reshape([28,28,1]) → Conv2D(32,3,same,relu) → MaxPool(2) → Conv2D(64,3,same,relu) →
+ * MaxPool(2) → Flatten → Dense(100)`, decoder `Dense(3136) → Reshape([7,7,64]) →
+ * Conv2DTranspose(32,3,strides 2,same,relu) → Conv2DTranspose(1,3,strides 2,same,sigmoid)`.
+ * The output is [28,28,1]; its target is the input batch reshaped to that.
+ */
+export function convAutoencoder(seed: number): tf.LayersModel {
+  const init = seededGlorot(seed);
+  const conv = (filters: number) =>
+    tf.layers.conv2d({
+      filters,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: init(),
+    });
+  const deconv = (filters: number, activation: "relu" | "sigmoid") =>
+    tf.layers.conv2dTranspose({
+      filters,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      activation,
+      kernelInitializer: init(),
+    });
+  return tf.sequential({
+    layers: [
+      tf.layers.reshape({ inputShape: [28, 28], targetShape: [28, 28, 1] }),
+      conv(32),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      conv(64),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 100, kernelInitializer: init() }),
+      tf.layers.dense({ units: 3136, kernelInitializer: init() }),
+      tf.layers.reshape({ targetShape: [7, 7, 64] }),
+      deconv(32, "relu"),
+      deconv(1, "sigmoid"),
+    ],
+  });
+}
+
+/** Everything the bench needs to train and run one model. */
+export interface BenchModel {
+  /** The row name in the table and in bench.json. */
+  name: string;
+  /** One line saying what it is. */
+  description: string;
+  build: (seed: number) => tf.LayersModel;
+  /** A fresh optimizer (one per trained model: optimizers keep per-weight state). */
+  optimizer: () => tf.Optimizer;
+  /** The optimizer in words, for the report. */
+  optimizerName: string;
+  loss: LossName;
+  batchSize: number;
+  /** `count` random input/target batches: inputs in [0,1], one-hot or autoencoder targets. */
+  batches: (count: number, seed: number) => { xs: tf.Tensor[]; ys: tf.Tensor[] };
+}
+
+function _classification(batchSize: number) {
+  return (count: number, seed: number) =>
+    tf.tidy(() => {
+      const xs: tf.Tensor[] = [], ys: tf.Tensor[] = [];
+      for (let i = 0; i < count; i++) {
+        xs.push(tf.randomUniform([batchSize, 28, 28], 0, 1, "float32", seed + 2 * i));
+        const labels = tf.randomUniform([batchSize], 0, 10, "int32", seed + 2 * i + 1);
+        ys.push(tf.oneHot(labels, 10).toFloat());
+      }
+      return { xs, ys };
+    });
+}
+
+function _reconstruction(batchSize: number) {
+  return (count: number, seed: number) =>
+    tf.tidy(() => {
+      const xs: tf.Tensor[] = [];
+      for (let i = 0; i < count; i++) {
+        xs.push(tf.randomUniform([batchSize, 28, 28], 0, 1, "float32", seed + i));
+      }
+      return { xs, ys: xs.map((x) => x.reshape([batchSize, 28, 28, 1])) };
+    });
+}
+
+/** The bench's models, in table order. */
+export const BENCH_MODELS: readonly BenchModel[] = [
+  {
+    name: "keras-dense",
+    description: 'keras-dense models["dense64-sigmoid"]: Flatten → Dense(64, sigmoid) → Dense(10)',
+    build: denseModels["dense64-sigmoid"],
+    optimizer: () => tf.train.adam(0.001),
+    optimizerName: "Adam (lr 0.001)",
+    loss: "categoricalCrossentropy",
+    batchSize: 32,
+    batches: _classification(32),
+  },
+  {
+    name: "cnn-sgd",
+    description: "Conv2D(32,5×5) → MaxPool(3) → Conv2D(64,2×2) → MaxPool(2) → Dense 500/100/10",
+    build: cnnSgd,
+    optimizer: () => tf.train.momentum(0.01, 0.9),
+    optimizerName: "SGD (lr 0.01, momentum 0.9)",
+    loss: "categoricalCrossentropy",
+    batchSize: 32,
+    batches: _classification(32),
+  },
+  {
+    name: "conv-autoencoder",
+    description: "Conv 32/64 + MaxPool → Dense(100) → Dense(3136) → ConvTranspose 32/1 (sigmoid)",
+    build: convAutoencoder,
+    optimizer: () => tf.train.adam(0.001),
+    optimizerName: "Adam (lr 0.001)",
+    loss: "binaryCrossentropy",
+    batchSize: 128,
+    batches: _reconstruction(128),
+  },
+];

@@ -1,0 +1,112 @@
+import assert from "assert";
+import * as tf from "@tensorflow/tfjs";
+import { formatSummary, parseBenchArgs, runBench } from "../bench/bench.ts";
+import { median } from "../bench/cell.ts";
+import { BENCH_MODELS, cnnSgd, convAutoencoder } from "../bench/models.ts";
+import { renderBenchPage } from "../bench/page.ts";
+import { trainingRatios } from "../bench/pytorch.ts";
+import { BenchSchema, type Cell } from "../bench/schema.ts";
+
+Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json and page", async () => {
+  // Other test modules set their backend up themselves; leave the one found (if any) active.
+  const previous: string | undefined = tf.getBackend();
+  try {
+    await tf.setBackend("cpu");
+    const tensors = tf.memory().numTensors;
+    const bench = await runBench({
+      backends: ["cpu"],
+      models: ["keras-dense"],
+      timing: { seconds: 0.05, repeats: 3, warmupSteps: 1, maxStepSeconds: 30, seed: 1 },
+      vsPytorch: false,
+      out: "unused",
+      quiet: true,
+    }, () => {});
+    assert.equal(tf.memory().numTensors, tensors, "the cell frees its tensors");
+    // What main() writes, read back through the schema.
+    const parsed = BenchSchema.parse(JSON.parse(JSON.stringify(bench)));
+    assert.equal(parsed.cells.length, 1);
+    const cell = parsed.cells[0];
+    assert.equal(cell.model, "keras-dense");
+    assert.equal(cell.backend, "cpu");
+    assert.equal(cell.params, 50890);
+    for (const m of [cell.train, cell.fit, cell.inference]) {
+      assert.equal(m.status, "ok", JSON.stringify(m));
+      if (m.status !== "ok") continue;
+      assert.equal(m.repeats.length, 3);
+      assert.ok(m.repeats.every((r) => r.steps >= 2 && r.samples === r.steps * 32));
+      assert.ok(m.samplesPerSecond > 0);
+    }
+    assert.ok(cell.fitVsStep !== null && cell.fitVsStep > 0);
+    assert.equal(parsed.pytorch, null);
+    assert.deepEqual(parsed.ratios, []);
+
+    const html = await renderBenchPage(parsed);
+    assert.ok(html.includes("<svg"), "the chart is inline SVG");
+    assert.ok(!/<script|https?:\/\/(?!www\.w3\.org)/i.test(html), "no script, no external URL");
+    assert.match(formatSummary(parsed), /keras-dense\s+cpu/);
+  } finally {
+    if (previous) await tf.setBackend(previous);
+  }
+});
+
+Deno.test("bench: model builders have the issue's shapes", () => {
+  const cnn = cnnSgd(1), ae = convAutoencoder(1);
+  try {
+    assert.deepEqual(cnn.outputs[0].shape, [null, 10]);
+    // 28 -5-> 24 -pool 3-> 8 -2-> 7 -pool 2-> 3: 3·3·64 = 576 inputs to Dense(500)
+    assert.equal(cnn.countParams(), 832 + 8256 + 576 * 500 + 500 + 50100 + 1010);
+    assert.deepEqual(ae.outputs[0].shape, [null, 28, 28, 1]);
+  } finally {
+    cnn.dispose();
+    ae.dispose();
+  }
+  assert.deepEqual(BENCH_MODELS.map((m) => [m.name, m.batchSize]), [
+    ["keras-dense", 32],
+    ["cnn-sgd", 32],
+    ["conv-autoencoder", 128],
+  ]);
+});
+
+Deno.test("bench: command line and ratios", () => {
+  const o = parseBenchArgs(["--backends", "cpu,wasm", "--seconds", "1.5", "--vs-pytorch"]);
+  assert.ok(o !== "help");
+  assert.deepEqual(o.backends, ["cpu", "wasm"]);
+  assert.equal(o.timing.seconds, 1.5);
+  assert.equal(o.timing.repeats, 3);
+  assert.equal(o.vsPytorch, true);
+  assert.throws(() => parseBenchArgs(["--backends", "webgl"]), /unknown webgl/);
+  assert.throws(() => parseBenchArgs(["--repeats", "0"]), /positive integer/);
+  assert.equal(median([3, 1, 2]), 2);
+
+  const ok = (sps: number) => ({
+    status: "ok" as const,
+    warmupSeconds: 0,
+    warmupSteps: 1,
+    repeats: [{ steps: 2, samples: 64, seconds: 64 / sps, samplesPerSecond: sps }],
+    samplesPerSecond: sps,
+  });
+  const cell = (backend: Cell["backend"], sps: number): Cell => ({
+    model: "m",
+    backend,
+    adapter: null,
+    softwareAdapter: null,
+    batchSize: 32,
+    params: 1,
+    train: ok(sps),
+    fit: { status: "error", error: "x" },
+    inference: ok(sps),
+    fitVsStep: null,
+    loadAverage: null,
+    seconds: 1,
+  });
+  const ratios = trainingRatios([cell("cpu", 100), cell("wasm", 400)], {
+    status: "ok",
+    python: "3",
+    torch: "1",
+    threads: 2,
+    blas: { buildInfo: null, loadedLibraries: [], alternative: null, summary: "" },
+    models: [{ model: "m", batchSize: 32, params: 1, train: ok(200), inference: ok(1) }],
+  });
+  assert.deepEqual(ratios.map((r) => [r.tfjsBackend, r.ratio]), [["wasm", 2]]);
+  assert.deepEqual(trainingRatios([cell("cpu", 1)], { status: "unavailable", reason: "no" }), []);
+});
