@@ -12,7 +12,10 @@ for (const name of await listReplications()) {
   const rep = await loadReplication(name);
   for (const gate of rep.spec.gates) {
     const claim = rep.spec.claims.find((c) => c.id === gate.claim)!;
-    const dir = betterDirection(claim.metric) < 0 ? "≤" : "≥";
+    // An upper bound for "at most" and "fails" claims and for metrics where lower is better.
+    const upper = claim.compare === "atMost" || claim.compare === "fails" ||
+      claim.compare === "approx" && betterDirection(claim.metric) < 0;
+    const dir = upper ? "≤" : "≥";
     Deno.test(`gate ${name}/${claim.id}: ${claim.metric} ${dir} ${gate.threshold}`, async () => {
       const backend = await setupBackend("wasm");
       const results = await replicate(rep, {
