@@ -52,6 +52,59 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** Every `test_acc` claim (of one protocol, if given) at its epoch, or its protocol's last. */
+function _claimedPoints(results: Results, protocol?: string) {
+  return results.claims
+    .filter((c) => c.metric === "test_acc" && (protocol === undefined || c.protocol === protocol))
+    .map((c) => ({
+      claim: c.id,
+      protocol: c.protocol,
+      epoch: c.epoch ?? _lastEpoch(results, c.protocol),
+      claimed: c.claimed,
+      compare: c.compare,
+    }));
+}
+
+/** The claimed values as black shapes, one shape per claim id, named in a legend. */
+function _claimedLayer(
+  claimed: ReturnType<typeof _claimedPoints>,
+  x: object,
+  y: object,
+  legend?: object,
+) {
+  return {
+    name: "claimed",
+    data: { values: claimed },
+    mark: {
+      type: "point",
+      filled: true,
+      color: "black",
+      stroke: "white",
+      strokeWidth: 1,
+      size: 130,
+      opacity: 1,
+    },
+    encoding: {
+      x,
+      y: { ...y, field: "claimed" },
+      shape: {
+        field: "claim",
+        type: "nominal",
+        title: "claimed",
+        scale: { range: _CLAIM_SHAPES },
+        ...(legend ? { legend } : {}),
+      },
+      tooltip: [
+        { field: "claim", type: "nominal" },
+        { field: "protocol", type: "nominal" },
+        { field: "epoch", type: "quantitative" },
+        { field: "claimed", type: "quantitative" },
+        { field: "compare", type: "nominal" },
+      ],
+    },
+  };
+}
+
 /**
  * Test accuracy per epoch: one line per (protocol, seed) of the rerun, and every `test_acc`
  * claim as a black shape at its epoch (its protocol's last epoch when the claim names none),
@@ -66,13 +119,7 @@ export function accuracyCurveSpec(results: Results): TopLevelSpec {
       testAcc: e.testAcc,
     }))
   );
-  const claimed = results.claims.filter((c) => c.metric === "test_acc").map((c) => ({
-    claim: c.id,
-    protocol: c.protocol,
-    epoch: c.epoch ?? _lastEpoch(results, c.protocol),
-    claimed: c.claimed,
-    compare: c.compare,
-  }));
+  const claimed = _claimedPoints(results);
   const x = {
     field: "epoch",
     type: "quantitative",
@@ -104,36 +151,7 @@ export function accuracyCurveSpec(results: Results): TopLevelSpec {
           ],
         },
       },
-      {
-        name: "claimed",
-        data: { values: claimed },
-        mark: {
-          type: "point",
-          filled: true,
-          color: "black",
-          stroke: "white",
-          strokeWidth: 1,
-          size: 130,
-          opacity: 1,
-        },
-        encoding: {
-          x,
-          y: { ...y, field: "claimed" },
-          shape: {
-            field: "claim",
-            type: "nominal",
-            title: "claimed",
-            scale: { range: _CLAIM_SHAPES },
-          },
-          tooltip: [
-            { field: "claim", type: "nominal" },
-            { field: "protocol", type: "nominal" },
-            { field: "epoch", type: "quantitative" },
-            { field: "claimed", type: "quantitative" },
-            { field: "compare", type: "nominal" },
-          ],
-        },
-      },
+      _claimedLayer(claimed, x, y),
     ],
   } as TopLevelSpec;
 }
@@ -203,13 +221,7 @@ export function protocolAccuracySpec(results: Results, protocol: string): TopLev
   const seeds = new Set(results.runs.filter((r) => r.protocol === protocol).map((r) => r.seed));
   const bandLabel = `min–max, ${seeds.size} seed${seeds.size === 1 ? "" : "s"}`;
   const meanLabel = "mean over seeds";
-  const claimed = results.claims.filter((c) => c.metric === "test_acc" && c.protocol === protocol)
-    .map((c) => ({
-      claim: c.id,
-      epoch: c.epoch ?? _lastEpoch(results, protocol),
-      claimed: c.claimed,
-      compare: c.compare,
-    }));
+  const claimed = _claimedPoints(results, protocol);
   const y = { type: "quantitative", title: "test accuracy", scale: { zero: false } } as const;
   const color = {
     type: "nominal",
@@ -241,30 +253,7 @@ export function protocolAccuracySpec(results: Results, protocol: string): TopLev
     },
   ];
   if (claimed.length) {
-    layers.push({
-      name: "claimed",
-      data: { values: claimed },
-      mark: {
-        type: "point",
-        filled: true,
-        color: "black",
-        stroke: "white",
-        strokeWidth: 1,
-        size: 130,
-        opacity: 1,
-      },
-      encoding: {
-        x: _EPOCH_X,
-        y: { ...y, field: "claimed" },
-        shape: {
-          field: "claim",
-          type: "nominal",
-          title: "claimed",
-          scale: { range: _CLAIM_SHAPES },
-          legend: { orient: "bottom", direction: "vertical" },
-        },
-      },
-    });
+    layers.push(_claimedLayer(claimed, _EPOCH_X, y, { orient: "bottom", direction: "vertical" }));
   }
   return {
     width: 340,
