@@ -2,15 +2,16 @@
  * claimcheck: rerun published claims about small neural networks and say, with evidence,
  * whether each one holds.
  *
- * The command line (`deno task replicate <name> | --all`, `deno task report`) covers the usual
- * work; this module exposes the same pieces for scripts and tests.
+ * The command line (`deno task replicate <name> | --all`, `report`, `merge`, `new`) covers the
+ * usual work; this module exposes the same pieces for scripts and tests. A replication's own
+ * code imports `harness/plugin.ts` instead (the contract for model.ts).
  *
  * Decide a claim from reproduced values:
  *
  * ```ts
  * import { verdictFor } from "./mod.ts";
  *
- * const claim = { metric: "test_acc", claimed: 0.9714, compare: "approx", epsilon: 0.005 } as const;
+ * const claim = { better: "higher", claimed: 0.9714, compare: "approx", epsilon: 0.005 } as const;
  * const { verdict } = verdictFor(claim, [0.9731, 0.9702, 0.9715]);
  * if (verdict !== "reproduced") throw new Error(verdict);
  * ```
@@ -32,33 +33,92 @@
  * console.log(results.claims.map((c) => `${c.id}: ${c.verdict}`));
  * ```
  *
- * Seeded shuffling, independent of Math.random:
+ * Validate a spec written in a blog post's spirit (a protocol, a claim) without running it:
  *
  * ```ts
- * import { mulberry32, shuffledIndices } from "./mod.ts";
+ * import { parseSpec } from "./mod.ts";
  *
- * const order = shuffledIndices(5, mulberry32(1));
- * if (order.length !== 5) throw new Error("not a permutation");
+ * const spec = parseSpec({
+ *   version: 2,
+ *   name: "demo",
+ *   title: "A dense net gets 97 %",
+ *   sources: [{ id: "post", url: "https://example.com/post", title: "a post" }],
+ *   protocols: [{
+ *     id: "stated", source: "post", description: "as stated", model: "dense", dataset: "mnist",
+ *     loss: "categoricalCrossentropy", optimizer: { name: "adam" }, batchSize: 32, epochs: 5,
+ *   }],
+ *   claims: [{
+ *     id: "acc", source: "post", where: "results", statement: "97 %", protocol: "stated",
+ *     metric: "test_acc", claimed: 0.97, compare: "atLeast", epsilon: 0.005,
+ *   }],
+ *   defaultSeeds: 3,
+ * }, "demo/spec.json");
+ * if (spec.protocols[0].kind !== "layers") throw new Error("a layers protocol");
  * ```
  * @module
  */
-export * from "./harness/backend.ts";
-export * from "./harness/datasets.ts";
-export * from "./harness/data_error.ts";
-export * from "./harness/idx.ts";
-export * from "./harness/random.ts";
-export * from "./harness/init.ts";
-export * from "./harness/spec.ts";
-export * from "./harness/result.ts";
-export * from "./harness/verdict.ts";
-export * from "./harness/replications.ts";
-export * from "./harness/run.ts";
-export * from "./harness/report.ts";
-export * from "./harness/site.ts";
-export * from "./harness/stats.ts";
-export * from "./harness/shard.ts";
-export * from "./harness/step.ts";
-export * from "./harness/train.ts";
-export * from "./harness/time_to_accuracy.ts";
-export * from "./harness/event_log.ts";
-export * from "./harness/chart.ts";
+export {
+  type BackendChoice,
+  type BackendInfo,
+  BACKENDS,
+  setupBackend,
+} from "./harness/backend/backend.ts";
+export {
+  type DataOptions,
+  type ImageDataset,
+  type ImageSet,
+  loadDigits,
+  type LoadedFile,
+  loadFashionMnist,
+  loadMnist,
+  type TableDataset,
+} from "./harness/data/datasets.ts";
+export { DataError, type DataErrorKind } from "./harness/data/data_error.ts";
+export { listReplications, loadReplication, type Replication } from "./harness/replications.ts";
+export type {
+  ArtifactRecorder,
+  BuildContext,
+  CustomRunContext,
+  CustomRunOutput,
+  CustomTrainer,
+  DatasetBuilder,
+  DataSplit,
+  DeriveContext,
+  DerivedData,
+  ModelBuilder,
+  ReplicationChart,
+  ReplicationModule,
+  TargetFunction,
+} from "./harness/plugin.ts";
+export { newReplication } from "./harness/new_replication.ts";
+export { loadSpec, parseSpec } from "./harness/spec/load_spec.ts";
+export {
+  type Better,
+  type Claim,
+  type CustomProtocol,
+  type LayersProtocol,
+  type Protocol,
+  type ReplicationSpec,
+  SPEC_VERSION,
+  SpecError,
+} from "./harness/spec/spec.ts";
+export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
+export { runGrid, selectProtocols } from "./harness/train/plan.ts";
+export type { EpochLoop, EpochLoopHooks, Progress } from "./harness/train/loop.ts";
+export type { RunTask, TrainSettings } from "./harness/train/trainer.ts";
+export {
+  type ClaimResult,
+  type Epoch,
+  loadResults,
+  parseResults,
+  type Results,
+  RESULTS_SCHEMA,
+  type Run,
+  type Verdict,
+} from "./harness/results/result.ts";
+export { mergeShards, parseShard, type Shard, shardItems } from "./harness/results/shard.ts";
+export { claimResults } from "./harness/score/claims.ts";
+export { type ClaimRule, verdictFor } from "./harness/score/verdict.ts";
+export { summarize, type Summary } from "./harness/score/stats.ts";
+export { buildSite, type SiteOptions, type SiteReplication } from "./harness/report/site.ts";
+export { mulberry32, type Rng, shuffledIndices } from "./harness/train/random.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { makeTrainStep } from "../harness/step.ts";
+import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import type { BenchModel } from "./models.ts";
 import type { BackendRecord, Cell, Measurement, Repeat } from "./schema.ts";
 
@@ -321,12 +321,12 @@ export async function runCell(
       const model = bm.build(t.seed);
       params = model.countParams();
       const optimizer = bm.optimizer();
-      const step = makeTrainStep(model, optimizer, bm.loss);
+      const step = makeTrainStep(model, optimizer, singleOutput(bm.loss));
       let i = 0;
       try {
         return await _measure(
-          () => step(xs[i % _POOL], ys[i++ % _POOL]),
-          (n) => step(small[n][0], small[n][1]),
+          () => step([xs[i % _POOL]], [ys[i++ % _POOL]]),
+          (n) => step([small[n][0]], [small[n][1]]),
           bm.batchSize,
           t,
           say("train"),

@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { seededGlorot } from "../harness/init.ts";
-import type { LossName } from "../harness/step.ts";
+import { seededGlorot } from "../harness/train/init.ts";
+import type { LossName } from "../harness/train/step.ts";
 import { models as denseModels } from "../replications/keras-dense/model.ts";
 
 /**

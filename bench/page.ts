@@ -4,8 +4,8 @@
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
-import { escapeHtml as _e } from "../harness/_html.ts";
-import { renderSvg } from "../harness/chart.ts";
+import { escapeHtml as _e } from "../harness/report/_html.ts";
+import { renderSvg } from "../harness/report/chart.ts";
 import type { Bench, Cell, Measurement } from "./schema.ts";
 
 const _CSS = `

@@ -1,26 +1,31 @@
 /**
- * The command line: `deno task replicate <name…> | --all` and `deno task report`.
+ * The command line: `deno task replicate <name…> | --all`, `report`, `merge` and `new`.
  * @module
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { type BackendChoice, BACKENDS, setupBackend } from "./backend.ts";
-import { writeFileAtomic } from "./_atomic.ts";
+import { type BackendChoice, BACKENDS, setupBackend } from "./backend/backend.ts";
+import { writeFileAtomic } from "./write_file_atomic.ts";
+import { REPLICATIONS_DIR, REPORTS_DIR } from "./paths.ts";
 import {
   listReplications,
   loadReplication,
-  PROJECT_ROOT,
   type Replication,
+  UnknownReplicationError,
 } from "./replications.ts";
-import { type Progress, replicate, runGrid } from "./run.ts";
-import { mergeShards, parseShard, shardItems } from "./shard.ts";
-import { loadResults, type Results } from "./result.ts";
-import { buildSite } from "./site.ts";
+import type { Progress } from "./train/loop.ts";
+import { runGrid, runJobs, UnknownProtocolError } from "./train/plan.ts";
+import { replicate } from "./train/replicate.ts";
+import { newReplication } from "./new_replication.ts";
+import { mergeShards, parseShard, shardItems } from "./results/shard.ts";
+import { loadResults, type Results } from "./results/result.ts";
+import { buildSite } from "./report/site.ts";
 
 const USAGE = `usage:
   deno task replicate <name>... | --all [options]
   deno task report [<name>...]      rebuild the report site from results.json files
   deno task merge <folder>... [--out DIR]
+  deno task new <name> [--replications DIR]   a new replication folder from the template
 
 options (replicate):
   --seed S           first seed (default 1)
@@ -31,6 +36,7 @@ options (replicate):
   --epochs N         override every protocol's epochs (recorded as a deviation)
   --protocols a,b    run these protocols (default: all non-exploratory ones)
   --out DIR          where reports go (default reports/)
+  --replications DIR folder holding the replication folders (default replications/)
   --jobs N           runs at once, each on its own worker (default: number of cores)
   --shard i/n        run only slice i of n of the (replication, protocol, seed) grid and write
                      <out>/<name>/results.shard-i-of-n.json; combine them with deno task merge
@@ -69,10 +75,11 @@ function _duration(s: number): string {
 }
 
 function _progress(p: Progress, perEpoch: boolean): void {
-  const done = p.testAcc !== undefined;
+  const done = p.eval !== undefined;
   const line = `${p.replication} ${p.protocol} seed ${p.seed}  epoch ${p.epoch}/${p.epochs}  ` +
     `step ${p.step}/${p.steps}  ${done ? "train " : ""}loss ${p.loss.toFixed(4)}` +
-    (done ? `  test acc ${p.testAcc!.toFixed(4)}` : "") + `  ETA ${_duration(p.etaSeconds)}`;
+    (done ? `  ${p.eval!.metric.replaceAll("_", " ")} ${p.eval!.value.toFixed(4)}` : "") +
+    `  ETA ${_duration(p.etaSeconds)}`;
   // A terminal gets one live line; a log gets one line per epoch.
   if (Deno.stderr.isTerminal() && !perEpoch) {
     Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}${done ? "\n" : ""}`));
@@ -117,14 +124,16 @@ async function _replicate(args: string[]): Promise<void> {
       "data-dir": { type: "string" },
       epochs: { type: "string" },
       protocols: { type: "string" },
-      out: { type: "string", default: join(PROJECT_ROOT, "reports") },
+      out: { type: "string", default: REPORTS_DIR },
       json: { type: "boolean" },
       quiet: { type: "boolean" },
       jobs: { type: "string" },
       shard: { type: "string" },
+      replications: { type: "string", default: REPLICATIONS_DIR },
     },
   });
-  const names = values.all ? await listReplications() : positionals;
+  const dir = values.replications!;
+  const names = values.all ? await listReplications(dir) : positionals;
   if (!names.length) throw new UsageError("name a replication or pass --all");
   const backendChoice = values.backend as BackendChoice;
   if (backendChoice !== "auto" && !(BACKENDS as readonly string[]).includes(backendChoice)) {
@@ -143,12 +152,15 @@ async function _replicate(args: string[]): Promise<void> {
   if (jobs < 1) throw new UsageError("--jobs: need at least 1");
   const shard = values.shard === undefined ? undefined : _usage(() => parseShard(values.shard!));
   const protocols = values.protocols?.split(",").map((s) => s.trim());
-  const reps = await Promise.all(names.map(loadReplication)); // fail on a bad spec before training
-  // The shard split is over the whole (replication, protocol, seed) grid, not per replication.
+  // Fail on a bad spec or an unknown protocol before training.
+  const reps = await Promise.all(names.map((n) => loadReplication(n, dir)));
+  // The shard split is over the whole grid of jobs (a stage and its consumers stay together).
   const grid = reps.flatMap((rep) =>
-    runGrid(rep, seedsOf(rep), protocols).map((task) => ({ rep, task }))
+    runJobs(rep.spec, runGrid(rep.spec, seedsOf(rep), protocols)).map((job) => ({ rep, job }))
   );
-  const mine = shard ? shardItems(grid, shard) : grid;
+  const mine = (shard ? shardItems(grid, shard) : grid).flatMap(({ rep, job }) =>
+    job.map((task) => ({ rep, task }))
+  );
   const backend = await setupBackend(backendChoice);
   console.error(
     `backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ""}` +
@@ -181,7 +193,7 @@ async function _replicate(args: string[]): Promise<void> {
     } else await _write(results, dir);
     all.push(results);
   }
-  if (!shard) await _site(values.out!);
+  if (!shard) await _site(values.out!, dir);
   console.log(values.json ? JSON.stringify(all, null, 2) : claimsTable(all));
 }
 
@@ -192,8 +204,9 @@ async function _write(results: Results, dir: string): Promise<void> {
 }
 
 /** Rebuilds the whole report site; a results.json that no longer validates is skipped, loudly. */
-async function _site(out: string): Promise<void> {
+async function _site(out: string, replications = REPLICATIONS_DIR): Promise<void> {
   await buildSite(out, {
+    loadReplication: (name) => loadReplication(name, replications),
     onSkip: (file, e) => console.error(`site: skipped ${file}: ${e.message}`),
   });
   console.error(`wrote ${join(out, "index.html")} (the report site)`);
@@ -203,7 +216,10 @@ async function _merge(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { out: { type: "string", default: join(PROJECT_ROOT, "reports") } },
+    options: {
+      out: { type: "string", default: REPORTS_DIR },
+      replications: { type: "string", default: REPLICATIONS_DIR },
+    },
   });
   if (!positionals.length) throw new UsageError("merge: name the folders holding shard results");
   const byName = new Map<string, Results[]>();
@@ -218,7 +234,7 @@ async function _merge(args: string[]): Promise<void> {
   }
   const merged: Results[] = [];
   for (const [name, parts] of byName) {
-    const rep = await loadReplication(name);
+    const rep = await loadReplication(name, values.replications);
     const results = mergeShards(parts, rep.spec);
     await _write(results, join(values.out!, name));
     merged.push(results);
@@ -239,7 +255,7 @@ async function _report(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { out: { type: "string", default: join(PROJECT_ROOT, "reports") } },
+    options: { out: { type: "string", default: REPORTS_DIR } },
   });
   for (const name of positionals) {
     const file = join(values.out!, name, "results.json");
@@ -250,6 +266,20 @@ async function _report(args: string[]): Promise<void> {
   await _site(values.out!);
 }
 
+async function _new(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { replications: { type: "string", default: REPLICATIONS_DIR } },
+  });
+  if (positionals.length !== 1) throw new UsageError("new: name the replication, e.g. my-claim");
+  const folder = await newReplication(positionals[0], values.replications!).catch((e) => {
+    throw new UsageError((e as Error).message);
+  });
+  console.error(`wrote ${folder}: edit spec.json, model.ts and README.md, then run`);
+  console.error(`  deno task replicate ${positionals[0]} --epochs 1`);
+}
+
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -257,10 +287,12 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "replicate") await _replicate(rest);
     else if (command === "report") await _report(rest);
     else if (command === "merge") await _merge(rest);
+    else if (command === "new") await _new(rest);
     else throw new UsageError(`unknown command "${command ?? ""}"`);
     return 0;
   } catch (e) {
-    const usage = e instanceof UsageError ||
+    const usage = e instanceof UsageError || e instanceof UnknownReplicationError ||
+      e instanceof UnknownProtocolError ||
       (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     console.error(`error: ${(e as Error).message}${usage ? `\n\n${USAGE}` : ""}`);
     return usage ? 2 : 1;

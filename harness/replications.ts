@@ -1,102 +1,85 @@
 /**
- * Finds replications: every folder under replications/ with a spec.json and a model.ts.
- * Adding a replication means adding such a folder; nothing here names one.
+ * Finds replications: every folder with a spec.json and a model.ts under replications/ (or a
+ * folder named with --replications). Adding a replication means adding such a folder; nothing
+ * here names one. Folders whose name starts with "_" (the template) are not replications.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
-import type { ImageDataset, TableDataset } from "./datasets.ts";
-import type { Epoch, Results } from "./result.ts";
-import type { TopLevelSpec } from "vega-lite";
-import { type CustomProtocol, loadSpec, type ReplicationSpec, SpecError } from "./spec.ts";
-
-/** The project root (the folder above harness/). */
-export const PROJECT_ROOT = new URL("..", import.meta.url).pathname;
-const REPLICATIONS_DIR = join(PROJECT_ROOT, "replications");
-
-/** Builds an uncompiled model whose initializers are all seeded from `seed`. */
-export type ModelBuilder = (seed: number) => tf.LayersModel;
-
-/** What a custom trainer gets: its protocol, seed, training length and loaded data. */
-export interface CustomRunContext {
-  protocol: CustomProtocol;
-  seed: number;
-  /** The protocol's epochs (or iterations), or the --epochs override. */
-  epochs: number;
-  data: ImageDataset | TableDataset;
-  /**
-   * Reports an evaluation: the harness logs it (eval_accuracy event with `testAcc`), shows
-   * progress, and keeps it as one of the run's epoch records.
-   */
-  checkpoint(record: Epoch): void;
-}
-
-/** What a custom trainer returns besides its checkpoints. */
-export interface CustomRunOutput {
-  params: number;
-  /** Training samples processed per epoch (iteration), for samples/s. */
-  samplesPerEpoch: number;
-  diverged?: boolean;
-  artifacts?: Record<string, unknown>;
-}
-
-/** A replication's own training algorithm, for protocols of kind "custom". */
-export type CustomTrainer = (ctx: CustomRunContext) => Promise<CustomRunOutput>;
-
-/** A chart of a replication's own, shown on its report page below the standard ones. */
-export interface ReplicationChart {
-  title: string;
-  /** One or two sentences under the chart saying what it shows. */
-  caption: string;
-  spec: TopLevelSpec;
-}
-
-/** What a replication's model.ts exports: tfjs models, custom trainers, or both. */
-export interface ReplicationModule {
-  models?: Record<string, ModelBuilder>;
-  trainers?: Record<string, CustomTrainer>;
-  /** Charts this replication's issue asks for, built from its results (runs' artifacts). */
-  charts?: (results: Results) => ReplicationChart[];
-}
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { REPLICATIONS_DIR } from "./paths.ts";
+import type { ReplicationModule } from "./plugin.ts";
+import { loadSpec } from "./spec/load_spec.ts";
+import { type ReplicationSpec, SpecError } from "./spec/spec.ts";
 
 /** A replication folder, loaded and checked. */
 export interface Replication {
+  /** The replication's folder name (also its spec's `name`). */
   name: string;
+  /** The folder holding the replication folders (where `name` was found). */
   dir: string;
+  /** Its validated spec.json. */
   spec: ReplicationSpec;
+  /** Its model.ts, imported (checked to export what the spec names). */
   module: ReplicationModule;
 }
 
-/** Names of all replication folders, sorted. */
-export async function listReplications(): Promise<string[]> {
+/** Thrown for a replication name that is not a folder of `dir` (a usage error). */
+export class UnknownReplicationError extends Error {}
+
+/** Names of all replication folders under `dir`, sorted. */
+export async function listReplications(dir: string = REPLICATIONS_DIR): Promise<string[]> {
   const names: string[] = [];
-  for await (const entry of Deno.readDir(REPLICATIONS_DIR)) {
-    if (entry.isDirectory) names.push(entry.name);
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isDirectory && !/^[_.]/.test(entry.name)) names.push(entry.name);
   }
   return names.sort();
 }
 
-/** Loads replications/<name>: validates spec.json and checks model.ts has every model it names. */
-export async function loadReplication(name: string): Promise<Replication> {
-  const known = await listReplications();
+/**
+ * Loads `<dir>/<name>`: validates spec.json and checks that model.ts exports every model,
+ * derived dataset, target function and trainer the spec names.
+ */
+export async function loadReplication(
+  name: string,
+  dir: string = REPLICATIONS_DIR,
+): Promise<Replication> {
+  dir = resolve(dir);
+  const known = await listReplications(dir);
   if (!known.includes(name)) {
-    throw new Error(`unknown replication "${name}" (known: ${known.join(", ")})`);
+    throw new UnknownReplicationError(
+      `unknown replication "${name}" (known: ${known.join(", ") || "none"}; looked in ${dir})`,
+    );
   }
-  const dir = join(REPLICATIONS_DIR, name);
-  const specFile = join(dir, "spec.json");
+  const folder = join(dir, name);
+  const specFile = join(folder, "spec.json");
   const spec = await loadSpec(specFile);
   if (spec.name !== name) {
     throw new SpecError(specFile, [`name: "${spec.name}" should be the folder name "${name}"`]);
   }
-  const module = await import(new URL(`file://${join(dir, "model.ts")}`).href) as ReplicationModule;
-  const missing = spec.protocols.flatMap((p, i) => {
-    const [field, name, table] = p.kind === "layers"
-      ? ["model", p.model, module.models] as const
-      : ["trainer", p.trainer, module.trainers] as const;
-    return typeof table?.[name] === "function" ? [] : [
-      `protocols.${i}.${field}: "${name}" is not exported in ${field}s of ${join(dir, "model.ts")}`,
-    ];
+  const modelFile = join(folder, "model.ts");
+  const module = await import(pathToFileURL(modelFile).href) as ReplicationModule;
+  const missing: string[] = [];
+  const need = (path: string, table: keyof ReplicationModule, key: string) => {
+    const t = module[table] as Record<string, unknown> | undefined;
+    if (typeof t?.[key] !== "function") {
+      missing.push(`${path}: "${key}" is not exported in \`${table}\` of ${modelFile}`);
+    }
+  };
+  spec.protocols.forEach((p, i) => {
+    if (p.kind === "custom") return need(`protocols.${i}.trainer`, "trainers", p.trainer);
+    need(`protocols.${i}.model`, "models", p.model);
+    if (p.inputs !== "images") need(`protocols.${i}.inputs.derived`, "datasets", p.inputs.derived);
+    if (typeof p.targets === "object") {
+      need(`protocols.${i}.targets.function`, "targets", p.targets.function);
+    }
   });
+  for (const id of Object.keys(module.artifacts ?? {})) {
+    if (!spec.protocols.some((p) => p.id === id)) {
+      missing.push(
+        `${modelFile}: \`artifacts\` names "${id}", which is not a protocol of the spec`,
+      );
+    }
+  }
   if (missing.length) throw new SpecError(specFile, missing);
   return { name, dir, spec, module };
 }

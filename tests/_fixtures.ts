@@ -1,15 +1,46 @@
 /** Test fixtures: a small results record and the spec its claims come from. */
-import type { Results } from "../harness/result.ts";
-import { summarize } from "../harness/stats.ts";
-import { type ReplicationSpec, ReplicationSpecSchema } from "../harness/spec.ts";
-import { timeToTarget } from "../harness/time_to_accuracy.ts";
+import { epochRecord, type Results } from "../harness/results/result.ts";
+import { betterOf, claimValue } from "../harness/score/claims.ts";
+import { summarize } from "../harness/score/stats.ts";
+import { parseSpec } from "../harness/spec/load_spec.ts";
+import type { ReplicationSpec } from "../harness/spec/spec.ts";
+import { timeToTarget } from "../harness/score/time_to_accuracy.ts";
 
 export const HOSTILE = `<script>alert(1)</script> & "quotes"`;
 
 /** A small rerun: 2 protocols × 2 seeds × 3 epochs, and claims covering every verdict colour. */
-function _withStats<T extends { values: number[] }>(c: T) {
-  return { timeToTarget: null, ...c, stats: summarize(c.values) };
+function _withStats(c: Omit<Results["claims"][number], "stats">): Results["claims"][number] {
+  return { ...c, stats: summarize(c.values as number[]) };
 }
+
+/** Epoch records with the four standard metrics. */
+function _epoch(
+  epoch: number,
+  m: { trainLoss: number; trainAcc: number; testLoss: number; testAcc: number },
+  seconds: number,
+  evalSeconds: number,
+) {
+  return epochRecord(
+    epoch,
+    {
+      train_loss: m.trainLoss,
+      train_acc: m.trainAcc,
+      test_loss: m.testLoss,
+      test_acc: m.testAcc,
+    },
+    seconds,
+    evalSeconds,
+  );
+}
+
+/** The fixtures' provenance fields. */
+const _PROVENANCE = {
+  schema: 2 as const,
+  spec: { version: 2, sha256: "ef".repeat(32) },
+  gitCommit: "0123456789abcdef0123456789abcdef01234567",
+  versions: { deno: "2.9.6", v8: "13.0", tfjs: "4.22.0" },
+  setupSeconds: 1.25,
+};
 
 /** The event log of a run whose epochs each take 2.8 s and reach these test accuracies. */
 function _events(accs: number[], epochMs = 2800): Results["runs"][number]["events"] {
@@ -38,30 +69,36 @@ export function fixtureResults(): Results {
       epochsPlanned: 3,
       epochs: [1, 2, 3].map((epoch) => {
         const acc = base + 0.03 * epoch + 0.004 * seed;
-        return {
+        return _epoch(
           epoch,
-          trainLoss: 1 - acc,
-          trainAcc: acc - 0.01,
-          testLoss: 1.1 - acc,
-          testAcc: acc,
-          seconds: 2.5,
-          evalSeconds: 0.3,
-        };
+          {
+            trainLoss: 1 - acc,
+            trainAcc: acc - 0.01,
+            testLoss: 1.1 - acc,
+            testAcc: acc,
+          },
+          2.5,
+          0.3,
+        );
       }),
+      finalEpoch: 3,
+      earlyStop: null,
       warmupSeconds: 0.42,
       trainSeconds: 7.5,
       samplesPerSecond: 24_000.4,
-      diverged: false,
+      diverged: null,
       events: _events([1, 2, 3].map((epoch) => base + 0.03 * epoch + 0.004 * seed)),
     }))
   );
   const claim = (c: Partial<Results["claims"][number]>) =>
     _withStats({
+      timeToTarget: null,
       id: "x",
       source: "002",
       statement: "After training, the network reaches about 98% accuracy on the test set.",
       protocol: "adam-b32",
       metric: "test_acc" as const,
+      better: "higher" as const,
       epoch: null,
       claimed: 0.98,
       compare: "approx" as const,
@@ -74,19 +111,16 @@ export function fixtureResults(): Results {
       ...c,
     });
   return {
-    schema: 1,
+    ..._PROVENANCE,
     replication: "keras-dense",
     title: "Keras dense MNIST",
     createdAt: "2025-01-01T00:00:00.000Z",
     command: "deno task replicate keras-dense --epochs 3",
-    gitCommit: "0123456789abcdef0123456789abcdef01234567",
-    versions: { deno: "2.9.6", v8: "13.0", tfjs: "4.22.0" },
     backend: { name: "wasm", adapter: null, fallbackAdapter: null, note: "no WebGPU adapter" },
-    setupSeconds: 1.25,
-    dataset: {
+    datasets: [{
       name: "mnist",
       files: [{ file: "t10k-images-idx3-ubyte.gz", sha256: "ab".repeat(32) }],
-    },
+    }],
     grid: runs.map(({ protocol, seed }) => ({ protocol, seed })),
     shard: null,
     deviations: ["--epochs 3 instead of 5"],
@@ -107,6 +141,7 @@ export function fixtureResults(): Results {
       claim({
         id: "params",
         metric: "params",
+        better: "neither",
         claimed: 101_770,
         epsilon: 0,
         values: [101_770, 101_770],
@@ -116,6 +151,7 @@ export function fixtureResults(): Results {
         id: "sgd-loss",
         protocol: "sgd-b128",
         metric: "test_loss",
+        better: "lower",
         claimed: 0.2,
         compare: "atMost",
         values: [0.206, 0.202],
@@ -145,13 +181,13 @@ export function fixtureSpec(): ReplicationSpec {
     description: `${id} as in the source`,
     model: "dense",
     dataset: "mnist",
-    pixelScale: 1 / 255,
     optimizer: { name },
     loss: "categoricalCrossentropy",
     batchSize: 32,
     epochs: 3,
   });
-  return ReplicationSpecSchema.parse({
+  return parseSpec({
+    version: 2,
     name: "keras-dense",
     title: "Keras dense network on MNIST",
     sources: [{ id: "002", file: "002_5dcc19fec036a721.txt", title: "A <b>Keras</b> tutorial" }],
@@ -171,7 +207,7 @@ export function fixtureSpec(): ReplicationSpec {
     })),
     defaultSeeds: 2,
     gates: [],
-  });
+  }, "fixture spec.json");
 }
 
 /** One replication of the site fixture: its results.json content and its spec. */
@@ -197,49 +233,48 @@ function _siteRun(
     seed,
     params: 50_890,
     epochsPlanned: epochs,
-    epochs: accs.map((a, i) => ({
-      epoch: i + 1,
-      trainLoss: 1.6 * (1 - a) + 0.01 * seed,
-      trainAcc: a - 0.004,
-      testLoss: 1.5 * (1 - a),
-      testAcc: a,
-      seconds: (epochMs - 300) / 1000,
-      evalSeconds: 0.3,
-    })),
+    epochs: accs.map((a, i) =>
+      _epoch(
+        i + 1,
+        {
+          trainLoss: 1.6 * (1 - a) + 0.01 * seed,
+          trainAcc: a - 0.004,
+          testLoss: 1.5 * (1 - a),
+          testAcc: a,
+        },
+        (epochMs - 300) / 1000,
+        0.3,
+      )
+    ),
+    finalEpoch: epochs,
+    earlyStop: null,
     warmupSeconds: 0.3 + 0.05 * seed,
     trainSeconds: (epochs * (epochMs - 300)) / 1000,
     samplesPerSecond: 60_000 / ((epochMs - 300) / 1000),
-    diverged: false,
+    diverged: null,
     events: _events(accs, epochMs),
   };
 }
 
 /** A claim result read from the runs the way the runner reads it, with a given verdict. */
 function _siteClaim(
+  spec: ReplicationSpec,
   claim: _SpecClaim,
   runs: Results["runs"],
   verdict: _Verdict,
   values?: number[],
 ): Results["claims"][number] {
   const mine = runs.filter((r) => r.protocol === claim.protocol);
-  const field: Record<string, "testAcc" | "testLoss" | "trainAcc" | "trainLoss"> = {
-    test_acc: "testAcc",
-    test_loss: "testLoss",
-    train_acc: "trainAcc",
-    train_loss: "trainLoss",
-  };
-  const f = field[claim.metric];
-  const vs = values ??
-    mine.map((r) =>
-      f === undefined ? r.params : (claim.epoch ? r.epochs[claim.epoch - 1] : r.epochs.at(-1)!)[f]
-    );
+  const vs = values ?? mine.map((r) => claimValue(claim, r)!);
   const stats = vs.length ? summarize(vs) : null;
+  const better = betterOf(spec, claim);
   return {
     id: claim.id,
     source: claim.source,
     statement: claim.statement,
     protocol: claim.protocol,
     metric: claim.metric,
+    better,
     epoch: claim.epoch ?? null,
     claimed: claim.claimed,
     compare: claim.compare,
@@ -252,7 +287,7 @@ function _siteClaim(
     evidence: stats
       ? `n=${stats.n}, mean ${stats.mean.toFixed(4)}; claimed ${claim.claimed} (${HOSTILE})`
       : `n=${mine.length}; a run produced NaN/Inf or no value`,
-    timeToTarget: timeToTarget(claim, mine),
+    timeToTarget: timeToTarget({ ...claim, better }, mine),
   };
 }
 
@@ -262,7 +297,8 @@ function _siteSpec(
   protocols: { id: string; epochs: number; exploratory?: boolean }[],
   claims: Omit<_SpecClaim, "source" | "where" | "twoSided">[],
 ): ReplicationSpec {
-  return ReplicationSpecSchema.parse({
+  return parseSpec({
+    version: 2,
     name,
     title,
     sources: [
@@ -275,7 +311,6 @@ function _siteSpec(
       description: `${p.id}: Adam, batch 32, ${p.epochs} epochs <as stated>`,
       model: "dense",
       dataset: "mnist",
-      pixelScale: 1 / 255,
       optimizer: { name: "adam" },
       loss: "categoricalCrossentropy",
       batchSize: 32,
@@ -290,7 +325,7 @@ function _siteSpec(
     })),
     defaultSeeds: 3,
     gates: [],
-  });
+  }, `${name}/spec.json`);
 }
 
 function _siteResults(
@@ -301,22 +336,19 @@ function _siteResults(
   createdAt: string,
 ): Results {
   return {
-    schema: 1,
+    ..._PROVENANCE,
     replication: spec.name,
     title: spec.title,
     createdAt,
     command: `deno task replicate ${spec.name} --seeds 3 --data-dir "/tmp/a b/<data>"`,
-    gitCommit: "0123456789abcdef0123456789abcdef01234567",
-    versions: { deno: "2.9.6", v8: "13.0", tfjs: "4.22.0" },
     backend,
-    setupSeconds: 1.25,
-    dataset: {
+    datasets: [{
       name: "mnist",
       files: [
         { file: "train-images-idx3-ubyte.gz", sha256: "ab".repeat(32) },
         { file: "t10k-images-idx3-ubyte.gz", sha256: "cd".repeat(32) },
       ],
-    },
+    }],
     grid: runs.map(({ protocol, seed }) => ({ protocol, seed })),
     shard: null,
     deviations: [],
@@ -408,7 +440,7 @@ export function siteFixtures(): SiteFixture[] {
   const alpha = _siteResults(
     alphaSpec,
     alphaRuns,
-    alphaSpec.claims.map((c, i) => _siteClaim(c, alphaRuns, alphaVerdicts[i])),
+    alphaSpec.claims.map((c, i) => _siteClaim(alphaSpec, c, alphaRuns, alphaVerdicts[i])),
     { name: "wasm", adapter: null, fallbackAdapter: null, note: "no WebGPU adapter" },
     "2025-01-02T10:20:30.000Z",
   );
@@ -459,10 +491,10 @@ export function siteFixtures(): SiteFixture[] {
     betaSpec,
     betaRuns,
     [
-      _siteClaim(betaSpec.claims[0], betaRuns, "not reproduced"),
-      _siteClaim(betaSpec.claims[1], betaRuns, "inconclusive", [0.11, 0.125, 0.131]),
-      _siteClaim(betaSpec.claims[2], betaRuns, "fails as claimed", [0.1, 0.11, 0.09]),
-      _siteClaim(betaSpec.claims[3], betaRuns, "diverged", []),
+      _siteClaim(betaSpec, betaSpec.claims[0], betaRuns, "not reproduced"),
+      _siteClaim(betaSpec, betaSpec.claims[1], betaRuns, "inconclusive", [0.11, 0.125, 0.131]),
+      _siteClaim(betaSpec, betaSpec.claims[2], betaRuns, "fails as claimed", [0.1, 0.11, 0.09]),
+      _siteClaim(betaSpec, betaSpec.claims[3], betaRuns, "diverged", []),
     ],
     {
       name: "webgpu",

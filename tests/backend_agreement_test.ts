@@ -10,8 +10,8 @@
  */
 import assert from "assert";
 import * as tf from "@tensorflow/tfjs";
-import { setupBackend } from "../harness/backend.ts";
-import { makeTrainStep } from "../harness/step.ts";
+import { setupBackend } from "../harness/backend/backend.ts";
+import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import { BENCH_MODELS } from "../bench/models.ts";
 
 /** Max |a − b| relative to max(1, |b|): float32 kernels differ in summation order only. */
@@ -51,8 +51,8 @@ async function runOn(backend: "cpu" | "wasm" | "webgpu", model: (typeof BENCH_MO
   );
   const gradList = vars.map((v) => grads[v.name]);
   const gradData = await Promise.all(gradList.map((g) => g.data() as Promise<Float32Array>));
-  const step = makeTrainStep(net, tf.train.sgd(0.01), model.loss);
-  const cost = step(x, y);
+  const step = makeTrainStep(net, tf.train.sgd(0.01), singleOutput(model.loss));
+  const cost = step([x], [y]);
   const loss = (await cost.data())[0];
   const weights = await Promise.all(net.getWeights().map((w) => w.data() as Promise<Float32Array>));
   assert.ok(Math.abs((await value.data())[0] - loss) < 1e-6, "step loss = gradient loss");

@@ -45,7 +45,7 @@ Deno.test("usage errors exit 2 with the usage text", async () => {
   assert.equal(badBackend.code, 2);
   assert.match(badBackend.stderr, /--backend: "tpu" is not one of/);
   const unknown = await cli("replicate", "nope");
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown replication "nope"/);
 });
 

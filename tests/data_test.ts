@@ -1,8 +1,8 @@
 import assert from "assert";
 import { join } from "node:path";
-import { DataError, type DataErrorKind } from "../harness/data_error.ts";
-import { gunzip } from "../harness/_gunzip.ts";
-import { parseIdx } from "../harness/idx.ts";
+import { DataError, type DataErrorKind } from "../harness/data/data_error.ts";
+import { gunzip } from "../harness/data/_gunzip.ts";
+import { parseIdx } from "../harness/data/idx.ts";
 import {
   DATA_DIR_ENV,
   type DatasetManifest,
@@ -11,7 +11,7 @@ import {
   loadManifest,
   loadMnist,
   parseManifest,
-} from "../harness/datasets.ts";
+} from "../harness/data/datasets.ts";
 
 const REAL_DATA_DIR = Deno.env.get(DATA_DIR_ENV);
 const NAME = "fixture-mnist";

@@ -1,8 +1,8 @@
 import assert from "assert";
-import { setupBackend } from "../harness/backend.ts";
+import { setupBackend } from "../harness/backend/backend.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/run.ts";
-import type { Results } from "../harness/result.ts";
+import { replicate } from "../harness/train/replicate.ts";
+import type { Results } from "../harness/results/result.ts";
 
 /** Everything a rerun measures except wall-clock times. */
 function metrics(r: Results) {

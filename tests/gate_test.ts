@@ -3,10 +3,10 @@
  * the full protocol, and its threshold asserted. Thresholds live in the specs, not here.
  */
 import assert from "assert";
-import { setupBackend } from "../harness/backend.ts";
+import { setupBackend } from "../harness/backend/backend.ts";
 import { listReplications, loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/run.ts";
-import { betterDirection } from "../harness/verdict.ts";
+import { replicate } from "../harness/train/replicate.ts";
+import { betterOf } from "../harness/score/claims.ts";
 
 for (const name of await listReplications()) {
   const rep = await loadReplication(name);
@@ -14,23 +14,25 @@ for (const name of await listReplications()) {
     const claim = rep.spec.claims.find((c) => c.id === gate.claim)!;
     // An upper bound for "at most" and "fails" claims and for metrics where lower is better.
     const upper = claim.compare === "atMost" || claim.compare === "fails" ||
-      claim.compare === "approx" && betterDirection(claim.metric) < 0;
+      claim.compare === "approx" && betterOf(rep.spec, claim) === "lower";
     const dir = upper ? "≤" : "≥";
     Deno.test(`gate ${name}/${claim.id}: ${claim.metric} ${dir} ${gate.threshold}`, async () => {
       const backend = await setupBackend("wasm");
       const results = await replicate(rep, {
         seeds: gate.seeds,
         protocols: [claim.protocol],
+        epochs: gate.epochs,
         backend,
         command: "deno test (gate)",
       });
       const result = results.claims.find((c) => c.id === claim.id)!;
       const seconds = results.runs.map((r) => r.trainSeconds.toFixed(0)).join(", ");
       console.log(
-        `${name}/${claim.id}: ${result.values.map((v) => v.toFixed(4)).join(", ")} ` +
+        `${name}/${claim.id}: ${result.values.map((v) => v?.toFixed(4)).join(", ")} ` +
           `(claimed ${claim.claimed}; ${result.verdict}; train ${seconds} s on ${backend.name})`,
       );
       for (const value of result.values) {
+        assert.ok(value !== null, `${name}/${claim.id}: a run diverged`);
         if (dir === "≥") assert.ok(value >= gate.threshold, `${value} < ${gate.threshold}`);
         else assert.ok(value <= gate.threshold, `${value} > ${gate.threshold}`);
       }

@@ -1,18 +1,17 @@
 import assert from "assert";
-import { escapeHtml } from "../harness/_html.ts";
+import { escapeHtml } from "../harness/report/_html.ts";
 import {
-  accuracyCurveSpec,
-  protocolAccuracySpec,
+  protocolCurvesSpec,
   renderSvg,
   seedBands,
   trainLossSpec,
-} from "../harness/chart.ts";
+} from "../harness/report/chart.ts";
 import {
   renderReplicationPage,
   reScienceTitle,
   writeReplicationReport,
-} from "../harness/report.ts";
-import { ResultsSchema } from "../harness/result.ts";
+} from "../harness/report/report.ts";
+import { ResultsSchema } from "../harness/results/result.ts";
 import { fixtureResults, fixtureSpec } from "./_fixtures.ts";
 
 Deno.test("fixture is a valid results.json", () => {
@@ -29,28 +28,8 @@ function _markGroups(svg: string, cls: string): string[] {
   return [...svg.matchAll(new RegExp(`<g class="${cls}"[^>]*>(.*?)</g>`, "gs"))].map((m) => m[1]);
 }
 
-Deno.test("accuracy chart: one line per (protocol, seed) and one black shape per test_acc claim", async () => {
-  const results = fixtureResults();
-  const spec = accuracyCurveSpec(results);
-  // A claim with epoch null sits at its protocol's last epoch.
-  const layers = (spec as { layer: { data: { values: Record<string, unknown>[] } }[] }).layer;
-  assert.deepEqual(layers[1].data.values.map((v) => [v.claim, v.epoch]), [
-    ["final-acc", 3],
-    ["sgd-acc-e2", 2],
-    ["bad-acc", 3],
-  ]);
-  const svg = await renderSvg(spec);
-  const lines = _markGroups(svg, "mark-line role-mark reproduced_marks");
-  assert.equal(lines.length, 4);
-  for (const line of lines) assert.match(line, /<path [^>]*d="M/);
-  const claimed = _markGroups(svg, "mark-symbol role-mark claimed_marks");
-  assert.equal(claimed.length, 1);
-  assert.equal(claimed[0].match(/<path /g)?.length, 3);
-  assert.match(svg, /role-legend-label[^>]*>.*final-acc/s);
-});
-
 Deno.test("seed bands: mean, min and max over seeds per protocol and epoch", () => {
-  const bands = seedBands(fixtureResults(), "testAcc", "adam-b32");
+  const bands = seedBands(fixtureResults(), "test_acc", "adam-b32");
   assert.deepEqual(bands.map((b) => b.epoch), [1, 2, 3]);
   const first = bands[0];
   assert.equal(first.n, 2);
@@ -58,12 +37,13 @@ Deno.test("seed bands: mean, min and max over seeds per protocol and epoch", () 
   assert.ok(Math.abs(first.mean - 0.936) < 1e-9);
   // Non-finite values leave a gap instead of breaking the chart.
   const results = fixtureResults();
-  results.runs[0].epochs[0].testAcc = NaN;
-  assert.equal(seedBands(results, "testAcc", "adam-b32")[0].n, 1);
+  results.runs[0].epochs[0].metrics.test_acc = null;
+  results.runs[0].epochs[0].nonFinite = { test_acc: "NaN" };
+  assert.equal(seedBands(results, "test_acc", "adam-b32")[0].n, 1);
 });
 
-Deno.test("per-protocol accuracy chart: band, mean line and that protocol's claims", async () => {
-  const spec = protocolAccuracySpec(fixtureResults(), "adam-b32")!;
+Deno.test("per-protocol curves: band, mean line and that protocol's claims", async () => {
+  const spec = protocolCurvesSpec(fixtureResults(), "adam-b32", ["test_acc"], "accuracy")!;
   const svg = await renderSvg(spec);
   const bands = _markGroups(svg, "mark-area role-mark band_marks");
   assert.equal(bands.length, 1);
@@ -74,8 +54,8 @@ Deno.test("per-protocol accuracy chart: band, mean line and that protocol's clai
   // final-acc and bad-acc are adam-b32's test_acc claims; sgd-acc-e2 belongs to the other chart.
   const claimed = _markGroups(svg, "mark-symbol role-mark claimed_marks");
   assert.equal(claimed[0].match(/<path /g)?.length, 2);
-  assert.ok(svg.includes("min–max, 2 seeds"));
-  assert.equal(protocolAccuracySpec(fixtureResults(), "no-such-protocol"), null);
+  assert.match(svg, /role-legend-label[^>]*>.*test_acc/s);
+  assert.equal(protocolCurvesSpec(fixtureResults(), "no-such-protocol", ["test_acc"], "a"), null);
 
   const loss = await renderSvg(trainLossSpec(fixtureResults())!);
   assert.equal(_markGroups(loss, "mark-line role-mark mean_marks").length, 2, "one per protocol");
@@ -88,8 +68,9 @@ Deno.test("replication page: claims table, escaping, inline SVG, local links onl
   assert.match(html, /^<!doctype html>\n<html lang="en">/);
   assert.match(html, /<\/html>\n$/);
   assert.ok(html.includes("<svg"));
-  // One accuracy chart per protocol and the train-loss chart.
-  assert.equal(html.match(/<figure class="chart" data-chart="test-accuracy"/g)?.length, 2);
+  // An accuracy and a loss chart per protocol, and the train-loss chart.
+  assert.equal(html.match(/<figure class="chart" data-chart="curves-accuracy"/g)?.length, 2);
+  assert.equal(html.match(/<figure class="chart" data-chart="curves-loss"/g)?.length, 2);
   assert.equal(html.match(/<figure class="chart" data-chart="train-loss"/g)?.length, 1);
 
   const table = html.match(/<table class="claims">.*?<tbody>(.*?)<\/tbody>/s)?.[1] ?? "";

@@ -1,6 +1,6 @@
 import assert from "assert";
-import { mergeShards, parseShard, shardItems } from "../harness/shard.ts";
-import type { Results } from "../harness/result.ts";
+import { mergeShards, parseShard, shardItems } from "../harness/results/shard.ts";
+import type { Results } from "../harness/results/result.ts";
 import { fixtureResults, fixtureSpec } from "./_fixtures.ts";
 
 Deno.test("parseShard accepts i/n and rejects the rest with the flag's name", () => {

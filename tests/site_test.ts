@@ -1,7 +1,7 @@
 import assert from "assert";
 import { join } from "node:path";
-import { RESCIENCE_RULE, reScienceTitle } from "../harness/report.ts";
-import { buildSite, CSV_COLUMNS, type SiteOptions } from "../harness/site.ts";
+import { RESCIENCE_RULE, reScienceTitle } from "../harness/report/report.ts";
+import { buildSite, CSV_COLUMNS, type SiteOptions } from "../harness/report/site.ts";
 import { CHROMIUM, Chromium, chromiumAvailable } from "./_chromium.ts";
 import { HOSTILE, siteFixtures } from "./_fixtures.ts";
 

@@ -3,10 +3,10 @@
  * differences, the source's momentum form, the posted code's split, engines and determinism.
  */
 import assert from "assert";
-import { setupBackend } from "../harness/backend.ts";
-import { deriveSeed, mulberry32 } from "../harness/random.ts";
-import type { CustomProtocol } from "../harness/spec.ts";
-import type { Epoch } from "../harness/result.ts";
+import { setupBackend } from "../harness/backend/backend.ts";
+import { deriveSeed, mulberry32 } from "../harness/train/random.ts";
+import type { CustomProtocol } from "../harness/spec/spec.ts";
+import type { Epoch } from "../harness/results/result.ts";
 import { loadReplication } from "../harness/replications.ts";
 import {
   backward64,
@@ -179,6 +179,7 @@ function ctxFor(params: Record<string, unknown>, seed: number, epochs: number) {
     params,
     epochs,
     exploratory: false,
+    uses: [],
   };
   return {
     records,
@@ -188,6 +189,8 @@ function ctxFor(params: Record<string, unknown>, seed: number, epochs: number) {
       epochs,
       data: fakeDigits(),
       checkpoint: (r: Epoch) => void records.push(r),
+      loop: () => Promise.reject(new Error("this trainer does not use the epoch loop")),
+      order: () => new Int32Array(0),
     },
   };
 }
@@ -209,7 +212,7 @@ Deno.test("trainer: the posted variant really uses 10 training images and an emp
   });
   const last = records.at(-1)!;
   assert.equal(last.epoch, 20);
-  assert.deepEqual([last.extra!.train_rows, last.extra!.test_rows], [10, 0]);
+  assert.deepEqual([last.metrics.train_rows, last.metrics.test_rows], [10, 0]);
   assert.equal(out.params, 64 * 4 + 4 * 4 + 4 * 4 + 4 * 10);
 });
 

@@ -1,22 +1,16 @@
 import assert from "assert";
-import { targetOf, timeToTarget } from "../harness/time_to_accuracy.ts";
-import { EventLineSchema, eventLog } from "../harness/event_log.ts";
-import type { Claim } from "../harness/spec.ts";
-import type { Run } from "../harness/result.ts";
+import { targetOf, timeToTarget } from "../harness/score/time_to_accuracy.ts";
+import { EventLineSchema, eventLog } from "../harness/report/event_log.ts";
+import { epochRecord, type Run } from "../harness/results/result.ts";
 import { fixtureResults } from "./_fixtures.ts";
 
-const claim: Claim = {
-  id: "acc",
-  source: "002",
-  where: "w",
-  statement: "s",
-  protocol: "p",
+const claim = {
   metric: "test_acc",
+  better: "higher",
   claimed: 0.97,
   compare: "approx",
   epsilon: 0.005,
-  twoSided: false,
-};
+} as const;
 
 /** A run whose epochs end at these seconds after run_start with these test accuracies. */
 function run(seed: number, accs: number[], every = 10): Run {
@@ -24,6 +18,7 @@ function run(seed: number, accs: number[], every = 10): Run {
   return {
     ...fixtureResults().runs[0],
     seed,
+    epochs: accs.map((value, i) => epochRecord(i + 1, { test_acc: value }, every - 1, 1)),
     events: [
       { time: t0 - 100, key: "init_start" },
       { time: t0, key: "run_start" },
@@ -41,7 +36,9 @@ Deno.test("targets: final test accuracies only, at claimed − ε", () => {
   assert.equal(targetOf(claim), 0.965);
   assert.equal(targetOf({ ...claim, compare: "atLeast" }), 0.965);
   assert.equal(targetOf({ ...claim, epoch: 3 }), null);
-  assert.equal(targetOf({ ...claim, metric: "test_loss" }), null);
+  assert.equal(targetOf({ ...claim, metric: "test_loss", better: "lower" }), null);
+  assert.equal(targetOf({ ...claim, metric: "train_acc" }), null, "a test-set metric only");
+  assert.equal(targetOf({ ...claim, metric: "test_acc.sum_units" }), 0.965, "any test accuracy");
   assert.equal(targetOf({ ...claim, compare: "fails" }), null);
 });
 

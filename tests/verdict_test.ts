@@ -1,8 +1,8 @@
 import assert from "assert";
-import { verdictFor } from "../harness/verdict.ts";
-import { seedsToDecide, summarize, tQuantile975 } from "../harness/stats.ts";
+import { verdictFor } from "../harness/score/verdict.ts";
+import { seedsToDecide, summarize, tQuantile975 } from "../harness/score/stats.ts";
 
-const acc = { metric: "test_acc", claimed: 0.97, compare: "approx", epsilon: 0.005 } as const;
+const acc = { better: "higher", claimed: 0.97, compare: "approx", epsilon: 0.005 } as const;
 
 Deno.test("summarize: mean, sample sd, Student-t interval, olympic mean", () => {
   const s = summarize([1, 2, 3, 4, 10]);
@@ -42,14 +42,14 @@ Deno.test("several seeds: the 95% interval must lie in one region", () => {
 });
 
 Deno.test("approx on a loss: lower is better", () => {
-  const loss = { metric: "test_loss", claimed: 0.1, compare: "approx", epsilon: 0.01 } as const;
+  const loss = { better: "lower", claimed: 0.1, compare: "approx", epsilon: 0.01 } as const;
   assert.equal(verdictFor(loss, [0.05]).verdict, "reproduced (better)");
   assert.equal(verdictFor(loss, [0.2]).verdict, "not reproduced");
 });
 
 Deno.test("two-sided claims and counts have no better side", () => {
   assert.equal(verdictFor({ ...acc, twoSided: true }, [0.99]).verdict, "not reproduced");
-  const params = { metric: "params", claimed: 50890, compare: "approx", epsilon: 0 } as const;
+  const params = { better: "neither", claimed: 50890, compare: "approx", epsilon: 0 } as const;
   assert.equal(verdictFor(params, [50890, 50890, 50890]).verdict, "reproduced");
   assert.equal(verdictFor(params, [50891]).verdict, "not reproduced");
 });

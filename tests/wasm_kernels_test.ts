@@ -16,12 +16,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "assert";
-import { setupBackend } from "../harness/backend.ts";
+import { setupBackend } from "../harness/backend/backend.ts";
 import {
   _testing,
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
-} from "../harness/wasm_kernels.ts";
+} from "../harness/backend/wasm_kernels.ts";
 
 const RTOL = 1e-4;
 

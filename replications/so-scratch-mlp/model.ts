@@ -6,13 +6,14 @@
 import * as tf from "@tensorflow/tfjs";
 import type { TopLevelSpec } from "vega-lite";
 import { z } from "zod";
-import type { TableDataset } from "../../harness/datasets.ts";
-import type {
-  CustomRunContext,
-  CustomRunOutput,
-  ReplicationChart,
-} from "../../harness/replications.ts";
-import type { Epoch, Results } from "../../harness/result.ts";
+import {
+  type CustomRunContext,
+  type CustomRunOutput,
+  epochRecord,
+  type ReplicationChart,
+  type Results,
+  type TableDataset,
+} from "../../harness/plugin.ts";
 import {
   checkpointIterations,
   curveIterations,
@@ -95,7 +96,7 @@ function _tfEngine(sets: Sets, sizes: number[], w: Float64Array[], p: Params): _
   };
 }
 
-/** Metrics of one set as `extra` entries, prefixed `train_` or `test_`. */
+/** Metrics of one set beyond loss and accuracy, prefixed `train_` or `test_`. */
 function _extra(prefix: string, out: ArrayLike<number>, labels: Uint8Array) {
   const s = outputStats(out, labels);
   return {
@@ -174,29 +175,23 @@ export async function trainScratchMlp(ctx: CustomRunContext): Promise<CustomRunO
       const train = _extra("train", acts[L - 1], sets.train.labels);
       const test = _extra("test", heldOut, sets.heldOut.labels);
       lastSignal = signal(acts);
-      const record: Epoch = {
-        epoch: t,
-        trainLoss: train.stats.meanError,
-        trainAcc: train.stats.acc,
-        testLoss: test.stats.meanError,
-        testAcc: test.stats.acc,
-        seconds: trainMs / 1000,
-        evalSeconds: (performance.now() - e0) / 1000,
-        extra: {
-          ...train.extra,
-          ...test.extra,
-          l1_saturated: saturatedShare(acts[0]),
-          train_rows: sets.train.n,
-          test_rows: sets.test.n,
-          held_out_rows: sets.heldOut.n,
-        },
+      const metrics: Record<string, number> = {
+        train_loss: train.stats.meanError,
+        train_acc: train.stats.acc,
+        test_loss: test.stats.meanError,
+        test_acc: test.stats.acc,
+        ...train.extra,
+        ...test.extra,
+        l1_saturated: saturatedShare(acts[0]),
+        train_rows: sets.train.n,
+        test_rows: sets.test.n,
+        held_out_rows: sets.heldOut.n,
       };
       for (const key of Object.keys(firstAt)) {
-        const v = key === "test_acc" ? record.testAcc : record.extra![key];
-        if (firstAt[key] === null && v >= 0.9) firstAt[key] = t;
+        if (firstAt[key] === null && metrics[key] >= 0.9) firstAt[key] = t;
       }
-      diverged ||= !Number.isFinite(record.trainLoss) || !Number.isFinite(record.testLoss);
-      ctx.checkpoint(record);
+      diverged ||= !Number.isFinite(metrics.train_loss) || !Number.isFinite(metrics.test_loss);
+      ctx.checkpoint(epochRecord(t, metrics, trainMs / 1000, (performance.now() - e0) / 1000));
       trainMs = 0;
       // Let progress messages out of a worker between checkpoints.
       await new Promise((r) => setTimeout(r, 0));
@@ -206,7 +201,6 @@ export async function trainScratchMlp(ctx: CustomRunContext): Promise<CustomRunO
     return {
       params: paramCount(sizes),
       samplesPerEpoch: sets.train.n,
-      diverged,
       artifacts: {
         engine: p.engine,
         sizes,

@@ -1,0 +1,176 @@
+/**
+ * The contract between claimcheck and a replication: the one harness module a replication's
+ * model.ts imports. It names what model.ts may export (models, derived datasets, target
+ * functions, custom trainers, charts) and re-exports the helpers they need (seeded
+ * initializers and shuffles, result types).
+ *
+ * A replication folder holds spec.json (the claims and protocols, as data), model.ts and a
+ * README. The common protocol shapes are declared in spec.json; model.ts holds only what is
+ * the replication's own. A minimal model.ts:
+ *
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { type ModelBuilder, seededGlorot } from "./plugin.ts";
+ *
+ * export const models: Record<string, ModelBuilder> = {
+ *   "dense64": (seed) => {
+ *     const init = seededGlorot(seed);
+ *     return tf.sequential({
+ *       layers: [
+ *         tf.layers.flatten({ inputShape: [28, 28] }),
+ *         tf.layers.dense({ units: 64, activation: "relu", kernelInitializer: init() }),
+ *         tf.layers.dense({ units: 10, activation: "softmax", kernelInitializer: init() }),
+ *       ],
+ *     });
+ *   },
+ * };
+ *
+ * const model = models["dense64"](1, { seed: 1, stage: () => { throw new Error("no stages"); } });
+ * if (model.countParams() !== 50890) throw new Error("unexpected size");
+ * model.dispose();
+ * ```
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import type { TopLevelSpec } from "vega-lite";
+import type { ImageDataset, TableDataset } from "./data/datasets.ts";
+import type { Rng } from "./train/random.ts";
+import type { Epoch, Results } from "./results/result.ts";
+import type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
+import type { EpochLoop } from "./train/loop.ts";
+
+export { seededGlorot } from "./train/init.ts";
+export { deriveSeed, mulberry32, type Rng, shuffledIndices } from "./train/random.ts";
+export { epochRecord, epochValue } from "./results/result.ts";
+export type { Epoch, Results, Run } from "./results/result.ts";
+export type { ImageDataset, ImageSet, TableDataset } from "./data/datasets.ts";
+export type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
+export type { EpochLoop, EpochLoopHooks } from "./train/loop.ts";
+
+/** What a model builder gets besides its seed. */
+export interface BuildContext {
+  /** The run's seed (the same one the builder is called with). */
+  seed: number;
+  /**
+   * The trained model of an earlier protocol this one `uses` (same seed), e.g. to take its
+   * encoder and freeze it. Owned by the harness: do not dispose it.
+   */
+  stage(protocol: string): tf.LayersModel;
+}
+
+/** Builds an uncompiled model whose initializers are all seeded from `seed`. */
+export type ModelBuilder = (seed: number, ctx: BuildContext) => tf.LayersModel;
+
+/** One split of a derived dataset: the model's inputs and what target functions read. */
+export interface DataSplit {
+  /** One tensor per model input, first axis = samples. The harness disposes them. */
+  inputs: tf.Tensor[];
+  /** Class labels per sample ([n] int32) for `targets: "labels"`, or data a target function reads. */
+  labels: tf.Tensor;
+}
+
+/** A dataset a replication builds from a loaded one (pairs of images, codes of a frozen encoder). */
+export interface DerivedData {
+  /** The training split. */
+  train: DataSplit;
+  /** The test split. */
+  test: DataSplit;
+}
+
+/** What a derived-dataset builder gets. */
+export interface DeriveContext extends BuildContext {
+  /** The protocol the dataset is built for. */
+  protocol: LayersProtocol;
+  /** The protocol's `inputs.params`. */
+  params: Record<string, unknown>;
+  /** The protocol's dataset, as loaded. */
+  data: ImageDataset;
+  /** A split's images as a [n, rows, cols] tensor scaled by the protocol's pixelDivisor (caller disposes). */
+  images(split: "train" | "test"): tf.Tensor3D;
+  /** A generator seeded from the run's seed and `label`, for random draws (e.g. pairs). */
+  rng(label: string): Rng;
+}
+
+/** Builds a derived dataset; called once per seed and protocol inputs, then cached for the seed. */
+export type DatasetBuilder = (ctx: DeriveContext) => DerivedData | Promise<DerivedData>;
+
+/**
+ * Computes a split's targets from its labels, one tensor per model output in the spec's
+ * `outputs` order (e.g. a pair of digits → sum units, sum tens, …).
+ */
+export type TargetFunction = (split: DataSplit) => tf.Tensor[];
+
+/** What a custom trainer gets: its protocol, seed, training length, data and the harness's loop. */
+export interface CustomRunContext {
+  /** The custom protocol being run. */
+  protocol: CustomProtocol;
+  /** The run's seed. */
+  seed: number;
+  /** The protocol's epochs (or iterations), or the --epochs override. */
+  epochs: number;
+  /** The protocol's dataset, as loaded. */
+  data: ImageDataset | TableDataset;
+  /**
+   * Reports an evaluation: the harness records it as one of the run's epochs, logs its events,
+   * shows progress, and notes a non-finite metric as divergence.
+   */
+  checkpoint(record: Epoch): void;
+  /**
+   * The harness's epoch loop (events, progress with ETA, timing, divergence, early stop) for a
+   * trainer that works in epochs of batches; `order` gives the seeded batch order.
+   */
+  loop: EpochLoop;
+  /** The seeded order of `n` samples in `epoch` (the same Fisher–Yates the layers path uses). */
+  order(n: number, epoch: number): Int32Array;
+}
+
+/** What a custom trainer returns besides its checkpoints. */
+export interface CustomRunOutput {
+  /** The model's parameter count, recorded as the run's `params`. */
+  params: number;
+  /** Training samples processed per epoch (iteration), for samples/s. */
+  samplesPerEpoch: number;
+  /** Data to keep for the replication's charts, recorded as the run's `artifacts`. */
+  artifacts?: Record<string, unknown>;
+}
+
+/** A replication's own training algorithm, for protocols of kind "custom". */
+export type CustomTrainer = (ctx: CustomRunContext) => Promise<CustomRunOutput>;
+
+/** A chart of a replication's own, shown on its report page below the standard ones. */
+export interface ReplicationChart {
+  /** The chart's heading on the report page. */
+  title: string;
+  /** One or two sentences under the chart saying what it shows. */
+  caption: string;
+  /** A Vega-Lite spec (rendered to SVG), or ready-made inline HTML (e.g. a grid of images). */
+  spec?: TopLevelSpec;
+  /** Ready-made inline HTML, used instead of `spec` when set. */
+  html?: string;
+}
+
+/**
+ * Artifacts a layers run keeps for a replication's charts: called with the final model and
+ * the test split after training.
+ */
+export type ArtifactRecorder = (
+  model: tf.LayersModel,
+  test: DataSplit,
+  ctx: { protocol: LayersProtocol; seed: number },
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+/** What a replication's model.ts exports, each table keyed by the names spec.json uses. */
+export interface ReplicationModule {
+  /** Model builders, by the names protocols give as `model`. */
+  models?: Record<string, ModelBuilder>;
+  /** Derived-dataset builders, by the names protocols give as `inputs.derived`. */
+  datasets?: Record<string, DatasetBuilder>;
+  /** Target functions, by the names protocols give as `targets.function`. */
+  targets?: Record<string, TargetFunction>;
+  /** Custom trainers, by the names custom protocols give as `trainer`. */
+  trainers?: Record<string, CustomTrainer>;
+  /** Per protocol id: artifacts to keep from its final model (e.g. reconstructions). */
+  artifacts?: Record<string, ArtifactRecorder>;
+  /** Charts this replication's issue asks for, built from its results (runs' artifacts). */
+  charts?: (results: Results) => ReplicationChart[];
+}

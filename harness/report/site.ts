@@ -1,0 +1,370 @@
+/**
+ * The published report site, built from every `<out>/<name>/results.json`:
+ *
+ * - `<out>/index.html`: the scoreboard, every claim of every replication with its verdict;
+ * - `<out>/<name>/index.html` (and `events.jsonl`): the replication page;
+ * - `<out>/summary.md`: a markdown table for a README or a pull request;
+ * - `<out>/results.csv`: one row per claim and seed.
+ *
+ * Every page is standalone HTML with inline SVG charts rendered at build time: no script,
+ * nothing loaded, relative links only, so the folder works from file:// or any static host.
+ * @module
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../write_file_atomic.ts";
+import {
+  escapeHtml as _e,
+  formatClaimed,
+  formatCompare,
+  formatReproduced,
+  formatTimeToTarget,
+  htmlPage,
+  plural,
+  relativeHref,
+  verdictBadge,
+} from "./_html.ts";
+import { eventLog } from "./event_log.ts";
+import { loadReplication } from "../replications.ts";
+import type { ReplicationModule } from "../plugin.ts";
+import {
+  renderReplicationPage,
+  RESCIENCE_RULE,
+  reScienceBadge,
+  type ReScienceTitle,
+  reScienceTitle,
+} from "./report.ts";
+import { loadResults, type Results, type Verdict } from "../results/result.ts";
+import type { ReplicationSpec } from "../spec/spec.ts";
+
+/** One replication on the site. */
+export interface SiteEntry {
+  /** Folder name under the site (normally the replication name). */
+  dir: string;
+  results: Results;
+  spec: ReplicationSpec;
+  /** The replication's model.ts, for its own charts (absent: standard charts only). */
+  module?: ReplicationModule;
+  title: ReScienceTitle;
+}
+
+/** What the site needs of a replication folder; `loadReplication` returns a superset. */
+export interface SiteReplication {
+  /** The replication's validated spec. */
+  spec: ReplicationSpec;
+  /** Its model.ts, for its own charts (absent: standard charts only). */
+  module?: ReplicationModule;
+}
+
+/** Options of {@link buildSite}. */
+export interface SiteOptions {
+  /**
+   * Loads a replication's spec (and model.ts, for its own charts) by name; default:
+   * `loadReplication`, i.e. replications/<name>/. Tests pass fixtures here.
+   */
+  loadReplication?: (name: string) => Promise<SiteReplication>;
+  /**
+   * Called for a results.json that does not validate or whose replication cannot be loaded;
+   * that replication is then left out of the site. Without it such a file stops the build.
+   */
+  onSkip?: (file: string, error: Error) => void;
+}
+
+/**
+ * Reads every `<outDir>/<dir>/results.json` (shard files are ignored), sorted by folder name,
+ * with its spec. A results.json that does not validate stops the build with an error naming
+ * the file, unless `options.onSkip` takes it. A missing `outDir` gives no entries.
+ */
+export async function loadSiteEntries(
+  outDir: string,
+  options: SiteOptions = {},
+): Promise<SiteEntry[]> {
+  const load = options.loadReplication ?? loadReplication;
+  const dirs: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(outDir)) {
+      if (entry.isDirectory && !entry.name.startsWith(".")) dirs.push(entry.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  const entries: SiteEntry[] = [];
+  for (const dir of dirs.sort()) {
+    const file = join(outDir, dir, "results.json");
+    try {
+      if (!(await Deno.stat(file)).isFile) continue;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    try {
+      const results = await loadResults(file);
+      const { spec, module } = await load(results.replication);
+      entries.push({ dir, results, spec, module, title: reScienceTitle(results, spec) });
+    } catch (e) {
+      if (!options.onSkip) throw e;
+      options.onSkip(file, e as Error);
+    }
+  }
+  return entries;
+}
+
+/**
+ * Builds the whole site in `outDir` from the results found there and returns the paths
+ * written, each written atomically (temp file and rename).
+ *
+ * @example
+ * ```ts ignore
+ * import { buildSite } from "./site.ts";
+ * const written = await buildSite("reports");
+ * console.log(written.join("\n"));
+ * ```
+ */
+export async function buildSite(outDir: string, options: SiteOptions = {}): Promise<string[]> {
+  const entries = await loadSiteEntries(outDir, options);
+  const written: string[] = [];
+  const write = async (path: string, content: string) => {
+    await writeFileAtomic(path, content);
+    written.push(path);
+  };
+  for (const e of entries) {
+    const dir = join(outDir, e.dir);
+    // Derived from results.json, so the page's link to it always resolves.
+    await write(join(dir, "events.jsonl"), eventLog(e.results));
+    await write(
+      join(dir, "index.html"),
+      await renderReplicationPage(e.results, e.spec, {
+        siteLink: true,
+        charts: e.module?.charts && (() => e.module!.charts!(e.results)),
+      }),
+    );
+  }
+  await write(join(outDir, "index.html"), renderIndexPage(entries));
+  await write(join(outDir, "summary.md"), renderSummaryMarkdown(entries));
+  await write(join(outDir, "results.csv"), renderResultsCsv(entries));
+  return written;
+}
+
+/** The scoreboard: every claim of every replication, one table. */
+export function renderIndexPage(entries: SiteEntry[]): string {
+  const claims = entries.reduce((n, e) => n + e.results.claims.length, 0);
+  const counts = new Map<Verdict, number>();
+  for (const e of entries) {
+    for (const c of e.results.claims) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
+  }
+  const tally = [...counts].map(([v, n]) => `${n} × ${verdictBadge(v)}`).join(", ");
+  const re = entries.filter((e) => e.title.reproduced).length;
+  const body = `<p class="kicker">claimcheck · published claims, rerun</p>
+<h1>Scoreboard</h1>
+<p>${plural(entries.length, "replication")}, ${plural(claims, "claim")}: ${re} [Re], ${
+    entries.length - re
+  } [¬Re]. Verdicts: ${tally || "none"}. Each claimed number is set beside the mean over seeds of
+the rerun, with the half-width of its 95 % confidence interval and the number of seeds n.</p>
+<p class="rule">${_e(RESCIENCE_RULE)}</p>
+${
+    entries.length
+      ? _scoreboard(entries)
+      : "<p>No results yet: run <code>deno task replicate --all</code>.</p>"
+  }
+<p class="note">Time to accuracy (MLPerf): seconds from a run's start to its first evaluation at
+or above claim − ε, as the olympic mean over seeds (fastest and slowest dropped when n ≥ 3),
+with the epochs each seed took; warm-up and data loading are logged apart. “—”: the claim sets
+no accuracy target; “not reached”: too few seeds reached it. Downloads:
+<a href="summary.md">summary.md</a> (markdown table), <a href="results.csv">results.csv</a> (one
+row per claim and seed).</p>`;
+  return htmlPage("claimcheck scoreboard", body, 1280);
+}
+
+function _scoreboard(entries: SiteEntry[]): string {
+  const groups = entries.map((e) => {
+    const r = e.results;
+    const n = Math.max(1, r.claims.length);
+    const adapter = r.backend.adapter === null
+      ? ""
+      : ` · ${_e(r.backend.adapter)}${r.backend.fallbackAdapter ? " (software)" : ""}`;
+    // Replication-wide facts (title, backend, date) sit once, spanning the claim rows.
+    const repCell = `<td class="rep" rowspan="${n}">${reScienceBadge(e.title)}<a href="${
+      _e(relativeHref(e.dir, "index.html"))
+    }">${_e(r.title)}</a><span class="sub"><code class="id">${_e(r.replication)}</code> · ${
+      plural(new Set(r.runs.map((run) => run.seed)).size, "seed")
+    }</span><span class="sub backend">backend <code>${
+      _e(r.backend.name)
+    }</code>${adapter}</span><span class="sub date">${_e(r.createdAt.slice(0, 10))} ${
+      _e(r.createdAt.slice(11, 16))
+    } UTC</span></td>`;
+    if (!r.claims.length) {
+      return `<tbody class="rep"><tr data-replication="${
+        _e(r.replication)
+      }">${repCell}<td colspan="6">no claims</td></tr></tbody>`;
+    }
+    const rows = r.claims.map((c, i) => {
+      const source = e.spec.sources.find((s) => s.id === c.source);
+      const tta = formatTimeToTarget(c.timeToTarget);
+      const exploratory = e.spec.protocols.find((p) => p.id === c.protocol)?.exploratory;
+      return `<tr data-replication="${_e(r.replication)}" data-claim="${_e(c.id)}">${
+        i ? "" : repCell
+      }<td>${
+        source ? `<code class="file" title="${_e(source.title)}">${_e(source.file)}</code>` : _e(
+          c.source,
+        )
+      }</td><td class="statement">${_e(c.statement)}<span class="sub"><code class="id">${
+        _e(c.id)
+      }</code> · ${_e(c.protocol)}${
+        exploratory ? " (exploratory)" : ""
+      }</span></td><td class="num">${_e(formatClaimed(c))}<span class="sub">${
+        _e(formatCompare(c))
+      }</span></td><td class="num">${_reproduced(c)}</td><td>${
+        verdictBadge(c.verdict)
+      }</td><td class="num tta">${
+        tta === null ? "—" : `${_e(tta.olympic)}<span class="sub">${_e(tta.epochs)}</span>`
+      }</td></tr>`;
+    });
+    return `<tbody class="rep">\n${rows.join("\n")}\n</tbody>`;
+  });
+  return `<div class="scroll"><table class="scoreboard">
+<thead><tr><th>Replication, backend, date</th><th>Source</th><th>Claim</th><th class="num">Claimed</th><th class="num">Reproduced</th><th>Verdict</th><th class="num">Time to accuracy</th></tr></thead>
+${groups.join("\n")}
+</table></div>`;
+}
+
+/** Mean ± CI half-width on one line, n below. */
+function _reproduced(c: SiteEntry["results"]["claims"][number]): string {
+  const text = formatReproduced(c);
+  const m = text.match(/^(.*) \((n=.*)\)$/);
+  return m ? `${_e(m[1])}<span class="sub">${_e(m[2])}</span>` : _e(text);
+}
+
+/** Escapes text for one markdown table cell: no line breaks, pipes or inline markup. */
+function _md(text: string | number): string {
+  return String(text).replace(/\r?\n|\r/g, " ").replace(/[\\`*_[\]|#&]/g, "\\$&").replace(
+    /</g,
+    "&lt;",
+  ).replace(/>/g, "&gt;");
+}
+
+/** summary.md: one markdown table row per claim, replications titled [Re] or [¬Re]. */
+export function renderSummaryMarkdown(entries: SiteEntry[]): string {
+  const lines = [
+    "# claimcheck results",
+    "",
+    _md(RESCIENCE_RULE),
+    "",
+  ];
+  for (const e of entries) {
+    lines.push(
+      `- **${_md(e.title.mark)} ${_md(e.results.title)}** (${_md(e.results.replication)}): ${
+        e.title.reproduced ? "every stated claim holds" : _md(e.title.reasons.join("; "))
+      }`,
+    );
+  }
+  if (entries.length) lines.push("");
+  lines.push(
+    "| Replication | Claim | Claimed | Reproduced: mean ± 95 % CI (n) | Verdict |",
+    "| --- | --- | --- | --- | --- |",
+  );
+  for (const e of entries) {
+    for (const c of e.results.claims) {
+      lines.push(
+        `| ${_md(`${e.title.mark} ${e.results.title}`)} | ${_md(c.id)}: ${_md(c.statement)} | ${
+          _md(`${formatClaimed(c)} (${formatCompare(c)})`)
+        } | ${_md(formatReproduced(c))} | ${_md(c.verdict)} |`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+function _csv(value: string | number | boolean | null | undefined): string {
+  const s = value === null || value === undefined ? "" : String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The columns of results.csv. */
+export const CSV_COLUMNS = [
+  "replication",
+  "title_mark",
+  "claim",
+  "protocol",
+  "exploratory",
+  "source_file",
+  "statement",
+  "metric",
+  "epoch",
+  "claimed",
+  "compare",
+  "epsilon",
+  "seed",
+  "value",
+  "n",
+  "mean",
+  "ci95_low",
+  "ci95_high",
+  "sd",
+  "min",
+  "max",
+  "olympic_mean",
+  "verdict",
+  "tta_target",
+  "tta_seconds",
+  "tta_epochs",
+  "tta_olympic_seconds",
+  "backend",
+  "adapter",
+  "created_at",
+  "git_commit",
+] as const;
+
+/**
+ * results.csv: a header, then one row per claim and seed (a claim without values gets one row
+ * with empty seed and value). CRLF line ends and quoting as RFC 4180 has them.
+ */
+export function renderResultsCsv(entries: SiteEntry[]): string {
+  const rows: string[][] = [[...CSV_COLUMNS]];
+  for (const e of entries) {
+    const r = e.results;
+    for (const c of r.claims) {
+      const source = e.spec.sources.find((s) => s.id === c.source);
+      const exploratory = e.spec.protocols.find((p) => p.id === c.protocol)?.exploratory ?? false;
+      const seeds = c.seeds.length ? c.seeds.map((seed, i) => [seed, c.values[i]]) : [[null, null]];
+      for (const [seed, value] of seeds) {
+        const tta = c.timeToTarget?.perSeed.find((p) => p.seed === seed);
+        const row: Record<(typeof CSV_COLUMNS)[number], string | number | boolean | null> = {
+          replication: r.replication,
+          title_mark: e.title.mark,
+          claim: c.id,
+          protocol: c.protocol,
+          exploratory,
+          source_file: source?.file ?? c.source,
+          statement: c.statement,
+          metric: c.metric,
+          epoch: c.epoch,
+          claimed: c.claimed,
+          compare: c.compare,
+          epsilon: c.epsilon,
+          seed,
+          value: value ?? null,
+          n: c.stats?.n ?? c.values.length,
+          mean: c.stats?.mean ?? null,
+          ci95_low: c.stats?.ci95?.[0] ?? null,
+          ci95_high: c.stats?.ci95?.[1] ?? null,
+          sd: c.stats?.sd ?? null,
+          min: c.stats?.min ?? null,
+          max: c.stats?.max ?? null,
+          olympic_mean: c.stats?.olympicMean ?? null,
+          verdict: c.verdict,
+          tta_target: c.timeToTarget?.target ?? null,
+          tta_seconds: tta?.seconds ?? null,
+          tta_epochs: tta?.epochs ?? null,
+          tta_olympic_seconds: c.timeToTarget?.olympicSeconds ?? null,
+          backend: r.backend.name,
+          adapter: r.backend.adapter,
+          created_at: r.createdAt,
+          git_commit: r.gitCommit,
+        };
+        rows.push(CSV_COLUMNS.map((k) => _csv(row[k])));
+      }
+    }
+  }
+  return rows.map((row) => row.join(",")).join("\r\n") + "\r\n";
+}

@@ -1,0 +1,247 @@
+/**
+ * The result record written to reports/<replication>/results.json, validated with zod on
+ * write and on read so that a report is never built from a malformed or foreign file.
+ * @module
+ */
+import { z } from "zod";
+import { BetterSchema, CompareSchema, MetricSchema, SpecError, validate } from "../spec/spec.ts";
+
+/** The results format this harness writes and reads. */
+export const RESULTS_SCHEMA = 2;
+
+/**
+ * Metrics after one epoch, keyed by the names the spec's protocol records (e.g. `train_loss`,
+ * `test_acc.sum_units`). A non-finite value is stored as null, and why in `nonFinite`.
+ */
+export const EpochSchema = z.strictObject({
+  epoch: z.number().int().positive(),
+  metrics: z.record(z.string(), z.number().nullable()),
+  /** For each null metric: the value it had ("NaN", "Infinity", "-Infinity"). */
+  nonFinite: z.record(z.string(), z.enum(["NaN", "Infinity", "-Infinity"])).optional(),
+  /** Training seconds of this epoch (evaluation excluded). */
+  seconds: z.number().min(0),
+  evalSeconds: z.number().min(0),
+});
+
+/** MLPerf-style log events, with wall-clock timestamps (Unix ms). */
+export const EventKeySchema = z.enum([
+  "init_start",
+  "init_stop",
+  "run_start",
+  "epoch_start",
+  "epoch_stop",
+  "eval_accuracy",
+  "run_stop",
+]);
+
+/** One logged event of a run. */
+export const EventSchema = z.strictObject({
+  time: z.number(),
+  key: EventKeySchema,
+  epoch: z.number().int().positive().optional(),
+  value: z.union([z.number(), z.string()]).optional(),
+});
+
+/** One protocol trained with one seed. */
+export const RunSchema = z.strictObject({
+  protocol: z.string(),
+  seed: z.number().int(),
+  params: z.number().int(),
+  epochsPlanned: z.number().int().positive(),
+  epochs: z.array(EpochSchema),
+  /**
+   * The epoch whose weights the run ends with (its metrics are the run's final metrics):
+   * the last epoch, or the best one when early stopping restored it.
+   */
+  finalEpoch: z.number().int().positive().nullable(),
+  /** Set when early stopping ended the run before its planned epochs. */
+  earlyStop: z.strictObject({
+    epoch: z.number().int().positive(),
+    bestEpoch: z.number().int().positive(),
+    monitor: z.string(),
+    restored: z.boolean(),
+  }).nullable(),
+  /** Kernel compilation and first-step costs, measured on a throwaway model. */
+  warmupSeconds: z.number().min(0),
+  trainSeconds: z.number().min(0),
+  samplesPerSecond: z.number().min(0),
+  /** Set when a metric became non-finite: where, and the run stopped there. */
+  diverged: z.strictObject({ epoch: z.number().int().positive(), metric: z.string() }).nullable(),
+  events: z.array(EventSchema),
+  /** Data for the replication's and the harness's charts (confusion matrix, images, curves). */
+  artifacts: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The verdicts claimcheck can give (rules in verdict.ts and the README). */
+export const VerdictSchema = z.enum([
+  "reproduced",
+  "reproduced (better)",
+  "not reproduced",
+  "inconclusive",
+  "fails as claimed",
+  "diverged",
+]);
+
+/** A claim beside what the rerun measured. */
+export const ClaimResultSchema = z.strictObject({
+  id: z.string(),
+  source: z.string(),
+  statement: z.string(),
+  protocol: z.string(),
+  metric: MetricSchema,
+  /** Which side of the metric is better, as the spec declares it. */
+  better: BetterSchema,
+  /** The epoch the claim is read at; null for the run's final model. */
+  epoch: z.number().int().positive().nullable(),
+  claimed: z.number(),
+  compare: CompareSchema,
+  epsilon: z.number(),
+  seeds: z.array(z.number().int()),
+  /** One per seed; null where the run's value was not finite (see the run's `diverged`). */
+  values: z.array(z.number().nullable()),
+  mean: z.number().nullable(),
+  /** Over seeds: n, mean, sd, 95 % CI (Student t), min, max, olympic mean; null if diverged. */
+  stats: z.strictObject({
+    n: z.number().int().positive(),
+    mean: z.number(),
+    sd: z.number(),
+    ci95: z.tuple([z.number(), z.number()]).nullable(),
+    min: z.number(),
+    max: z.number(),
+    olympicMean: z.number(),
+  }).nullable(),
+  verdict: VerdictSchema,
+  evidence: z.string(),
+  /**
+   * Time-to-accuracy (MLPerf): per seed, seconds from run_start to the first evaluation at or
+   * above `target`, and the epochs that took; null where never reached. Warm-up and data loading
+   * are outside this clock. Null for claims without a target (not a final test accuracy).
+   */
+  timeToTarget: z.strictObject({
+    target: z.number(),
+    perSeed: z.array(z.strictObject({
+      seed: z.number().int(),
+      seconds: z.number().nullable(),
+      epochs: z.number().int().nullable(),
+    })),
+    /** Olympic mean of the seconds; null when more than one run (or any of < 3) never got there. */
+    olympicSeconds: z.number().nullable(),
+  }).nullable(),
+});
+
+/** Where a dataset's bytes came from: its manifest name and each file's SHA-256. */
+export const DatasetProvenanceSchema = z.strictObject({
+  name: z.string(),
+  files: z.array(z.strictObject({ file: z.string(), sha256: z.string() })),
+});
+
+/** A whole results.json. */
+export const ResultsSchema = z.strictObject({
+  schema: z.literal(RESULTS_SCHEMA),
+  replication: z.string(),
+  title: z.string(),
+  /** The spec format version and the SHA-256 of the spec.json that was run. */
+  spec: z.strictObject({ version: z.number().int(), sha256: z.string() }),
+  createdAt: z.string(),
+  command: z.string(),
+  gitCommit: z.string().nullable(),
+  versions: z.strictObject({ deno: z.string(), v8: z.string(), tfjs: z.string() }),
+  backend: z.strictObject({
+    name: z.enum(["webgpu", "wasm", "cpu"]),
+    adapter: z.string().nullable(),
+    fallbackAdapter: z.boolean().nullable(),
+    note: z.string().nullable(),
+  }),
+  /** Backend start-up and data loading, once per replication. */
+  setupSeconds: z.number().min(0),
+  /** Every dataset the rerun's protocols used. */
+  datasets: z.array(DatasetProvenanceSchema),
+  /** The whole (protocol × seed) grid asked for; a shard's runs cover part of it. */
+  grid: z.array(z.strictObject({ protocol: z.string(), seed: z.number().int() })),
+  /** Set on one shard's results (--shard i/n) until `merge` combines them. */
+  shard: z.strictObject({ index: z.number().int().positive(), count: z.number().int().positive() })
+    .nullable(),
+  /** Every way this rerun departs from the spec's protocols (e.g. --epochs). */
+  deviations: z.array(z.string()),
+  runs: z.array(RunSchema),
+  claims: z.array(ClaimResultSchema),
+});
+
+/** Metrics after one epoch (see EpochSchema). */
+export type Epoch = z.infer<typeof EpochSchema>;
+export type RunEvent = z.infer<typeof EventSchema>;
+/** One protocol trained with one seed (see RunSchema). */
+export type Run = z.infer<typeof RunSchema>;
+/** A verdict claimcheck can give (see VerdictSchema). */
+export type Verdict = z.infer<typeof VerdictSchema>;
+/** A claim beside what the rerun measured (see ClaimResultSchema). */
+export type ClaimResult = z.infer<typeof ClaimResultSchema>;
+export type DatasetProvenance = z.infer<typeof DatasetProvenanceSchema>;
+/** A whole results.json (see ResultsSchema). */
+export type Results = z.infer<typeof ResultsSchema>;
+
+/**
+ * Parses results.json text. A file from an older claimcheck (another `schema`) is rejected
+ * with a message that says to rerun; anything else malformed names the field.
+ */
+export function parseResults(text: string, file: string): Results {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new SpecError(file, [`cannot read as JSON: ${(e as Error).message}`]);
+  }
+  const schema = (data as { schema?: unknown } | null)?.schema;
+  if (schema !== RESULTS_SCHEMA) {
+    const name = (data as { replication?: unknown } | null)?.replication;
+    throw new SpecError(file, [
+      `schema: ${JSON.stringify(schema)} is not ${RESULTS_SCHEMA}: this file was written by ` +
+      `another version of claimcheck; rerun \`deno task replicate ${
+        typeof name === "string" ? name : "<name>"
+      }\` to rewrite it`,
+    ]);
+  }
+  return validate(ResultsSchema, data, file);
+}
+
+/** Reads and validates a results.json. */
+export async function loadResults(file: string): Promise<Results> {
+  return parseResults(await Deno.readTextFile(file), file);
+}
+
+/** The value of `metric` in an epoch record as a number: NaN or ±Infinity where stored as null. */
+export function epochValue(e: Epoch, metric: string): number | undefined {
+  if (!(metric in e.metrics)) return undefined;
+  const v = e.metrics[metric];
+  if (v !== null) return v;
+  const why = e.nonFinite?.[metric];
+  return why === "Infinity" ? Infinity : why === "-Infinity" ? -Infinity : NaN;
+}
+
+/**
+ * An epoch record from raw metrics: non-finite values become null with the reason kept, so a
+ * diverged run still serialises as valid JSON.
+ */
+export function epochRecord(
+  epoch: number,
+  metrics: Record<string, number>,
+  seconds: number,
+  evalSeconds: number,
+): Epoch {
+  const stored: Record<string, number | null> = {};
+  const nonFinite: Record<string, "NaN" | "Infinity" | "-Infinity"> = {};
+  for (const [k, v] of Object.entries(metrics)) {
+    if (Number.isFinite(v)) stored[k] = v;
+    else {
+      stored[k] = null;
+      nonFinite[k] = String(v) as "NaN" | "Infinity" | "-Infinity";
+    }
+  }
+  return {
+    epoch,
+    metrics: stored,
+    ...(Object.keys(nonFinite).length ? { nonFinite } : {}),
+    seconds,
+    evalSeconds,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Claim scoring: what each claim's protocol measured per seed, judged against the claim.
+ * Used by a rerun and by `merge`; it trains nothing.
+ * @module
+ */
+import { type ClaimResult, epochValue, type Run } from "../results/result.ts";
+import { PARAMS_METRIC, protocolMetrics } from "../spec/metrics.ts";
+import type { Better, Claim, ReplicationSpec } from "../spec/spec.ts";
+import { timeToTarget } from "./time_to_accuracy.ts";
+import { verdictFor } from "./verdict.ts";
+
+/** The better side of a claim's metric, as its protocol declares it. */
+export function betterOf(
+  spec: Pick<ReplicationSpec, "protocols" | "metrics">,
+  claim: Claim,
+): Better {
+  const p = spec.protocols.find((q) => q.id === claim.protocol);
+  return (p && protocolMetrics(p, spec.metrics).get(claim.metric)) ?? "neither";
+}
+
+/**
+ * A claim's value in one run: the parameter count, or the metric at the claim's epoch (default:
+ * the run's final model). A diverged run is judged where it stopped. Undefined where the run
+ * never reached that epoch (e.g. under --epochs).
+ */
+export function claimValue(claim: Claim, run: Run): number | undefined {
+  if (claim.metric === PARAMS_METRIC) return run.params;
+  const e = run.diverged ? run.diverged.epoch : claim.epoch ?? run.finalEpoch;
+  const rec = run.epochs.find((r) => r.epoch === e);
+  return rec ? epochValue(rec, claim.metric) : undefined;
+}
+
+/** Compares every claim whose protocol ran with what the runs measured. */
+export function claimResults(
+  spec: Pick<ReplicationSpec, "protocols" | "metrics" | "claims">,
+  runs: Run[],
+): ClaimResult[] {
+  return spec.claims.flatMap((claim) => {
+    const mine = runs.filter((run) => run.protocol === claim.protocol);
+    const measured = mine.flatMap((run) => {
+      const value = claimValue(claim, run);
+      return value === undefined ? [] : [{ seed: run.seed, value }];
+    });
+    if (!measured.length) return [];
+    const better = betterOf(spec, claim);
+    const values = measured.map((m) => m.value);
+    const verdict = verdictFor({ ...claim, better }, values);
+    const diverged = mine.filter((r) => r.diverged).map((r) =>
+      `seed ${r.seed} diverged at epoch ${r.diverged!.epoch} (${r.diverged!.metric} not finite)`
+    );
+    return [{
+      id: claim.id,
+      source: claim.source,
+      statement: claim.statement,
+      protocol: claim.protocol,
+      metric: claim.metric,
+      better,
+      epoch: claim.metric === PARAMS_METRIC ? null : claim.epoch ?? null,
+      claimed: claim.claimed,
+      compare: claim.compare,
+      epsilon: claim.epsilon,
+      seeds: measured.map((m) => m.seed),
+      values: values.map((v) => Number.isFinite(v) ? v : null),
+      ...verdict,
+      evidence: diverged.length ? `${verdict.evidence}; ${diverged.join("; ")}` : verdict.evidence,
+      mean: verdict.stats?.mean ?? null,
+      timeToTarget: timeToTarget({ ...claim, better }, mine),
+    }];
+  });
+}

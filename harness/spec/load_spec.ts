@@ -1,0 +1,176 @@
+/**
+ * Reading a spec.json: `extends` resolved, zod validation, logged curves expanded into one
+ * claim per point, and every cross-reference (sources, protocols, stages, metrics, gates)
+ * checked before anything trains.
+ * @module
+ */
+import { sha256Hex } from "../sha256_hex.ts";
+import { protocolMetrics } from "./metrics.ts";
+import {
+  type Claim,
+  ClaimSchema,
+  CurveClaimSchema,
+  type ReplicationSpec,
+  SpecError,
+  SpecFileSchema,
+  validate,
+} from "./spec.ts";
+
+type _Json = Record<string, unknown>;
+
+/**
+ * Resolves `extends`: a protocol that names another takes all of its fields (but its id) and
+ * overrides the ones it gives. Chains are followed; cycles and unknown names are errors.
+ */
+export function resolveExtends(protocols: unknown, file: string): unknown {
+  if (!Array.isArray(protocols)) return protocols;
+  const byId = new Map<string, _Json>();
+  for (const p of protocols) if (p && typeof p === "object") byId.set((p as _Json).id as string, p);
+  const resolve = (p: _Json, i: number, seen: string[]): _Json => {
+    if (typeof p.extends !== "string") return p;
+    const base = byId.get(p.extends);
+    if (!base) {
+      throw new SpecError(file, [
+        `protocols.${i}.extends: unknown protocol "${p.extends}" (known: ${
+          [...byId.keys()].join(", ")
+        })`,
+      ]);
+    }
+    if (seen.includes(p.extends)) {
+      throw new SpecError(file, [
+        `protocols.${i}.extends: cycle ${[...seen, p.extends].join(" → ")}`,
+      ]);
+    }
+    const { extends: _, ...own } = p;
+    const { id: _id, ...inherited } = resolve(base, i, [...seen, p.id as string]);
+    return { ...inherited, ...own };
+  };
+  return protocols.map((p, i) => {
+    if (!p || typeof p !== "object") return p;
+    return resolve(p as _Json, i, [(p as _Json).id as string]);
+  });
+}
+
+/** Checks references between the parts of a spec; returns one message per problem. */
+function _crossCheck(spec: Omit<ReplicationSpec, "sha256">): string[] {
+  const issues: string[] = [];
+  const sources = new Set(spec.sources.map((s) => s.id));
+  const dup = (list: string, ids: string[]) =>
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i) issues.push(`${list}.${i}.id: duplicate id "${id}"`);
+    });
+  dup("sources", spec.sources.map((s) => s.id));
+  dup("protocols", spec.protocols.map((p) => p.id));
+  dup("claims", spec.claims.map((c) => c.id));
+  const known = (what: string, set: Iterable<string>) => `(known ${what}s: ${[...set].join(", ")})`;
+  const index = new Map(spec.protocols.map((p, i) => [p.id, i]));
+  spec.protocols.forEach((p, i) => {
+    if (!sources.has(p.source)) {
+      issues.push(
+        `protocols.${i}.source: unknown source "${p.source}" ${known("source", sources)}`,
+      );
+    }
+    for (const u of p.uses) {
+      const j = index.get(u);
+      if (j === undefined) {
+        issues.push(
+          `protocols.${i}.uses: unknown protocol "${u}" ${known("protocol", index.keys())}`,
+        );
+      } else if (j >= i) {
+        issues.push(`protocols.${i}.uses: "${u}" must come before "${p.id}" in protocols`);
+      } else if (spec.protocols[j].kind !== "layers") {
+        issues.push(
+          `protocols.${i}.uses: "${u}" is a custom protocol; only layers models can be used`,
+        );
+      }
+    }
+    if (p.kind === "layers" && p.earlyStopping) {
+      const metrics = protocolMetrics(p, spec.metrics);
+      if (!metrics.has(p.earlyStopping.monitor)) {
+        issues.push(
+          `protocols.${i}.earlyStopping.monitor: "${p.earlyStopping.monitor}" is not recorded by ` +
+            `this protocol (it records ${[...metrics.keys()].join(", ")})`,
+        );
+      }
+    }
+  });
+  spec.claims.forEach((c, i) => {
+    if (!sources.has(c.source)) {
+      issues.push(`claims.${i}.source: unknown source "${c.source}" ${known("source", sources)}`);
+    }
+    const p = spec.protocols.find((q) => q.id === c.protocol);
+    if (!p) {
+      issues.push(
+        `claims.${i}.protocol: unknown protocol "${c.protocol}" ${known("protocol", index.keys())}`,
+      );
+      return;
+    }
+    const metrics = protocolMetrics(p, spec.metrics);
+    if (!metrics.has(c.metric)) {
+      issues.push(
+        `claims.${i}.metric: protocol "${p.id}" does not record "${c.metric}" ` +
+          `(it records ${[...metrics.keys()].join(", ")})`,
+      );
+    }
+    if (c.epoch !== undefined && c.epoch > p.epochs) {
+      issues.push(`claims.${i}.epoch: ${c.epoch} is past protocol "${p.id}"'s ${p.epochs} epochs`);
+    }
+  });
+  const claims = new Set(spec.claims.map((c) => c.id));
+  spec.gates.forEach((g, i) => {
+    if (!claims.has(g.claim)) {
+      issues.push(`gates.${i}.claim: unknown claim "${g.claim}" ${known("claim", claims)}`);
+    }
+  });
+  return issues;
+}
+
+/**
+ * Validates a parsed spec.json (`data`), naming `file` in errors; `sha256` is the file's hash
+ * as recorded in results.
+ */
+export function parseSpec(data: unknown, file: string, sha256 = ""): ReplicationSpec {
+  const raw = data && typeof data === "object" ? data as _Json : data;
+  const withBases = raw && typeof raw === "object"
+    ? { ...raw as _Json, protocols: resolveExtends((raw as _Json).protocols, file) }
+    : raw;
+  const parsed = validate(SpecFileSchema, withBases, file);
+  // A claim with a `curve` is one claim per logged point, judged apart: `<id>-epoch-<n>`.
+  const claimIssues: string[] = [];
+  const written = parsed.claims.flatMap((raw, i) => {
+    const r = ("curve" in raw ? CurveClaimSchema : ClaimSchema).safeParse(raw);
+    if (r.success) return [r.data];
+    claimIssues.push(
+      ...r.error.issues.map((e) => `claims.${[i, ...e.path].join(".")}: ${e.message}`),
+    );
+    return [];
+  });
+  if (claimIssues.length) throw new SpecError(file, claimIssues);
+  const claims: Claim[] = written.flatMap((c) => {
+    if (!("curve" in c)) return [c];
+    const { curve, ...rest } = c;
+    return Object.entries(curve).map(([epoch, claimed]) => ({
+      ...rest,
+      id: `${c.id}-epoch-${epoch}`,
+      statement: `${c.statement} (epoch ${epoch}: ${claimed})`,
+      epoch: Number(epoch),
+      claimed,
+    }));
+  });
+  const spec = { ...parsed, claims };
+  const issues = _crossCheck(spec);
+  if (issues.length) throw new SpecError(file, issues);
+  return { ...spec, sha256 };
+}
+
+/** Reads and validates a spec.json. */
+export async function loadSpec(file: string): Promise<ReplicationSpec> {
+  let text = "", data: unknown;
+  try {
+    text = await Deno.readTextFile(file);
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new SpecError(file, [`cannot read as JSON: ${(e as Error).message}`]);
+  }
+  return parseSpec(data, file, await sha256Hex(text));
+}

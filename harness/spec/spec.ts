@@ -1,0 +1,314 @@
+/**
+ * The replication spec: sources, protocols and claims of one folder under replications/,
+ * validated with zod so that a typo names its file and field instead of failing mid-run.
+ *
+ * A spec is data. The common protocol shapes (a tfjs-layers model trained on a dataset's
+ * images, with class labels, the input itself or a replication's function as targets, one or
+ * several outputs, a validation split, early stopping, a frozen model from an earlier stage)
+ * are declared here; only what is truly a replication's own (its models, derived datasets,
+ * target functions, a from-scratch trainer) is code in its model.ts.
+ * @module
+ */
+import { z } from "zod";
+
+/** The spec format this harness reads; recorded in every results.json. */
+export const SPEC_VERSION = 2;
+
+const _ID = /^[a-z0-9][a-z0-9.-]*$/;
+
+/** A source document: a seed file in ../shared/seeds, a URL, or both. */
+export const SourceSchema = z.strictObject({
+  id: z.string().regex(_ID, "a short id such as 002"),
+  file: z.string().regex(
+    /^\d{3}_[0-9a-f]{16}\.txt$/,
+    "a seed file name such as 002_5dcc19fec036a721.txt",
+  ).optional(),
+  url: z.url().optional(),
+  title: z.string().min(1),
+}).refine((s) => s.file !== undefined || s.url !== undefined, {
+  message: "give the source's seed file, its url, or both",
+});
+
+/** Optimizer settings; omitted values take Keras' defaults. */
+export const OptimizerSchema = z.discriminatedUnion("name", [
+  z.strictObject({
+    name: z.literal("adam"),
+    learningRate: z.number().positive().default(0.001),
+  }),
+  z.strictObject({
+    name: z.literal("sgd"),
+    learningRate: z.number().positive().default(0.01),
+    momentum: z.number().min(0).max(1).default(0),
+  }),
+]);
+
+/** The losses the harness trains with, by their Keras names. */
+export const LossSchema = z.enum(["categoricalCrossentropy", "binaryCrossentropy"]);
+
+/**
+ * Metrics computed per output besides its loss: `accuracy` is Keras' "acc" (categorical or
+ * binary, chosen by the output's loss, as Keras does); the other two name the kind outright.
+ */
+export const OutputMetricSchema = z.enum(["accuracy", "binaryAccuracy", "categoricalAccuracy"]);
+
+/** One output of a model: its name (as claims cite it), loss and metrics. */
+export const OutputSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/, "a name such as sum_units"),
+  loss: LossSchema,
+  metrics: z.array(OutputMetricSchema).default([]),
+});
+
+/** Which side of a metric is better: decides `reproduced (better)` and time to accuracy. */
+export const BetterSchema = z.enum(["higher", "lower", "neither"]);
+
+/** A metric a custom trainer records, declared so claims can cite it. */
+export const MetricDeclSchema = z.strictObject({
+  better: BetterSchema,
+  description: z.string().min(1).optional(),
+});
+
+/** Keras' EarlyStopping, as a protocol option. */
+export const EarlyStoppingSchema = z.strictObject({
+  /** A metric the protocol records each epoch, e.g. `val_loss`. */
+  monitor: z.string(),
+  /** Epochs without improvement before stopping. */
+  patience: z.number().int().min(0),
+  /** Smallest change that counts as an improvement. */
+  minDelta: z.number().min(0).default(0),
+  /** Keras' restore_best_weights: on an early stop, go back to the best epoch's weights. */
+  restoreBestWeights: z.boolean().default(false),
+});
+
+const _protocolBase = {
+  id: z.string().regex(_ID, "lowercase letters, digits, '.' and '-'"),
+  source: z.string(),
+  description: z.string().min(1),
+  /** Training length: epochs, or full-batch iterations for a custom trainer. */
+  epochs: z.number().int().positive(),
+  /** Exploratory protocols (sweeps, diagnostics) run only when named with --protocols. */
+  exploratory: z.boolean().default(false),
+  /** A dataset manifest name (data/<name>.json). */
+  dataset: z.string().regex(/^[a-z0-9-]+$/),
+  /**
+   * Protocols of this replication whose trained model (same seed) this one uses, e.g. a
+   * frozen encoder. Each is trained once per seed, before this one, and handed to the model
+   * builder and derived datasets.
+   */
+  uses: z.array(z.string()).default([]),
+};
+
+/** A tfjs-layers model trained by the harness: what a source says was run, or a variant. */
+export const LayersProtocolSchema = z.strictObject({
+  ..._protocolBase,
+  kind: z.literal("layers").default("layers"),
+  /** Name of a model builder exported in `models` by the replication's model.ts. */
+  model: z.string().min(1),
+  /** Raw pixel values 0..255 are divided by this (255 for the usual [0, 1] scaling). */
+  pixelDivisor: z.number().positive().default(255),
+  /**
+   * `images`: the dataset's images in the shape the model declares; `{derived}`: a dataset
+   * the replication builds (`datasets` in model.ts), e.g. pairs of images or frozen codes.
+   */
+  inputs: z.union([
+    z.literal("images"),
+    z.strictObject({
+      derived: z.string().min(1),
+      params: z.record(z.string(), z.unknown()).default({}),
+    }),
+  ]).default("images"),
+  /**
+   * `labels`: one-hot class labels (`classes` of them); `input`: the input itself
+   * (reconstruction); `{function}`: a target function the replication exports (`targets`).
+   */
+  targets: z.union([
+    z.literal("labels"),
+    z.literal("input"),
+    z.strictObject({ function: z.string().min(1) }),
+  ]).default("labels"),
+  classes: z.number().int().min(2).default(10),
+  /** The model's outputs; one unnamed output is written as `loss` (and `metrics`) instead. */
+  outputs: z.array(OutputSchema).min(1).optional(),
+  loss: LossSchema.optional(),
+  metrics: z.array(OutputMetricSchema).optional(),
+  optimizer: OptimizerSchema,
+  batchSize: z.number().int().positive(),
+  /** Keras' validation_split: the last fraction of the training set, held out (not shuffled in). */
+  validationSplit: z.number().gt(0).lt(1).optional(),
+  earlyStopping: EarlyStoppingSchema.optional(),
+  /**
+   * What to keep from the final model for the report: `confusion` (test confusion matrix) and
+   * `misclassified` (up to 36 misclassified test images with true and predicted class).
+   */
+  record: z.array(z.enum(["confusion", "misclassified"])).default([]),
+}).superRefine((p, ctx) => {
+  if ((p.outputs === undefined) === (p.loss === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["loss"],
+      message: "give either `loss` (one output) or `outputs` (named outputs), not both or none",
+    });
+  }
+  if (p.outputs && p.metrics) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["metrics"],
+      message: "with `outputs`, list each output's metrics there",
+    });
+  }
+  if (p.record.length && p.targets !== "labels") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["record"],
+      message: "confusion and misclassified need class labels as targets",
+    });
+  }
+});
+
+/**
+ * An algorithm the replication implements itself (e.g. a from-scratch network): the harness
+ * loads the data, times the run and logs its events; the trainer does the rest.
+ */
+export const CustomProtocolSchema = z.strictObject({
+  ..._protocolBase,
+  kind: z.literal("custom"),
+  /** Name of a trainer exported in `trainers` by the replication's model.ts. */
+  trainer: z.string().min(1),
+  /** Trainer-specific settings, validated by the trainer. */
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** One training protocol. */
+export const ProtocolSchema = z.discriminatedUnion("kind", [
+  LayersProtocolSchema,
+  CustomProtocolSchema,
+]);
+
+/** How a reproduced value is compared with the claimed one. */
+export const CompareSchema = z.enum(["approx", "atLeast", "atMost", "fails"]);
+
+/**
+ * A metric a claim names: `params`, or one a protocol records per epoch, e.g. `test_acc`,
+ * `val_loss`, or `test_acc.sum_units` for one output of a model with named outputs.
+ */
+export const MetricSchema = z.string().regex(
+  /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/,
+  "a metric name such as test_acc or test_acc.sum_units",
+);
+
+const _claimBase = {
+  id: z.string().regex(_ID),
+  source: z.string(),
+  /** Short reference to where the source states it, e.g. "model.evaluate output". */
+  where: z.string().min(1),
+  statement: z.string().min(1),
+  protocol: z.string(),
+  metric: MetricSchema,
+  compare: CompareSchema,
+  epsilon: z.number().min(0),
+  /**
+   * For `approx`: a value beyond ε on the "better" side also fails. Set for exact counts and
+   * for points of a logged curve, where a higher value means a different protocol, not a win.
+   */
+  twoSided: z.boolean().default(false),
+};
+
+/** A claim restated as a number with its tolerance, read at one epoch (default: the final model). */
+export const ClaimSchema = z.strictObject({
+  ..._claimBase,
+  epoch: z.number().int().positive().optional(),
+  claimed: z.number(),
+});
+
+/**
+ * A logged curve as one claim: `{epoch: value}` points, each judged as a claim of its own with
+ * the id `<id>-epoch-<epoch>`.
+ */
+export const CurveClaimSchema = z.strictObject({
+  ..._claimBase,
+  curve: z.record(z.string().regex(/^[1-9]\d*$/, "an epoch number"), z.number()),
+});
+
+/** The accuracy gate `deno test` runs for this replication. */
+export const GateSchema = z.strictObject({
+  claim: z.string(),
+  seeds: z.array(z.number().int()).min(1),
+  /** The asserted bound on the claim's metric (≥ where higher is better, else ≤). */
+  threshold: z.number(),
+  /** Budget: train this many epochs instead of the protocol's (the claim is then read there). */
+  epochs: z.number().int().positive().optional(),
+  why: z.string().min(1),
+});
+
+/** A whole replication spec (spec.json), as written (before curves are expanded). */
+export const SpecFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(SPEC_VERSION, {
+    error: `"version": ${SPEC_VERSION} (the spec format this claimcheck reads)`,
+  }),
+  name: z.string().regex(/^[a-z0-9-]+$/),
+  title: z.string().min(1),
+  sources: z.array(SourceSchema).min(1),
+  /** Metrics custom trainers record, with which side is better. */
+  metrics: z.record(MetricSchema, MetricDeclSchema).default({}),
+  protocols: z.array(ProtocolSchema).min(1),
+  /** Claims (ClaimSchema, or CurveClaimSchema when they have a `curve`), checked one by one. */
+  claims: z.array(z.record(z.string(), z.unknown())).min(1),
+  /** Seeds a rerun uses unless --seeds says otherwise: 5 where a seed takes minutes, else ≥ 3. */
+  defaultSeeds: z.number().int().min(1),
+  gates: z.array(GateSchema).default([]),
+});
+
+export type Source = z.infer<typeof SourceSchema>;
+export type Optimizer = z.infer<typeof OptimizerSchema>;
+export type LossName = z.infer<typeof LossSchema>;
+export type OutputMetric = z.infer<typeof OutputMetricSchema>;
+export type Output = z.infer<typeof OutputSchema>;
+/** Which side of a metric is better (see BetterSchema). */
+export type Better = z.infer<typeof BetterSchema>;
+export type EarlyStopping = z.infer<typeof EarlyStoppingSchema>;
+/** One training protocol, layers or custom (see ProtocolSchema). */
+export type Protocol = z.infer<typeof ProtocolSchema>;
+/** A tfjs-layers model trained by the harness (see LayersProtocolSchema). */
+export type LayersProtocol = z.infer<typeof LayersProtocolSchema>;
+/** An algorithm the replication implements itself (see CustomProtocolSchema). */
+export type CustomProtocol = z.infer<typeof CustomProtocolSchema>;
+/** A claim restated as a number with its tolerance (see ClaimSchema). */
+export type Claim = z.infer<typeof ClaimSchema>;
+export type Compare = z.infer<typeof CompareSchema>;
+export type Metric = z.infer<typeof MetricSchema>;
+export type Gate = z.infer<typeof GateSchema>;
+
+/** A loaded spec: curves expanded into one claim per point, every claim's direction known. */
+export interface ReplicationSpec
+  extends Omit<z.infer<typeof SpecFileSchema>, "claims" | "$schema"> {
+  /** The claims, each curve claim expanded into one claim per epoch (`<id>-epoch-<n>`). */
+  claims: Claim[];
+  /** SHA-256 of spec.json as read (recorded in results). */
+  sha256: string;
+}
+
+/** Thrown for a spec or results file that does not validate; names the file and field. */
+export class SpecError extends Error {
+  /**
+   * Creates a SpecError.
+   *
+   * @param file the file at fault
+   * @param issues one line per problem, naming the field
+   */
+  constructor(readonly file: string, readonly issues: string[]) {
+    super(
+      `${file} is not valid:\n${issues.map((i) => `  - ${i}`).join("\n")}\nFix the field(s) above.`,
+    );
+    this.name = "SpecError";
+  }
+}
+
+/** Validates `data` with `schema`, turning zod issues into a SpecError that names `file`. */
+export function validate<T extends z.ZodType>(schema: T, data: unknown, file: string): z.infer<T> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  throw new SpecError(
+    file,
+    parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
+  );
+}

@@ -1,0 +1,261 @@
+/**
+ * Trains one layers protocol with one seed on prepared tensors: warm-up, seeded batches,
+ * per-epoch evaluation, early stopping, and the artifacts the spec asks to keep.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Run } from "../results/result.ts";
+import { metricName, outputsOf, protocolMetrics, splitsOf } from "../spec/metrics.ts";
+import type { LayersProtocol, Optimizer } from "../spec/spec.ts";
+import { RunRecorder } from "./loop.ts";
+import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
+import { evaluate, makeTrainStep, predict } from "./step.ts";
+
+/** Inputs and targets of one split, one tensor per model input and per output. */
+export interface SplitTensors {
+  xs: tf.Tensor[];
+  ys: tf.Tensor[];
+}
+
+/** The tensors of a run: train, optional validation (Keras' last fraction), test. */
+export interface RunTensors {
+  train: SplitTensors;
+  val?: SplitTensors;
+  test: SplitTensors;
+}
+
+/** Creates the optimizer a spec names. */
+export function makeOptimizer(o: Optimizer): tf.Optimizer {
+  if (o.name === "adam") return tf.train.adam(o.learningRate);
+  return o.momentum > 0
+    ? tf.train.momentum(o.learningRate, o.momentum)
+    : tf.train.sgd(o.learningRate);
+}
+
+/** The headline metric of a layers protocol: its first test accuracy, else its test loss. */
+export function headlineOf(p: LayersProtocol): (m: Record<string, number>) => {
+  metric: string;
+  value: number;
+} {
+  const o = outputsOf(p).find((o) => o.metrics.length);
+  const metric = o ? metricName("test", "acc", o.name) : "test_loss";
+  return (m) => ({ metric, value: m[metric] ?? m.test_loss });
+}
+
+/** What a finished layers run hands back: its record and its trained model (caller disposes). */
+export interface LayersRunOutput {
+  run: Run;
+  model: tf.LayersModel;
+}
+
+/**
+ * Trains `build(seed)` under protocol `p`: a throwaway warm-up model first (kernel set-up timed
+ * apart), then `epochs` epochs in a seeded order, each followed by evaluation on every split.
+ */
+export async function layersRun(
+  p: LayersProtocol,
+  seed: number,
+  build: (seed: number) => tf.LayersModel,
+  t: RunTensors,
+  epochs: number,
+  recorder: RunRecorder,
+): Promise<LayersRunOutput> {
+  const outputs = outputsOf(p);
+  const n = t.train.xs[0].shape[0];
+  const steps = Math.ceil(n / p.batchSize);
+
+  recorder.log("init_start");
+  const w0 = performance.now();
+  const warm = build(deriveSeed(seed, "warmup"));
+  const warmOptimizer = makeOptimizer(p.optimizer);
+  const warmStep = makeTrainStep(warm, warmOptimizer, outputs);
+  const wx = t.train.xs.map((x) => x.slice(0, p.batchSize));
+  const wy = t.train.ys.map((y) => y.slice(0, p.batchSize));
+  for (let i = 0; i < 2; i++) warmStep(wx, wy).dispose();
+  await warmStep.drain();
+  await evaluate(warm, wx, wy, outputs);
+  tf.dispose([...wx, ...wy]);
+  warmStep.dispose();
+  warmOptimizer.dispose();
+  warm.dispose();
+  const warmupSeconds = (performance.now() - w0) / 1000;
+  recorder.log("init_stop");
+
+  const model = build(seed);
+  const optimizer = makeOptimizer(p.optimizer);
+  const step = makeTrainStep(model, optimizer, outputs);
+  const stopper = p.earlyStopping && new _EarlyStopper(p, model);
+  let order: tf.Tensor1D | undefined;
+  recorder.start();
+  await recorder.loop({
+    epochs,
+    steps,
+    step(epoch, s) {
+      // Our seeded order, batch by batch: what fit({shuffle: true}) does, without Math.random.
+      if (s === 0) {
+        order?.dispose();
+        order = tf.tensor1d(
+          shuffledIndices(n, mulberry32(deriveSeed(seed, "shuffle", epoch))),
+          "int32",
+        );
+      }
+      const b = Math.min(p.batchSize, n - s * p.batchSize);
+      return tf.tidy(() => {
+        const idx = order!.slice(s * p.batchSize, b);
+        return step(
+          t.train.xs.map((x) => tf.gather(x, idx)),
+          t.train.ys.map((y) => tf.gather(y, idx)),
+        );
+      });
+    },
+    async endEpoch() {
+      return _prefixed("train", await step.drain());
+    },
+    async evaluate() {
+      const out: Record<string, number> = {};
+      for (const split of splitsOf(p).filter((s) => s !== "train")) {
+        const data = split === "val" ? t.val! : t.test;
+        Object.assign(out, _prefixed(split, await evaluate(model, data.xs, data.ys, outputs)));
+      }
+      return out;
+    },
+    stop: stopper && ((epoch, metrics) => stopper.update(epoch, metrics)),
+  });
+  order?.dispose();
+  const earlyStop = stopper?.finish() ?? null;
+  recorder.stop();
+  step.dispose();
+  optimizer.dispose();
+  const records = recorder.records;
+  const trained = records.length;
+  return {
+    model,
+    run: {
+      protocol: p.id,
+      seed,
+      params: model.countParams(),
+      epochsPlanned: epochs,
+      epochs: records,
+      finalEpoch: earlyStop?.restored ? earlyStop.bestEpoch : records.at(-1)?.epoch ?? null,
+      earlyStop,
+      warmupSeconds,
+      trainSeconds: recorder.trainSeconds,
+      samplesPerSecond: recorder.trainSeconds > 0 ? (trained * n) / recorder.trainSeconds : 0,
+      diverged: recorder.diverged,
+      events: recorder.events,
+    },
+  };
+}
+
+function _prefixed(split: string, means: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(means).map(([k, v]) => [`${split}_${k}`, v]));
+}
+
+/** Keras' EarlyStopping: patience on a monitored metric, optional restore of the best weights. */
+class _EarlyStopper {
+  #best = NaN;
+  #bestEpoch = 0;
+  #wait = 0;
+  #stoppedAt = 0;
+  #weights: tf.Tensor[] | null = null;
+  readonly #lower: boolean;
+
+  constructor(readonly p: LayersProtocol, readonly model: tf.LayersModel) {
+    // The monitored metric's declared side (Keras' mode "auto" minimises losses, as here).
+    this.#lower = protocolMetrics(p, {}).get(p.earlyStopping!.monitor) === "lower";
+  }
+
+  update(epoch: number, metrics: Record<string, number>): boolean {
+    const { monitor, minDelta, patience, restoreBestWeights } = this.p.earlyStopping!;
+    const v = metrics[monitor];
+    const better = Number.isNaN(this.#best) ||
+      (this.#lower ? v < this.#best - minDelta : v > this.#best + minDelta);
+    if (better) {
+      this.#best = v;
+      this.#bestEpoch = epoch;
+      this.#wait = 0;
+      if (restoreBestWeights) {
+        tf.dispose(this.#weights ?? []);
+        this.#weights = this.model.getWeights().map((w) => tf.keep(w.clone()));
+      }
+      return false;
+    }
+    if (++this.#wait > patience - 1 && epoch > 1) {
+      this.#stoppedAt = epoch;
+      return true;
+    }
+    return false;
+  }
+
+  /** Restores the best weights on an early stop (as Keras does) and says what happened. */
+  finish(): Run["earlyStop"] {
+    const restore = this.#stoppedAt > 0 && this.#weights !== null;
+    if (restore) this.model.setWeights(this.#weights!);
+    tf.dispose(this.#weights ?? []);
+    return this.#stoppedAt
+      ? {
+        epoch: this.#stoppedAt,
+        bestEpoch: this.#bestEpoch,
+        monitor: this.p.earlyStopping!.monitor,
+        restored: restore,
+      }
+      : null;
+  }
+}
+
+/**
+ * Confusion matrix and misclassified test images of a classifier's final model: the
+ * `record` artifacts of a spec. Pixels are kept as 0..255 bytes, base64.
+ */
+export async function classifierArtifacts(
+  model: tf.LayersModel,
+  test: SplitTensors,
+  images: { data: Float32Array; rows: number; cols: number; labels: Uint8Array },
+  classes: number,
+  record: LayersProtocol["record"],
+): Promise<Record<string, unknown>> {
+  const n = test.xs[0].shape[0];
+  const predicted = new Int32Array(n);
+  const confidence = new Float32Array(n);
+  for (let i = 0; i < n; i += 1000) {
+    const b = Math.min(1000, n - i);
+    const [arg, max] = tf.tidy(() => {
+      const pred = predict(model, test.xs.map((x) => x.slice(i, b)))[0];
+      return [pred.argMax(-1), pred.max(-1)];
+    });
+    predicted.set(await arg.data() as Int32Array, i);
+    confidence.set(await max.data() as Float32Array, i);
+    tf.dispose([arg, max]);
+  }
+  const out: Record<string, unknown> = {};
+  if (record.includes("confusion")) {
+    const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+    for (let i = 0; i < n; i++) matrix[images.labels[i]][predicted[i]]++;
+    out.confusion = { classes, matrix };
+  }
+  if (record.includes("misclassified")) {
+    const size = images.rows * images.cols;
+    const wrong: unknown[] = [];
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (predicted[i] === images.labels[i]) continue;
+      count++;
+      if (wrong.length >= 36) continue;
+      const bytes = Uint8Array.from(
+        images.data.subarray(i * size, (i + 1) * size),
+        (v) => Math.round(v * 255),
+      );
+      wrong.push({
+        index: i,
+        label: images.labels[i],
+        predicted: predicted[i],
+        confidence: confidence[i],
+        rows: images.rows,
+        cols: images.cols,
+        pixels: btoa(String.fromCharCode(...bytes)),
+      });
+    }
+    out.misclassified = { count, shown: wrong };
+  }
+  return out;
+}

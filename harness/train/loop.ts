@@ -1,0 +1,158 @@
+/**
+ * The epoch loop every run goes through, layers or custom: timing, MLPerf events, progress
+ * with ETA, per-epoch records, divergence and early stopping live here once.
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { type Epoch, epochRecord, type Run, type RunEvent } from "../results/result.ts";
+
+/** A progress report, sent every few steps of training and after each evaluation. */
+export interface Progress {
+  /** The replication's name. */
+  replication: string;
+  /** The protocol id being trained. */
+  protocol: string;
+  /** The run's seed. */
+  seed: number;
+  /** The current epoch (1-based). */
+  epoch: number;
+  /** Epochs this run trains in all. */
+  epochs: number;
+  /** Batches done in the current epoch (1 of 1 in a report after an evaluation). */
+  step: number;
+  /** Batches per epoch (1 in a report after an evaluation). */
+  steps: number;
+  /** The latest batch loss, or the epoch's train_loss after an evaluation (NaN if none). */
+  loss: number;
+  /** Seconds left in this run (protocol × seed) at the current pace. */
+  etaSeconds: number;
+  /** Set once the epoch's evaluation is done: the run's headline metric. */
+  eval?: { metric: string; value: number };
+}
+
+/** What one epoch-loop run is made of. */
+export interface EpochLoopHooks {
+  /** Epochs to train (the loop stops earlier on divergence or `stop`). */
+  epochs: number;
+  /** Batches per epoch. */
+  steps: number;
+  /** Trains batch `s` (0-based) of `epoch` (1-based); may return the batch loss for progress. */
+  step(epoch: number, s: number): tf.Scalar | void;
+  /** After an epoch's last batch: its training metrics, by name (e.g. train_loss). */
+  endEpoch(epoch: number): Promise<Record<string, number>>;
+  /** The evaluation after each epoch: metrics by name (e.g. val_loss, test_acc). */
+  evaluate(epoch: number): Promise<Record<string, number>>;
+  /** Asked after each epoch's record: true stops training (early stopping). */
+  stop?(epoch: number, metrics: Record<string, number>): boolean;
+}
+
+/** Runs an epoch loop, recording into the run's recorder. */
+export type EpochLoop = (hooks: EpochLoopHooks) => Promise<void>;
+
+/** Identity of a run, for progress and events. */
+export interface RunIdentity {
+  replication: string;
+  protocol: string;
+  seed: number;
+}
+
+/**
+ * Collects a run's events and epoch records, reports progress, and notices divergence (a
+ * non-finite metric stops the run at that epoch).
+ */
+export class RunRecorder {
+  readonly events: RunEvent[] = [];
+  readonly records: Epoch[] = [];
+  diverged: Run["diverged"] = null;
+  /** Training seconds so far (evaluation excluded). */
+  trainSeconds = 0;
+  #start = 0;
+
+  /** @param headline the metric progress lines and eval_accuracy events show */
+  constructor(
+    readonly id: RunIdentity,
+    readonly epochs: number,
+    readonly headline: (metrics: Record<string, number>) => { metric: string; value: number },
+    readonly onProgress?: (p: Progress) => void,
+  ) {}
+
+  /** Logs an event now. */
+  log(key: RunEvent["key"], extra: Omit<RunEvent, "time" | "key"> = {}): void {
+    this.events.push({ time: Date.now(), key, ...extra });
+  }
+
+  /** Marks the start of training (after warm-up). */
+  start(): void {
+    this.#start = performance.now();
+    this.log("run_start");
+  }
+
+  /** Reports progress within an epoch. */
+  progress(epoch: number, step: number, steps: number, loss: number, elapsed: number): void {
+    const done = (epoch - 1) * steps + step;
+    this.onProgress?.({
+      ...this.id,
+      epoch,
+      epochs: this.epochs,
+      step,
+      steps,
+      loss,
+      etaSeconds: (elapsed / done) * (this.epochs * steps - done),
+    });
+  }
+
+  /** Records an evaluated epoch (events, progress, divergence). */
+  checkpoint(record: Epoch): void {
+    this.records.push(record);
+    this.trainSeconds += record.seconds;
+    const values = Object.fromEntries(
+      Object.entries(record.metrics).map(([k, v]) => [k, v ?? NaN]),
+    );
+    const head = this.headline(values);
+    this.log("eval_accuracy", { epoch: record.epoch, value: head.value });
+    const bad = Object.keys(record.metrics).find((k) => record.metrics[k] === null);
+    if (bad !== undefined && !this.diverged) this.diverged = { epoch: record.epoch, metric: bad };
+    const elapsed = (performance.now() - this.#start) / 1000;
+    this.onProgress?.({
+      ...this.id,
+      epoch: record.epoch,
+      epochs: this.epochs,
+      step: 1,
+      steps: 1,
+      loss: values.train_loss ?? NaN,
+      etaSeconds: (elapsed / record.epoch) * (this.epochs - record.epoch),
+      eval: head,
+    });
+  }
+
+  /** Marks the end of training. */
+  stop(): void {
+    this.log("run_stop", { value: this.diverged ? "diverged" : "success" });
+  }
+
+  /** The epoch loop over `hooks`, recording here. */
+  readonly loop: EpochLoop = async (hooks) => {
+    const every = Math.max(1, Math.floor(hooks.steps / 20));
+    for (let epoch = 1; epoch <= hooks.epochs && !this.diverged; epoch++) {
+      this.log("epoch_start", { epoch });
+      const start = performance.now();
+      for (let s = 0; s < hooks.steps; s++) {
+        const cost = hooks.step(epoch, s);
+        if (cost && this.onProgress && (s + 1) % every === 0 && s + 1 < hooks.steps) {
+          const loss = (await cost.data())[0];
+          const elapsed = this.trainSeconds + (performance.now() - start) / 1000;
+          this.progress(epoch, s + 1, hooks.steps, loss, elapsed);
+        }
+        cost?.dispose();
+      }
+      const train = await hooks.endEpoch(epoch);
+      const seconds = (performance.now() - start) / 1000;
+      this.log("epoch_stop", { epoch, value: train.train_loss });
+      const e0 = performance.now();
+      const evaluated = await hooks.evaluate(epoch);
+      const metrics = { ...train, ...evaluated };
+      this.checkpoint(epochRecord(epoch, metrics, seconds, (performance.now() - e0) / 1000));
+      if (hooks.stop?.(epoch, metrics)) break;
+    }
+  };
+}

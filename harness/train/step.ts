@@ -1,0 +1,168 @@
+/**
+ * A training step without `model.fit`: the same loss, optimizer and batch order, with fewer
+ * kernel calls and no per-step read-back (fit resolves the loss of every batch). One or several
+ * outputs, their losses summed as Keras does.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { metricShortName } from "../spec/metrics.ts";
+import type { LossName, Output, OutputMetric } from "../spec/spec.ts";
+
+export type { LossName } from "../spec/spec.ts";
+
+type _MetricFn = (y: tf.Tensor, pred: tf.Tensor) => tf.Tensor;
+
+/** The accuracy metric Keras pairs with a loss ("acc"). */
+export function accuracyFor(loss: LossName): _MetricFn {
+  return loss === "categoricalCrossentropy"
+    ? tf.metrics.categoricalAccuracy
+    : tf.metrics.binaryAccuracy;
+}
+
+/** The function computing an output metric for an output trained with `loss`. */
+export function metricFn(metric: OutputMetric, loss: LossName): _MetricFn {
+  if (metric === "binaryAccuracy") return tf.metrics.binaryAccuracy;
+  if (metric === "categoricalAccuracy") return tf.metrics.categoricalAccuracy;
+  return accuracyFor(loss);
+}
+
+/** One per-output quantity the step and the evaluation accumulate: `loss`, `acc`, `acc.sum_units`. */
+export interface Tracked {
+  key: string;
+  output: number;
+  fn: _MetricFn;
+}
+
+/** The tracked quantities of `outputs`: per output its loss (then metrics), keyed without split. */
+export function trackedOf(outputs: Output[]): Tracked[] {
+  return outputs.flatMap((o, i) => {
+    const key = (m: string) => o.name ? `${m}.${o.name}` : m;
+    return [
+      { key: key("loss"), output: i, fn: tf.metrics[o.loss] as _MetricFn },
+      ...o.metrics.map((m) => ({
+        key: key(metricShortName(m)),
+        output: i,
+        fn: metricFn(m, o.loss),
+      })),
+    ];
+  });
+}
+
+/** One unnamed output trained with `loss`, with Keras' "acc": the shape of most classifiers. */
+export function singleOutput(loss: LossName): Output[] {
+  return [{ name: "", loss, metrics: ["accuracy"] }];
+}
+
+/** The model's prediction(s) as an array, one per output. */
+export function predict(model: tf.LayersModel, xs: tf.Tensor[], training = false): tf.Tensor[] {
+  const out = model.apply(xs.length === 1 ? xs[0] : xs, { training });
+  return Array.isArray(out) ? out as tf.Tensor[] : [out as tf.Tensor];
+}
+
+/**
+ * Sums the per-output means into the total loss where there are several named outputs
+ * (Keras' summed loss); one output's loss is already the total.
+ */
+export function withTotalLoss(
+  means: Record<string, number>,
+  outputs: Output[],
+): Record<string, number> {
+  if (outputs.length === 1 && !outputs[0].name) return means;
+  const total = outputs.reduce((a, o) => a + means[`loss.${o.name}`], 0);
+  return { loss: total, ...means };
+}
+
+/** One training step plus running sums of loss and metrics kept on the backend. */
+export interface TrainStep {
+  /** Trains on one batch; returns the batch's mean (total) loss as a tensor the caller disposes. */
+  (xs: tf.Tensor[], ys: tf.Tensor[]): tf.Scalar;
+  /** Mean loss and metrics over the samples seen since the last call (reads the backend). */
+  drain(): Promise<Record<string, number>>;
+  dispose(): void;
+}
+
+/**
+ * Builds a training step for `model` equal to what `fit` does per batch: the batch's mean loss
+ * per output (Keras' clipped cross-entropy, as tfjs-layers computes it), summed over outputs,
+ * gradients of every trainable weight, one optimizer update, and sample-weighted running means
+ * of each output's loss and metrics for the epoch's logs.
+ */
+export function makeTrainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  outputs: Output[],
+): TrainStep {
+  const tracked = trackedOf(outputs);
+  const single = outputs.length === 1 && !outputs[0].name;
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  // tidy frees the zero scalars; the variables keep their own copies.
+  let sums = tf.tidy(() => tracked.map(() => tf.variable(tf.scalar(0), false)));
+  let seen = 0;
+  const step = ((xs: tf.Tensor[], ys: tf.Tensor[]) => {
+    const n = xs[0].shape[0];
+    seen += n;
+    return tf.tidy(() => {
+      let values: tf.Tensor[] = [];
+      const cost = optimizer.minimize(
+        () => {
+          const preds = predict(model, xs, true);
+          const means = tracked.map((t) => t.fn(ys[t.output], preds[t.output]).mean());
+          // The first tracked value is the loss (of the one output) or a term of the sum.
+          values = means.map((m, i) => i === 0 && single ? m : tf.keep(m));
+          if (single) return means[0] as tf.Scalar;
+          const losses = tracked.flatMap((t, i) => t.key.startsWith("loss") ? [means[i]] : []);
+          return tf.addN(losses) as tf.Scalar;
+        },
+        true,
+        vars,
+      )!;
+      if (single) values[0] = cost;
+      tracked.forEach((_, i) => sums[i].assign(sums[i].add(values[i].mul(n))));
+      values.forEach((v) => v !== cost && v.dispose());
+      return cost;
+    });
+  }) as TrainStep;
+  step.drain = async () => {
+    const read = await Promise.all(sums.map((s) => s.data()));
+    const means = Object.fromEntries(tracked.map((t, i) => [t.key, read[i][0] / seen]));
+    tf.tidy(() => sums.forEach((s) => s.assign(tf.zerosLike(s))));
+    seen = 0;
+    return withTotalLoss(means, outputs);
+  };
+  step.dispose = () => {
+    sums.forEach((s) => s.dispose());
+    sums = undefined as never;
+  };
+  return step;
+}
+
+/**
+ * Mean loss and metrics of `model` over a whole split, in chunks to bound memory. Per-sample
+ * values are averaged over non-batch axes first (a per-pixel loss counts once per image).
+ */
+export async function evaluate(
+  model: tf.LayersModel,
+  xs: tf.Tensor[],
+  ys: tf.Tensor[],
+  outputs: Output[],
+): Promise<Record<string, number>> {
+  const tracked = trackedOf(outputs);
+  const n = xs[0].shape[0], chunk = 1000;
+  const sums = tf.tidy(() => {
+    let acc = tracked.map(() => tf.scalar(0));
+    for (let i = 0; i < n; i += chunk) {
+      const b = Math.min(chunk, n - i);
+      const preds = predict(model, xs.map((x) => x.slice(i, b)));
+      const yb = ys.map((y) => y.slice(i, b));
+      acc = tracked.map((t, k) => {
+        let v = t.fn(yb[t.output], preds[t.output]);
+        if (v.rank > 1) v = v.reshape([b, -1]).mean(1);
+        return acc[k].add(v.sum());
+      });
+    }
+    return tf.stack(acc);
+  });
+  const read = await sums.data();
+  sums.dispose();
+  return withTotalLoss(Object.fromEntries(tracked.map((t, i) => [t.key, read[i] / n])), outputs);
+}

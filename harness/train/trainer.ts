@@ -1,0 +1,381 @@
+/**
+ * Trains the runs of one replication in this process: loads each dataset once, prepares the
+ * tensors a protocol declares (images in the model's shape, labels, the input itself, a derived
+ * dataset, a target function), keeps the models later stages use, and runs custom trainers.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  type DataOptions,
+  type ImageDataset,
+  loadDigitsDataset,
+  loadImageDataset,
+  loadManifest,
+  type TableDataset,
+} from "../data/datasets.ts";
+import type { BuildContext, DataSplit, DerivedData, ReplicationModule } from "../plugin.ts";
+import type { DatasetProvenance, Run } from "../results/result.ts";
+import { outputsOf } from "../spec/metrics.ts";
+import type { CustomProtocol, LayersProtocol, Protocol, ReplicationSpec } from "../spec/spec.ts";
+import { type Progress, type RunIdentity, RunRecorder } from "./loop.ts";
+import { classifierArtifacts, headlineOf, layersRun, type RunTensors } from "./layers_run.ts";
+import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
+
+/** One cell of the (protocol × seed) grid. */
+export interface RunTask {
+  /** The protocol id. */
+  protocol: string;
+  /** The seed. */
+  seed: number;
+}
+
+/** What every run of a rerun shares. */
+export interface TrainSettings {
+  /** Overrides every protocol's epoch count. */
+  epochs?: number;
+  /** Trains on the first N training images only. */
+  trainLimit?: number;
+  /** Where dataset files are looked for and whether they may be downloaded. */
+  data?: DataOptions;
+}
+
+/** The parts of a loaded replication a trainer needs. */
+export interface TrainableReplication {
+  name: string;
+  spec: ReplicationSpec;
+  module: ReplicationModule;
+}
+
+interface _Images {
+  x: tf.Tensor3D;
+  labels: tf.Tensor1D;
+}
+
+/**
+ * Runs tasks of one replication, loading each dataset once and keeping its tensors between
+ * runs, and the trained models of protocols that later protocols `use` until their seed is done.
+ */
+export class Trainer {
+  #datasets = new Map<string, ImageDataset | TableDataset>();
+  #images = new Map<string, { train: _Images; test: _Images }>();
+  #oneHot = new Map<string, { train: tf.Tensor; test: tf.Tensor }>();
+  #stages = new Map<string, tf.LayersModel>();
+  #derived = new Map<string, DerivedData>();
+  /** Seconds spent loading data so far. */
+  setupSeconds = 0;
+
+  /** @param rep the replication; @param settings what every run shares */
+  constructor(readonly rep: TrainableReplication, readonly settings: TrainSettings) {}
+
+  /** The loaded dataset of a protocol (loaded on first use). */
+  async dataset(p: Protocol): Promise<ImageDataset | TableDataset> {
+    let data = this.#datasets.get(p.dataset);
+    if (!data) {
+      const t0 = performance.now();
+      const manifest = await loadManifest(p.dataset);
+      // A manifest with a "table" file is a CSV table (digits); the others are IDX image sets.
+      data = manifest.files.some((f) => f.role === "table")
+        ? await loadDigitsDataset(manifest, this.settings.data)
+        : await loadImageDataset(manifest, this.settings.data);
+      this.setupSeconds += (performance.now() - t0) / 1000;
+      this.#datasets.set(p.dataset, data);
+    }
+    return data;
+  }
+
+  /** Provenance of every dataset loaded so far. */
+  provenance(): DatasetProvenance[] {
+    return [...this.#datasets.values()].map((d) => ({
+      name: d.name,
+      files: d.files.map(({ file, sha256 }) => ({ file, sha256 })),
+    }));
+  }
+
+  /** Trains one task. Protocols it `uses` must have run with the same seed in this trainer. */
+  run(task: RunTask, onProgress?: (p: Progress) => void): Promise<Run> {
+    const p = this.rep.spec.protocols.find((q) => q.id === task.protocol);
+    if (!p) {
+      return Promise.reject(new Error(`${this.rep.name}: unknown protocol "${task.protocol}"`));
+    }
+    const epochs = this.settings.epochs ?? p.epochs;
+    const id = { replication: this.rep.name, protocol: p.id, seed: task.seed };
+    if (p.kind === "custom") return this.#custom(p, id, epochs, onProgress);
+    return this.#layers(p, id, epochs, onProgress);
+  }
+
+  /** Frees what was kept for `seed`'s later stages (models, derived datasets). */
+  releaseSeed(seed: number): void {
+    for (const [key, model] of this.#stages) {
+      if (key.endsWith(`#${seed}`)) {
+        model.dispose();
+        this.#stages.delete(key);
+      }
+    }
+    for (const [key, d] of this.#derived) {
+      if (key.endsWith(`#${seed}`)) {
+        _disposeDerived(d);
+        this.#derived.delete(key);
+      }
+    }
+  }
+
+  /** Frees every tensor and model. */
+  dispose(): void {
+    for (const { train, test } of this.#images.values()) {
+      tf.dispose([train.x, train.labels, test.x, test.labels]);
+    }
+    for (const { train, test } of this.#oneHot.values()) tf.dispose([train, test]);
+    for (const d of this.#derived.values()) _disposeDerived(d);
+    for (const m of this.#stages.values()) m.dispose();
+    this.#images.clear();
+    this.#oneHot.clear();
+    this.#derived.clear();
+    this.#stages.clear();
+  }
+
+  #buildContext(p: Protocol, seed: number): BuildContext {
+    return {
+      seed,
+      stage: (id) => {
+        if (!p.uses.includes(id)) {
+          throw new Error(
+            `${this.rep.name}/${p.id}: stage "${id}" is not in this protocol's "uses"`,
+          );
+        }
+        const model = this.#stages.get(`${id}#${seed}`);
+        if (!model) {
+          throw new Error(`${this.rep.name}/${p.id}: stage "${id}" has not run for seed ${seed}`);
+        }
+        return model;
+      },
+    };
+  }
+
+  async #images_(p: LayersProtocol): Promise<{ train: _Images; test: _Images }> {
+    const key = `${p.dataset}|${p.pixelDivisor}`;
+    let t = this.#images.get(key);
+    if (!t) {
+      const data = await this.dataset(p);
+      if (!("train" in data)) {
+        throw new Error(`${this.rep.name}/${p.id}: ${p.dataset} has no images`);
+      }
+      // The loader scales to [0, 1]; pixelDivisor is stated against raw 0..255 values.
+      const factor = 255 / p.pixelDivisor;
+      const set = (s: ImageDataset["train"], limit = s.count): _Images =>
+        tf.tidy(() => {
+          const n = Math.min(limit, s.count);
+          const x = tf.tensor3d(s.images.subarray(0, n * s.rows * s.cols), [n, s.rows, s.cols]);
+          const labels = tf.tensor1d(s.labels.subarray(0, n), "int32");
+          return { x: factor === 1 ? x : x.mul<tf.Tensor3D>(factor), labels };
+        });
+      t = { train: set(data.train, this.settings.trainLimit), test: set(data.test) };
+      this.#images.set(key, t);
+    }
+    return t;
+  }
+
+  async #derivedData(p: LayersProtocol, seed: number): Promise<DerivedData> {
+    const inputs = p.inputs as Exclude<LayersProtocol["inputs"], "images">;
+    const key =
+      `${inputs.derived}|${JSON.stringify(inputs.params)}|${p.dataset}|${p.pixelDivisor}|` +
+      `${p.uses.join(",")}#${seed}`;
+    let d = this.#derived.get(key);
+    if (!d) {
+      const builder = this.rep.module.datasets?.[inputs.derived];
+      if (!builder) {
+        throw new Error(`${this.rep.name}/${p.id}: no derived dataset "${inputs.derived}"`);
+      }
+      const data = await this.dataset(p);
+      if (!("train" in data)) {
+        throw new Error(`${this.rep.name}/${p.id}: ${p.dataset} has no images`);
+      }
+      const images = await this.#images_(p);
+      d = await builder({
+        ...this.#buildContext(p, seed),
+        protocol: p,
+        params: inputs.params,
+        data,
+        images: (split) => images[split].x.clone(),
+        rng: (label) => mulberry32(deriveSeed(seed, "derived", inputs.derived, label)),
+      });
+      this.#derived.set(key, d);
+    }
+    return d;
+  }
+
+  /** Inputs and targets of `p` for a model with the given input and output shapes. */
+  async #tensors(
+    p: LayersProtocol,
+    seed: number,
+    inputShapes: number[][],
+    outputShapes: number[][],
+  ): Promise<{ t: RunTensors; test: DataSplit; owned: tf.Tensor[] }> {
+    const owned: tf.Tensor[] = [];
+    const own = <T extends tf.Tensor>(x: T): T => {
+      owned.push(x);
+      return x;
+    };
+    let splits: { train: DataSplit; test: DataSplit };
+    if (p.inputs === "images") {
+      const images = await this.#images_(p);
+      // The dataset's images in the shape the model declares ([28,28] or [28,28,1]).
+      const shaped = (s: _Images): DataSplit => ({
+        inputs: [own(s.x.reshape([s.x.shape[0], ...inputShapes[0]]))],
+        labels: s.labels,
+      });
+      splits = { train: shaped(images.train), test: shaped(images.test) };
+    } else {
+      splits = await this.#derivedData(p, seed);
+    }
+    const targets = async (split: "train" | "test"): Promise<tf.Tensor[]> => {
+      const s = splits[split];
+      if (p.targets === "input") {
+        return [own(s.inputs[0].reshape([s.inputs[0].shape[0], ...outputShapes[0]]))];
+      }
+      if (p.targets === "labels") {
+        if (p.inputs !== "images") {
+          return [own(tf.tidy(() => tf.oneHot(s.labels as tf.Tensor1D, p.classes).toFloat()))];
+        }
+        const key = `${p.dataset}|${p.pixelDivisor}|${p.classes}`;
+        let hot = this.#oneHot.get(key);
+        if (!hot) {
+          const images = await this.#images_(p);
+          hot = tf.tidy(() => ({
+            train: tf.oneHot(images.train.labels, p.classes).toFloat(),
+            test: tf.oneHot(images.test.labels, p.classes).toFloat(),
+          }));
+          this.#oneHot.set(key, hot);
+        }
+        return [hot[split]];
+      }
+      const fn = this.rep.module.targets?.[p.targets.function];
+      if (!fn) {
+        throw new Error(`${this.rep.name}/${p.id}: no target function "${p.targets.function}"`);
+      }
+      const ys = fn(s);
+      if (ys.length !== outputsOf(p).length) {
+        throw new Error(
+          `${this.rep.name}/${p.id}: target function "${p.targets.function}" gave ${ys.length} ` +
+            `tensors for ${outputsOf(p).length} outputs`,
+        );
+      }
+      return ys.map(own);
+    };
+    const train = { xs: splits.train.inputs, ys: await targets("train") };
+    const test = { xs: splits.test.inputs, ys: await targets("test") };
+    if (p.validationSplit === undefined) return { t: { train, test }, test: splits.test, owned };
+    // Keras' validation_split: the last fraction of the (unshuffled) training arrays.
+    const n = train.xs[0].shape[0];
+    const at = Math.floor(n * (1 - p.validationSplit));
+    const part = (xs: tf.Tensor[], from: number, size: number) =>
+      xs.map((x) => own(x.slice(from, size)));
+    return {
+      t: {
+        train: { xs: part(train.xs, 0, at), ys: part(train.ys, 0, at) },
+        val: { xs: part(train.xs, at, n - at), ys: part(train.ys, at, n - at) },
+        test,
+      },
+      test: splits.test,
+      owned,
+    };
+  }
+
+  async #layers(
+    p: LayersProtocol,
+    id: RunIdentity,
+    epochs: number,
+    onProgress?: (p: Progress) => void,
+  ): Promise<Run> {
+    const builder = this.rep.module.models?.[p.model];
+    if (!builder) throw new Error(`${this.rep.name}/${p.id}: no model "${p.model}" in model.ts`);
+    const ctx = this.#buildContext(p, id.seed);
+    const build = (seed: number) => builder(seed, ctx);
+    // The model's declared shapes decide how the images are shaped and what "input" targets are.
+    const probe = build(deriveSeed(id.seed, "shapes"));
+    const shapes = (ts: tf.SymbolicTensor[]) => ts.map((t) => t.shape.slice(1) as number[]);
+    const [inputShapes, outputShapes] = [shapes(probe.inputs), shapes(probe.outputs)];
+    probe.dispose();
+    const { t, test, owned } = await this.#tensors(p, id.seed, inputShapes, outputShapes);
+    const recorder = new RunRecorder(id, epochs, headlineOf(p), onProgress);
+    try {
+      const { run, model } = await layersRun(p, id.seed, build, t, epochs, recorder);
+      const artifacts: Record<string, unknown> = {};
+      if (p.record.length && p.inputs === "images") {
+        const data = await this.dataset(p) as ImageDataset;
+        Object.assign(
+          artifacts,
+          await classifierArtifacts(
+            model,
+            t.test,
+            {
+              data: data.test.images,
+              rows: data.test.rows,
+              cols: data.test.cols,
+              labels: data.test.labels,
+            },
+            p.classes,
+            p.record,
+          ),
+        );
+      }
+      const own = this.rep.module.artifacts?.[p.id];
+      if (own) Object.assign(artifacts, await own(model, test, { protocol: p, seed: id.seed }));
+      const usedLater = this.rep.spec.protocols.some((q) => q.uses.includes(p.id));
+      if (usedLater) this.#stages.set(`${p.id}#${id.seed}`, model);
+      else model.dispose();
+      return Object.keys(artifacts).length ? { ...run, artifacts } : run;
+    } finally {
+      tf.dispose(owned);
+    }
+  }
+
+  async #custom(
+    p: CustomProtocol,
+    id: RunIdentity,
+    epochs: number,
+    onProgress?: (p: Progress) => void,
+  ): Promise<Run> {
+    const trainer = this.rep.module.trainers?.[p.trainer];
+    if (!trainer) {
+      throw new Error(`${this.rep.name}/${p.id}: no trainer "${p.trainer}" in model.ts`);
+    }
+    const declared = Object.entries(this.rep.spec.metrics);
+    const head = declared.find(([k]) => k === "test_acc") ??
+      declared.find(([k, d]) => k.startsWith("test_") && d.better === "higher") ?? declared[0];
+    const metric = head?.[0] ?? "train_loss";
+    const recorder = new RunRecorder(id, epochs, (m) => ({ metric, value: m[metric] }), onProgress);
+    recorder.start();
+    const out = await trainer({
+      protocol: p,
+      seed: id.seed,
+      epochs,
+      data: await this.dataset(p),
+      checkpoint: (record) => recorder.checkpoint(record),
+      loop: recorder.loop,
+      order: (n, epoch) => shuffledIndices(n, mulberry32(deriveSeed(id.seed, "shuffle", epoch))),
+    });
+    recorder.stop();
+    const trained = recorder.records.at(-1)?.epoch ?? 0;
+    return {
+      protocol: p.id,
+      seed: id.seed,
+      params: out.params,
+      epochsPlanned: epochs,
+      epochs: recorder.records,
+      finalEpoch: recorder.records.at(-1)?.epoch ?? null,
+      earlyStop: null,
+      warmupSeconds: 0,
+      trainSeconds: recorder.trainSeconds,
+      samplesPerSecond: recorder.trainSeconds > 0
+        ? (trained * out.samplesPerEpoch) / recorder.trainSeconds
+        : 0,
+      diverged: recorder.diverged,
+      events: recorder.events,
+      ...(out.artifacts ? { artifacts: out.artifacts } : {}),
+    };
+  }
+}
+
+function _disposeDerived(d: DerivedData): void {
+  tf.dispose([...d.train.inputs, d.train.labels, ...d.test.inputs, d.test.labels]);
+}
