@@ -1,6 +1,6 @@
 /**
- * The bench's models: the keras-dense replication's dense net plus two conv nets (a classifier
- * trained with SGD + momentum and a conv autoencoder), each with its optimizer, loss, batch
+ * The bench's models: the keras-dense replication's dense net, the cnn-sgd replication's conv
+ * net (trained with SGD + momentum) and a conv autoencoder, each with its optimizer, loss, batch
  * size and random data, so one table row is one {@link BenchModel}.
  * @module
  */
@@ -8,37 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { seededGlorot } from "../harness/train/init.ts";
 import type { LossName } from "../harness/train/step.ts";
 import { models as denseModels } from "../replications/keras-dense/model.ts";
-
-/**
- * `Reshape([28,28,1]) → Conv2D(32, 5×5, relu) → MaxPool(3×3) → Conv2D(64, 2×2, relu) →
- * MaxPool(2×2) → Flatten → Dense(500, relu) → Dense(100, relu) → Dense(10, softmax)`.
- */
-export function cnnSgd(seed: number): tf.LayersModel {
-  const init = seededGlorot(seed);
-  return tf.sequential({
-    layers: [
-      tf.layers.reshape({ inputShape: [28, 28], targetShape: [28, 28, 1] }),
-      tf.layers.conv2d({
-        filters: 32,
-        kernelSize: 5,
-        activation: "relu",
-        kernelInitializer: init(),
-      }),
-      tf.layers.maxPooling2d({ poolSize: 3 }),
-      tf.layers.conv2d({
-        filters: 64,
-        kernelSize: 2,
-        activation: "relu",
-        kernelInitializer: init(),
-      }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 500, activation: "relu", kernelInitializer: init() }),
-      tf.layers.dense({ units: 100, activation: "relu", kernelInitializer: init() }),
-      tf.layers.dense({ units: 10, activation: "softmax", kernelInitializer: init() }),
-    ],
-  });
-}
+import { cnn } from "../replications/cnn-sgd/model.ts";
 
 /**
  * Encoder `Reshape([28,28,1]) → Conv2D(32,3,same,relu) → MaxPool(2) → Conv2D(64,3,same,relu) →
@@ -99,12 +69,12 @@ export interface BenchModel {
   batches: (count: number, seed: number) => { xs: tf.Tensor[]; ys: tf.Tensor[] };
 }
 
-function _classification(batchSize: number) {
+function _classification(batchSize: number, shape = [28, 28]) {
   return (count: number, seed: number) =>
     tf.tidy(() => {
       const xs: tf.Tensor[] = [], ys: tf.Tensor[] = [];
       for (let i = 0; i < count; i++) {
-        xs.push(tf.randomUniform([batchSize, 28, 28], 0, 1, "float32", seed + 2 * i));
+        xs.push(tf.randomUniform([batchSize, ...shape], 0, 1, "float32", seed + 2 * i));
         const labels = tf.randomUniform([batchSize], 0, 10, "int32", seed + 2 * i + 1);
         ys.push(tf.oneHot(labels, 10).toFloat());
       }
@@ -137,13 +107,15 @@ export const BENCH_MODELS: readonly BenchModel[] = [
   },
   {
     name: "cnn-sgd",
-    description: "Conv2D(32,5×5) → MaxPool(3) → Conv2D(64,2×2) → MaxPool(2) → Dense 500/100/10",
-    build: cnnSgd,
+    description:
+      "cnn-sgd models.cnn: Conv2D(32,5×5) → MaxPool(3) → Conv2D(64,2×2) → MaxPool(2) → " +
+      "Dense 500/100/10",
+    build: cnn,
     optimizer: () => tf.train.momentum(0.01, 0.9),
     optimizerName: "SGD (lr 0.01, momentum 0.9)",
     loss: "categoricalCrossentropy",
     batchSize: 32,
-    batches: _classification(32),
+    batches: _classification(32, [28, 28, 1]),
   },
   {
     name: "conv-autoencoder",

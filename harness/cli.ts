@@ -276,8 +276,13 @@ async function _new(args: string[]): Promise<void> {
   const folder = await newReplication(positionals[0], values.replications!).catch((e) => {
     throw new UsageError((e as Error).message);
   });
-  console.error(`wrote ${folder}: edit spec.json, model.ts and README.md, then run`);
-  console.error(`  deno task replicate ${positionals[0]} --epochs 1`);
+  const where = values.replications === REPLICATIONS_DIR
+    ? ""
+    : ` --replications ${values.replications}`;
+  console.error(
+    `wrote ${folder}: it runs as it is; make it your claim (its README is the checklist)`,
+  );
+  console.error(`  deno task replicate ${positionals[0]}${where} --epochs 1`);
 }
 
 /** Runs the CLI and returns the exit code. */

@@ -430,6 +430,10 @@ export function siteFixtures(): SiteFixture[] {
       )
     ),
   ];
+  // The stated protocol's runs kept a confusion matrix and misclassified digits (spec `record`).
+  for (const run of alphaRuns.filter((r) => r.protocol === "stated")) {
+    run.artifacts = _classifierArtifacts(run.seed);
+  }
   const alphaVerdicts: _Verdict[] = [
     "reproduced",
     "reproduced",
@@ -505,4 +509,33 @@ export function siteFixtures(): SiteFixture[] {
     "2025-01-03T08:00:00.000Z",
   );
   return [{ results: alpha, spec: alphaSpec }, { results: beta, spec: betaSpec }];
+}
+
+/** A confusion matrix and three misclassified 28×28 "digits" (a drawn bar), as a run keeps them. */
+function _classifierArtifacts(seed: number): Record<string, unknown> {
+  const matrix = Array.from(
+    { length: 10 },
+    (_, t) =>
+      Array.from({ length: 10 }, (_, p) => t === p ? 970 + seed : (t + p + seed) % 4 === 0 ? 3 : 0),
+  );
+  const digit = (k: number) => {
+    const bytes = new Uint8Array(28 * 28);
+    for (let r = 4; r < 24; r++) bytes[r * 28 + 10 + k] = bytes[r * 28 + 11 + k] = 255;
+    return btoa(String.fromCharCode(...bytes));
+  };
+  return {
+    confusion: { classes: 10, matrix },
+    misclassified: {
+      count: 3,
+      shown: [0, 1, 2].map((k) => ({
+        index: 100 * k + seed,
+        label: k,
+        predicted: (k + 7) % 10,
+        confidence: 0.6,
+        rows: 28,
+        cols: 28,
+        pixels: digit(k),
+      })),
+    },
+  };
 }

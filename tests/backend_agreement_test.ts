@@ -32,7 +32,9 @@ async function runOn(backend: "cpu" | "wasm" | "webgpu", model: (typeof BENCH_MO
   const net = model.build(7);
   const batch = 4;
   const [x, y] = tf.tidy(() => {
-    const x = tf.randomUniform([batch, 28, 28], 0, 1, "float32", 3);
+    // In the shape the model declares ([28,28] or [28,28,1]).
+    const shape = net.inputs[0].shape.slice(1) as number[];
+    const x = tf.randomUniform([batch, ...shape], 0, 1, "float32", 3);
     return [
       x,
       model.loss === "binaryCrossentropy"

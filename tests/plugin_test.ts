@@ -152,20 +152,9 @@ Deno.test("plugin: a stage's trained encoder, frozen in a later protocol", async
 // Divergence. The fixture scales pixels to ~2.55e38, so a logit's weighted sum overflows
 // float32 and the softmax gives NaN in the first batch.
 //
-// These tests are ignored until three harness bugs are fixed (flip the flags then):
-// - KNOWN_BUG_NAN_EVENT: loop.ts logs `epoch_stop` with value = train_loss (and checkpoint logs
-//   `eval_accuracy` with the headline value) even when it is NaN, and EventSchema's `value` is
-//   a number or a string, so ResultsSchema.parse in replicate() throws a ZodError
-//   (runs.0.events.4.value: expected number, received NaN) for every run that diverges.
-// - KNOWN_BUG_FINITE_METRIC_OF_DIVERGED_RUN: claims.ts judges a claim on a diverged run by its
-//   metric at the diverged epoch; an accuracy of NaN predictions is finite (argMax of NaN is 0),
-//   so a test_acc claim gets "not reproduced" (0.098) instead of "diverged".
-// - KNOWN_BUG_WASM_CLIP_HIDES_NAN: on wasm, tf.clipByValue maps NaN to its lower bound, so the
-//   clipped cross-entropy of NaN predictions is a finite 16.118 (= -ln 1e-7) and a wasm run
-//   never diverges; the cpu backend keeps NaN (the cpu tests below rely on that).
-const KNOWN_BUG_NAN_EVENT = true;
-const KNOWN_BUG_FINITE_METRIC_OF_DIVERGED_RUN = true;
-const KNOWN_BUG_WASM_CLIP_HIDES_NAN = true;
+// Three ways a diverged run used to be lost or misjudged, each tested below: a NaN event value
+// broke the results schema; an accuracy of NaN predictions is finite (argMax of NaN is 0); and
+// the wasm backend's clipByValue maps NaN into range, hiding NaN behind a finite clipped loss.
 
 /** The diverge fixture rerun on `name`'s backend, then back to wasm for the other tests. */
 async function rerunDiverge(name: "cpu" | "wasm"): Promise<Results> {
@@ -182,58 +171,46 @@ function divergedOnCpu(): Promise<Results> {
   return _diverged ??= rerunDiverge("cpu");
 }
 
-Deno.test({
-  name: "plugin: a diverging protocol gives valid results, a diverged run and page",
-  ignore: KNOWN_BUG_NAN_EVENT,
-  async fn() {
-    const rep = await loadReplication("diverge", FIXTURES);
-    const results = await divergedOnCpu();
-    assert.equal(results.backend.name, "cpu");
-    // What replicate returns survives JSON (NaN stored as null) and the schema on read.
-    const reread = parseResults(JSON.stringify(results), "results.json");
-    assert.deepEqual(reread, JSON.parse(JSON.stringify(results)));
-    const run = reread.runs[0];
-    assert.ok(run.diverged, "the run did not diverge");
-    assert.equal(run.diverged.epoch, 1);
-    // A diverged run stops at the epoch it diverged, with why the metric is missing.
-    assert.equal(run.epochs.length, 1);
-    const last = run.epochs[0];
-    assert.equal(last.metrics[run.diverged.metric], null);
-    assert.equal(last.nonFinite?.[run.diverged.metric], "NaN");
-    assert.ok(run.events.some((e) => e.key === "run_stop" && e.value === "diverged"));
-    // A claim on a loss (NaN) is diverged, and its evidence says where.
-    const loss = reread.claims.find((c) => c.id === "loss");
-    assert.ok(loss, "claim loss has no result");
-    assert.equal(loss.verdict, "diverged", `${loss.verdict} (${loss.evidence})`);
-    assert.deepEqual(loss.values, [null]);
-    assert.equal(loss.stats, null);
-    assert.match(loss.evidence, /seed 1 diverged at epoch 1/);
-    const html = await renderReplicationPage(reread, rep.spec);
-    assert.match(html, /diverged/);
-    assert.match(html, /at epoch 1/);
-  },
+Deno.test("plugin: a diverging protocol gives valid results, a diverged run and page", async () => {
+  const rep = await loadReplication("diverge", FIXTURES);
+  const results = await divergedOnCpu();
+  assert.equal(results.backend.name, "cpu");
+  // What replicate returns survives JSON (NaN stored as null) and the schema on read.
+  const reread = parseResults(JSON.stringify(results), "results.json");
+  assert.deepEqual(reread, JSON.parse(JSON.stringify(results)));
+  const run = reread.runs[0];
+  assert.ok(run.diverged, "the run did not diverge");
+  assert.equal(run.diverged.epoch, 1);
+  // A diverged run stops at the epoch it diverged, with why the metric is missing.
+  assert.equal(run.epochs.length, 1);
+  const last = run.epochs[0];
+  assert.equal(last.metrics[run.diverged.metric], null);
+  assert.equal(last.nonFinite?.[run.diverged.metric], "NaN");
+  assert.ok(run.events.some((e) => e.key === "run_stop" && e.value === "diverged"));
+  // A claim on a loss (NaN) is diverged, and its evidence says where.
+  const loss = reread.claims.find((c) => c.id === "loss");
+  assert.ok(loss, "claim loss has no result");
+  assert.equal(loss.verdict, "diverged", `${loss.verdict} (${loss.evidence})`);
+  assert.deepEqual(loss.values, [null]);
+  assert.equal(loss.stats, null);
+  assert.match(loss.evidence, /seed 1 diverged at epoch 1/);
+  const html = await renderReplicationPage(reread, rep.spec);
+  assert.match(html, /diverged/);
+  assert.match(html, /at epoch 1/);
 });
 
-Deno.test({
-  name: "plugin: every claim on a diverged run is diverged, even a finite accuracy",
-  ignore: KNOWN_BUG_NAN_EVENT || KNOWN_BUG_FINITE_METRIC_OF_DIVERGED_RUN,
-  async fn() {
-    const results = await divergedOnCpu();
-    const acc = results.claims.find((c) => c.id === "acc");
-    assert.ok(acc, "claim acc has no result");
-    assert.equal(acc.verdict, "diverged", `${acc.verdict} (${acc.evidence})`);
-  },
+Deno.test("plugin: every claim on a diverged run is diverged, even a finite accuracy", async () => {
+  const results = await divergedOnCpu();
+  const acc = results.claims.find((c) => c.id === "acc");
+  assert.ok(acc, "claim acc has no result");
+  assert.equal(acc.verdict, "diverged", `${acc.verdict} (${acc.evidence})`);
 });
 
-Deno.test({
-  name: "plugin: a run whose outputs are NaN diverges on wasm too",
-  ignore: KNOWN_BUG_NAN_EVENT || KNOWN_BUG_WASM_CLIP_HIDES_NAN,
-  async fn() {
-    const results = await rerunDiverge("wasm");
-    assert.equal(results.backend.name, "wasm");
-    assert.equal(results.runs[0].diverged?.epoch, 1, JSON.stringify(results.runs[0].epochs));
-    assert.equal(results.claims.find((c) => c.id === "loss")?.verdict, "diverged");
-  },
+Deno.test("plugin: a run whose outputs are NaN diverges on wasm too", async () => {
+  const results = await rerunDiverge("wasm");
+  assert.equal(results.backend.name, "wasm");
+  assert.equal(results.runs[0].diverged?.epoch, 1, JSON.stringify(results.runs[0].epochs));
+  assert.equal(results.claims.find((c) => c.id === "loss")?.verdict, "diverged");
 });
 
 Deno.test("plugin: deno task new makes a replication that reruns as it is", async () => {

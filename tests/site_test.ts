@@ -123,7 +123,8 @@ Deno.test("buildSite: pages, summary.md and results.csv from every results.json"
       assert.ok(html.includes("&lt;script&gt;alert(1)&lt;/script&gt;"), `${page}: escaped`);
       const withoutNs = html.replace(/\sxmlns(:\w+)?="http:\/\/www\.w3\.org\/[^"]*"/g, "");
       assert.ok(!/https?:\/\//i.test(withoutNs), `${page}: no http(s) URL outside xmlns`);
-      assert.ok(!/\ssrc\s*=/i.test(html), `${page}: nothing loaded`);
+      // Only inline images: a src is a data: URI, never a file or a URL.
+      assert.ok(!/\ssrc\s*=\s*"(?!data:image\/bmp;base64,)/i.test(html), `${page}: nothing loaded`);
       for (const href of _hrefs(html)) {
         assert.ok(!/^([a-z][a-z0-9+.-]*:|\/)/i.test(href), `${page}: ${href} is relative`);
         const target = join(out, page, "..", decodeURIComponent(href));
@@ -222,7 +223,7 @@ Deno.test({
             const d = p.getAttribute("d");
             const box = p.getBBox();
             return d && d.length > 2 && (box.width > 0 || box.height > 0);
-          }).length;
+          }).length + [...g.querySelectorAll("text")].filter((t) => t.textContent.trim()).length;
           const box = svg.getBoundingClientRect();
           return {
             id: (svg.closest("figure").dataset.chart ?? "") + ":" +
@@ -261,6 +262,22 @@ Deno.test({
             assert.ok(c.area > 100 * 100, `${file} ${c.id}: laid out with a size`);
           }
           if (file.startsWith("alpha")) {
+            // The classifier section: a drawn confusion matrix and the misclassified digits as
+            // images that decoded (a broken data: URI has no natural size).
+            assert.ok(charts.some((c) => c.id === "confusion:stated"), "confusion matrix drawn");
+            const digits = await page.evaluate<{ shown: number; decoded: number; text: string }>(
+              `(() => {
+                const imgs = [...document.querySelectorAll(".digits figure.digit img")];
+                return {
+                  shown: imgs.length,
+                  decoded: imgs.filter((i) => i.complete && i.naturalWidth === 56).length,
+                  text: document.querySelector(".digits figure.digit figcaption").innerText,
+                };
+              })()`,
+            );
+            assert.equal(digits.shown, 9, "3 misclassified digits for each of 3 seeds");
+            assert.equal(digits.decoded, 9, "every digit image decodes");
+            assert.match(digits.text, /0 → 7/);
             await page.screenshot(join(out, "screenshot-alpha-dense.png"));
           }
         }

@@ -15,6 +15,7 @@
  * (lr·g/(|g| + ε), which amplifies rounding of near-zero gradients) 2e-3 · lr.
  */
 import * as tf from "@tensorflow/tfjs";
+import { cnn } from "../replications/cnn-sgd/model.ts";
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
 import {
@@ -372,26 +373,6 @@ Deno.test("Sum, Slice, SplitV, Identity and Cast match cpu; clones outlive their
 // One training step of each suite model, wasm vs cpu.
 // ---------------------------------------------------------------------------------------------
 
-function cnnSgd(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 32,
-        kernelSize: 5,
-        activation: "relu",
-      }),
-      tf.layers.maxPooling2d({ poolSize: 3 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 2, activation: "relu" }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 500, activation: "relu" }),
-      tf.layers.dense({ units: 100, activation: "relu" }),
-      tf.layers.dense({ units: 10, activation: "softmax" }),
-    ],
-  });
-}
-
 function convAutoencoder(): tf.Sequential {
   return tf.sequential({
     layers: [
@@ -437,7 +418,7 @@ interface StepResult {
 /** One optimizer step on `backend` from the given initial weights; the batch is x → y. */
 async function trainStep(
   backend: "cpu" | "wasm",
-  build: () => tf.Sequential,
+  build: () => tf.LayersModel,
   weights: Spec[],
   x: Spec,
   y: Spec,
@@ -465,7 +446,7 @@ async function trainStep(
 
 async function compareStep(
   what: string,
-  build: () => tf.Sequential,
+  build: () => tf.LayersModel,
   batch: number,
   y: (x: Spec) => Spec,
   optimizer: () => tf.Optimizer,
@@ -496,7 +477,7 @@ async function compareStep(
 Deno.test("cnn-sgd: one SGD step on wasm matches cpu", async () => {
   await compareStep(
     "cnn-sgd",
-    cnnSgd,
+    () => cnn(1),
     4,
     (x) => {
       const labels = new Float32Array(x.shape[0] * 10);

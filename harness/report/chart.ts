@@ -295,7 +295,17 @@ export function confusionSpec(matrix: number[][], title: string): TopLevelSpec {
       {
         name: "counts",
         mark: { type: "text", fontSize: 11 },
-        encoding: { text: { field: "count", type: "quantitative" } },
+        encoding: {
+          text: { field: "count", type: "quantitative" },
+          // Light text on the darkest cells.
+          color: {
+            condition: {
+              test: `datum.truth !== datum.predicted && datum.count > ${max / 2}`,
+              value: "white",
+            },
+            value: "black",
+          },
+        },
       },
     ],
   } as TopLevelSpec;

@@ -20,12 +20,14 @@ export function betterOf(
 
 /**
  * A claim's value in one run: the parameter count, or the metric at the claim's epoch (default:
- * the run's final model). A diverged run is judged where it stopped. Undefined where the run
+ * the run's final model). A run that diverged at or before that epoch gives NaN, whatever the
+ * metric (an accuracy of NaN predictions is still a finite number). Undefined where the run
  * never reached that epoch (e.g. under --epochs).
  */
 export function claimValue(claim: Claim, run: Run): number | undefined {
   if (claim.metric === PARAMS_METRIC) return run.params;
-  const e = run.diverged ? run.diverged.epoch : claim.epoch ?? run.finalEpoch;
+  if (run.diverged && (claim.epoch === undefined || claim.epoch >= run.diverged.epoch)) return NaN;
+  const e = claim.epoch ?? run.finalEpoch;
   const rec = run.epochs.find((r) => r.epoch === e);
   return rec ? epochValue(rec, claim.metric) : undefined;
 }

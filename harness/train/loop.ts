@@ -109,7 +109,7 @@ export class RunRecorder {
       Object.entries(record.metrics).map(([k, v]) => [k, v ?? NaN]),
     );
     const head = this.headline(values);
-    this.log("eval_accuracy", { epoch: record.epoch, value: head.value });
+    this.log("eval_accuracy", { epoch: record.epoch, value: _eventValue(head.value) });
     const bad = Object.keys(record.metrics).find((k) => record.metrics[k] === null);
     if (bad !== undefined && !this.diverged) this.diverged = { epoch: record.epoch, metric: bad };
     const elapsed = (performance.now() - this.#start) / 1000;
@@ -147,7 +147,7 @@ export class RunRecorder {
       }
       const train = await hooks.endEpoch(epoch);
       const seconds = (performance.now() - start) / 1000;
-      this.log("epoch_stop", { epoch, value: train.train_loss });
+      this.log("epoch_stop", { epoch, value: _eventValue(train.train_loss) });
       const e0 = performance.now();
       const evaluated = await hooks.evaluate(epoch);
       const metrics = { ...train, ...evaluated };
@@ -155,4 +155,9 @@ export class RunRecorder {
       if (hooks.stop?.(epoch, metrics)) break;
     }
   };
+}
+
+/** An event's value: a number, or its name ("NaN", "Infinity") where JSON has none. */
+function _eventValue(v: number | undefined): number | string | undefined {
+  return v === undefined || Number.isFinite(v) ? v : String(v);
 }

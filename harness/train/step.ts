@@ -156,6 +156,9 @@ export async function evaluate(
       const yb = ys.map((y) => y.slice(i, b));
       acc = tracked.map((t, k) => {
         let v = t.fn(yb[t.output], preds[t.output]);
+        // The wasm backend's clipByValue maps NaN into range, which would hide a diverged
+        // model behind a finite clipped loss: NaN predictions must give a NaN loss.
+        if (t.key.startsWith("loss")) v = v.add(preds[t.output].sum(-1).mul(0));
         if (v.rank > 1) v = v.reshape([b, -1]).mean(1);
         return acc[k].add(v.sum());
       });
