@@ -1,6 +1,6 @@
 /**
  * The bench's models: the keras-dense replication's dense net, the cnn-sgd replication's conv
- * net (trained with SGD + momentum) and a conv autoencoder, each with its optimizer, loss, batch
+ * net (trained with SGD + momentum) and the medium-autoencoder replication's conv autoencoder, each with its optimizer, loss, batch
  * size and random data, so one table row is one {@link BenchModel}.
  * @module
  */
@@ -9,48 +9,7 @@ import { seededGlorot } from "../harness/train/init.ts";
 import type { LossName } from "../harness/train/step.ts";
 import { models as denseModels } from "../replications/keras-dense/model.ts";
 import { cnn } from "../replications/cnn-sgd/model.ts";
-
-/**
- * Encoder `Reshape([28,28,1]) → Conv2D(32,3,same,relu) → MaxPool(2) → Conv2D(64,3,same,relu) →
- * MaxPool(2) → Flatten → Dense(100)`, decoder `Dense(3136) → Reshape([7,7,64]) →
- * Conv2DTranspose(32,3,strides 2,same,relu) → Conv2DTranspose(1,3,strides 2,same,sigmoid)`.
- * The output is [28,28,1]; its target is the input batch reshaped to that.
- */
-export function convAutoencoder(seed: number): tf.LayersModel {
-  const init = seededGlorot(seed);
-  const conv = (filters: number) =>
-    tf.layers.conv2d({
-      filters,
-      kernelSize: 3,
-      padding: "same",
-      activation: "relu",
-      kernelInitializer: init(),
-    });
-  const deconv = (filters: number, activation: "relu" | "sigmoid") =>
-    tf.layers.conv2dTranspose({
-      filters,
-      kernelSize: 3,
-      strides: 2,
-      padding: "same",
-      activation,
-      kernelInitializer: init(),
-    });
-  return tf.sequential({
-    layers: [
-      tf.layers.reshape({ inputShape: [28, 28], targetShape: [28, 28, 1] }),
-      conv(32),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      conv(64),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 100, kernelInitializer: init() }),
-      tf.layers.dense({ units: 3136, kernelInitializer: init() }),
-      tf.layers.reshape({ targetShape: [7, 7, 64] }),
-      deconv(32, "relu"),
-      deconv(1, "sigmoid"),
-    ],
-  });
-}
+import { autoencoder } from "../replications/medium-autoencoder/model.ts";
 
 /** Everything the bench needs to train and run one model. */
 export interface BenchModel {
@@ -87,9 +46,9 @@ function _reconstruction(batchSize: number) {
     tf.tidy(() => {
       const xs: tf.Tensor[] = [];
       for (let i = 0; i < count; i++) {
-        xs.push(tf.randomUniform([batchSize, 28, 28], 0, 1, "float32", seed + i));
+        xs.push(tf.randomUniform([batchSize, 28, 28, 1], 0, 1, "float32", seed + i));
       }
-      return { xs, ys: xs.map((x) => x.reshape([batchSize, 28, 28, 1])) };
+      return { xs, ys: xs };
     });
 }
 
@@ -119,8 +78,9 @@ export const BENCH_MODELS: readonly BenchModel[] = [
   },
   {
     name: "conv-autoencoder",
-    description: "Conv 32/64 + MaxPool → Dense(100) → Dense(3136) → ConvTranspose 32/1 (sigmoid)",
-    build: convAutoencoder,
+    description: "medium-autoencoder models.autoencoder: Conv 32/64 + MaxPool → Dense(100) → " +
+      "Dense(3136) → ConvTranspose 32/1 (sigmoid)",
+    build: autoencoder,
     optimizer: () => tf.train.adam(0.001),
     optimizerName: "Adam (lr 0.001)",
     loss: "binaryCrossentropy",

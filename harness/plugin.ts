@@ -42,6 +42,8 @@ import type { EpochLoop } from "./train/loop.ts";
 export { seededGlorot } from "./train/init.ts";
 export { deriveSeed, mulberry32, type Rng, shuffledIndices } from "./train/random.ts";
 export { epochRecord, epochValue } from "./results/result.ts";
+export { grayBmpDataUri, pixelsFromBase64, pixelsToBase64 } from "./report/digit_image.ts";
+export { escapeHtml } from "./report/_html.ts";
 export type { Epoch, Results, Run } from "./results/result.ts";
 export type { ImageDataset, ImageSet, TableDataset } from "./data/datasets.ts";
 export type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
@@ -156,7 +158,14 @@ export interface ReplicationChart {
 export type ArtifactRecorder = (
   model: tf.LayersModel,
   test: DataSplit,
-  ctx: { protocol: LayersProtocol; seed: number },
+  ctx: {
+    protocol: LayersProtocol;
+    seed: number;
+    /** The protocol's dataset, as loaded (e.g. to keep a test image's pixels). */
+    data: ImageDataset | TableDataset;
+    /** The trained models of the stages this protocol uses, as for the model builder. */
+    stage(protocol: string): tf.LayersModel;
+  },
 ) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** What a replication's model.ts exports, each table keyed by the names spec.json uses. */

@@ -38,7 +38,7 @@ async function runOn(backend: "cpu" | "wasm" | "webgpu", model: (typeof BENCH_MO
     return [
       x,
       model.loss === "binaryCrossentropy"
-        ? x.reshape([batch, 28, 28, 1])
+        ? x
         : tf.oneHot(tf.randomUniform([batch], 0, 10, "int32", 4), 10).toFloat(),
     ];
   });

@@ -16,6 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { cnn } from "../replications/cnn-sgd/model.ts";
+import { autoencoder } from "../replications/medium-autoencoder/model.ts";
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
 import {
@@ -373,41 +374,6 @@ Deno.test("Sum, Slice, SplitV, Identity and Cast match cpu; clones outlive their
 // One training step of each suite model, wasm vs cpu.
 // ---------------------------------------------------------------------------------------------
 
-function convAutoencoder(): tf.Sequential {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 32,
-        kernelSize: 3,
-        padding: "same",
-        activation: "relu",
-      }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: "same", activation: "relu" }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 100 }),
-      tf.layers.dense({ units: 3136 }),
-      tf.layers.reshape({ targetShape: [7, 7, 64] }),
-      tf.layers.conv2dTranspose({
-        filters: 32,
-        kernelSize: 3,
-        strides: 2,
-        padding: "same",
-        activation: "relu",
-      }),
-      tf.layers.conv2dTranspose({
-        filters: 1,
-        kernelSize: 3,
-        strides: 2,
-        padding: "same",
-        activation: "sigmoid",
-      }),
-    ],
-  });
-}
-
 interface StepResult {
   loss: number;
   before: Float32Array[];
@@ -493,7 +459,7 @@ Deno.test("cnn-sgd: one SGD step on wasm matches cpu", async () => {
 Deno.test("conv autoencoder: one Adam step on wasm matches cpu", async () => {
   await compareStep(
     "autoencoder",
-    convAutoencoder,
+    () => autoencoder(1),
     2,
     (x) => x,
     () => tf.train.adam(),

@@ -7,7 +7,7 @@
 import type { Results } from "../results/result.ts";
 import { escapeHtml as _e } from "./_html.ts";
 import { confusionSpec, renderSvg } from "./chart.ts";
-import { decodePixels, grayBmpDataUri } from "./digit_image.ts";
+import { grayBmpDataUri, pixelsFromBase64 } from "./digit_image.ts";
 
 interface _Confusion {
   classes: number;
@@ -59,7 +59,7 @@ diagonal (correct) in green.</figcaption>
         `<figure class="digit" data-index="${d.index}"><img alt="test image ${d.index}: true ${d.label}, predicted ${d.predicted}" width="${
           d.cols * 2
         }" height="${d.rows * 2}" src="${
-          grayBmpDataUri(decodePixels(d.pixels), d.rows, d.cols)
+          grayBmpDataUri(pixelsFromBase64(d.pixels), d.rows, d.cols)
         }"><figcaption>${_e(d.label)} → <strong>${
           _e(d.predicted)
         }</strong><span class="sub">#${d.index} · ${

@@ -38,14 +38,27 @@ export function grayBmpDataUri(
       buf[row + x * 3] = buf[row + x * 3 + 1] = buf[row + x * 3 + 2] = g;
     }
   }
+  return `data:image/bmp;base64,${bytesToBase64(buf)}`;
+}
+
+/** Bytes as base64 (how artifacts keep images in results.json). */
+export function bytesToBase64(bytes: Uint8Array): string {
   let binary = "";
-  for (let i = 0; i < buf.length; i += 0x8000) {
-    binary += String.fromCharCode(...buf.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
-  return `data:image/bmp;base64,${btoa(binary)}`;
+  return btoa(binary);
+}
+
+/**
+ * Pixels in [0, 1] (e.g. one image of a loaded dataset) as 0..255 bytes in base64, for an
+ * artifact; {@link pixelsFromBase64} reads them back.
+ */
+export function pixelsToBase64(pixels: ArrayLike<number>): string {
+  return bytesToBase64(Uint8Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
 }
 
 /** Decodes the base64 pixel bytes an artifact stores. */
-export function decodePixels(base64: string): Uint8Array {
+export function pixelsFromBase64(base64: string): Uint8Array {
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }

@@ -84,6 +84,14 @@ function _crossCheck(spec: Omit<ReplicationSpec, "sha256">): string[] {
         );
       }
     }
+    if (p.kind === "layers") {
+      const recorded = protocolMetrics({ ...p, derivedMetrics: {} }, spec.metrics);
+      for (const [name, d] of Object.entries(p.derivedMetrics)) {
+        for (const k of d.of.filter((k) => !recorded.has(k))) {
+          issues.push(`protocols.${i}.derivedMetrics.${name}.of: "${k}" is not recorded by "${p.id}"`);
+        }
+      }
+    }
     if (p.kind === "layers" && p.earlyStopping) {
       const metrics = protocolMetrics(p, spec.metrics);
       if (!metrics.has(p.earlyStopping.monitor)) {

@@ -12,6 +12,15 @@ const _SHORT: Record<OutputMetric, string> = {
   accuracy: "acc",
   binaryAccuracy: "binary_acc",
   categoricalAccuracy: "categorical_acc",
+  meanAbsoluteError: "mae",
+};
+
+/** Which side of an output metric is better. */
+const _BETTER: Record<OutputMetric, Better> = {
+  accuracy: "higher",
+  binaryAccuracy: "higher",
+  categoricalAccuracy: "higher",
+  meanAbsoluteError: "lower",
 };
 
 /** The short name of an output metric in metric names (`accuracy` → `acc`). */
@@ -53,8 +62,22 @@ export function protocolMetrics(
     out.set(metricName(split, "loss"), "lower");
     for (const o of outputs) {
       if (o.name) out.set(metricName(split, "loss", o.name), "lower");
-      for (const m of o.metrics) out.set(metricName(split, _SHORT[m], o.name), "higher");
+      for (const m of o.metrics) out.set(metricName(split, _SHORT[m], o.name), _BETTER[m]);
     }
   }
+  for (const [name, d] of Object.entries(p.derivedMetrics)) out.set(name, d.better);
   return out;
+}
+
+/** The protocol's derived metrics computed from one epoch's metrics (NaN where an input is missing). */
+export function deriveMetrics(
+  p: LayersProtocol,
+  metrics: Record<string, number>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(p.derivedMetrics).map(([name, d]) => {
+      const [a, b] = d.of.map((k) => metrics[k] ?? NaN);
+      return [name, d.op === "ratio" ? a / b : a - b];
+    }),
+  );
 }

@@ -47,9 +47,15 @@ export const LossSchema = z.enum(["categoricalCrossentropy", "binaryCrossentropy
 
 /**
  * Metrics computed per output besides its loss: `accuracy` is Keras' "acc" (categorical or
- * binary, chosen by the output's loss, as Keras does); the other two name the kind outright.
+ * binary, chosen by the output's loss, as Keras does); the next two name the kind outright;
+ * `meanAbsoluteError` (`mae`) is the mean |target − output| (e.g. per pixel of a reconstruction).
  */
-export const OutputMetricSchema = z.enum(["accuracy", "binaryAccuracy", "categoricalAccuracy"]);
+export const OutputMetricSchema = z.enum([
+  "accuracy",
+  "binaryAccuracy",
+  "categoricalAccuracy",
+  "meanAbsoluteError",
+]);
 
 /** One output of a model: its name (as claims cite it), loss and metrics. */
 export const OutputSchema = z.strictObject({
@@ -65,6 +71,16 @@ export const BetterSchema = z.enum(["higher", "lower", "neither"]);
 export const MetricDeclSchema = z.strictObject({
   better: BetterSchema,
   description: z.string().min(1).optional(),
+});
+
+/**
+ * A metric computed from two others each epoch: `ratio` a / b or `difference` a − b, e.g. a
+ * test/train loss ratio for a claim that the two are close.
+ */
+export const DerivedMetricSchema = z.strictObject({
+  of: z.tuple([z.string(), z.string()]),
+  op: z.enum(["ratio", "difference"]),
+  better: BetterSchema,
 });
 
 /** Keras' EarlyStopping, as a protocol option. */
@@ -135,6 +151,8 @@ export const LayersProtocolSchema = z.strictObject({
   /** Keras' validation_split: the last fraction of the training set, held out (not shuffled in). */
   validationSplit: z.number().gt(0).lt(1).optional(),
   earlyStopping: EarlyStoppingSchema.optional(),
+  /** Metrics computed from the recorded ones each epoch, by name (see DerivedMetricSchema). */
+  derivedMetrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), DerivedMetricSchema).default({}),
   /**
    * What to keep from the final model for the report: `confusion` (test confusion matrix) and
    * `misclassified` (up to 36 misclassified test images with true and predicted class).
@@ -266,6 +284,8 @@ export type Output = z.infer<typeof OutputSchema>;
 /** Which side of a metric is better (see BetterSchema). */
 export type Better = z.infer<typeof BetterSchema>;
 export type EarlyStopping = z.infer<typeof EarlyStoppingSchema>;
+/** A metric computed from two recorded ones. */
+export type DerivedMetric = z.infer<typeof DerivedMetricSchema>;
 /** One training protocol, layers or custom (see ProtocolSchema). */
 export type Protocol = z.infer<typeof ProtocolSchema>;
 /** A tfjs-layers model trained by the harness (see LayersProtocolSchema). */

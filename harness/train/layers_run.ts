@@ -5,9 +5,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Run } from "../results/result.ts";
-import { metricName, outputsOf, protocolMetrics, splitsOf } from "../spec/metrics.ts";
+import {
+  deriveMetrics,
+  outputsOf,
+  protocolMetrics,
+  splitsOf,
+} from "../spec/metrics.ts";
 import type { LayersProtocol, Optimizer } from "../spec/spec.ts";
 import { RunRecorder } from "./loop.ts";
+import { pixelsToBase64 } from "../report/digit_image.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import { evaluate, makeTrainStep, predict } from "./step.ts";
 
@@ -32,14 +38,18 @@ export function makeOptimizer(o: Optimizer): tf.Optimizer {
     : tf.train.sgd(o.learningRate);
 }
 
-/** The headline metric of a layers protocol: its first test accuracy, else its test loss. */
+/**
+ * The headline metric of a layers protocol: its first test metric where higher is better (an
+ * accuracy), else its test loss.
+ */
 export function headlineOf(p: LayersProtocol): (m: Record<string, number>) => {
   metric: string;
   value: number;
 } {
-  const o = outputsOf(p).find((o) => o.metrics.length);
-  const metric = o ? metricName("test", "acc", o.name) : "test_loss";
-  return (m) => ({ metric, value: m[metric] ?? m.test_loss });
+  const declared = protocolMetrics(p, {});
+  const metric = [...declared].find(([k, b]) => k.startsWith("test_") && b === "higher")?.[0] ??
+    "test_loss";
+  return (m) => ({ metric, value: m[metric] });
 }
 
 /** What a finished layers run hands back: its record and its trained model (caller disposes). */
@@ -119,6 +129,7 @@ export async function layersRun(
       }
       return out;
     },
+    derive: (metrics) => deriveMetrics(p, metrics),
     stop: stopper && ((epoch, metrics) => stopper.update(epoch, metrics)),
   });
   order?.dispose();
@@ -252,7 +263,7 @@ export async function classifierArtifacts(
         confidence: confidence[i],
         rows: images.rows,
         cols: images.cols,
-        pixels: btoa(String.fromCharCode(...bytes)),
+        pixels: pixelsToBase64(images.data.subarray(i * size, (i + 1) * size)),
       });
     }
     out.misclassified = { count, shown: wrong };

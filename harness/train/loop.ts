@@ -42,6 +42,8 @@ export interface EpochLoopHooks {
   endEpoch(epoch: number): Promise<Record<string, number>>;
   /** The evaluation after each epoch: metrics by name (e.g. val_loss, test_acc). */
   evaluate(epoch: number): Promise<Record<string, number>>;
+  /** Metrics computed from the epoch's others (the spec's derived metrics). */
+  derive?(metrics: Record<string, number>): Record<string, number>;
   /** Asked after each epoch's record: true stops training (early stopping). */
   stop?(epoch: number, metrics: Record<string, number>): boolean;
 }
@@ -150,7 +152,8 @@ export class RunRecorder {
       this.log("epoch_stop", { epoch, value: _eventValue(train.train_loss) });
       const e0 = performance.now();
       const evaluated = await hooks.evaluate(epoch);
-      const metrics = { ...train, ...evaluated };
+      const measured = { ...train, ...evaluated };
+      const metrics = { ...measured, ...hooks.derive?.(measured) };
       this.checkpoint(epochRecord(epoch, metrics, seconds, (performance.now() - e0) / 1000));
       if (hooks.stop?.(epoch, metrics)) break;
     }

@@ -23,6 +23,7 @@ export function accuracyFor(loss: LossName): _MetricFn {
 export function metricFn(metric: OutputMetric, loss: LossName): _MetricFn {
   if (metric === "binaryAccuracy") return tf.metrics.binaryAccuracy;
   if (metric === "categoricalAccuracy") return tf.metrics.categoricalAccuracy;
+  if (metric === "meanAbsoluteError") return tf.metrics.meanAbsoluteError;
   return accuracyFor(loss);
 }
 

@@ -319,7 +319,12 @@ export class Trainer {
         );
       }
       const own = this.rep.module.artifacts?.[p.id];
-      if (own) Object.assign(artifacts, await own(model, test, { protocol: p, seed: id.seed }));
+      if (own) {
+        Object.assign(
+          artifacts,
+          await own(model, test, { ...ctx, protocol: p, data: await this.dataset(p) }),
+        );
+      }
       const usedLater = this.rep.spec.protocols.some((q) => q.uses.includes(p.id));
       if (usedLater) this.#stages.set(`${p.id}#${id.seed}`, model);
       else model.dispose();
