@@ -75,45 +75,44 @@ export {
 } from "./harness/data/datasets.ts";
 export { DataError, type DataErrorKind } from "./harness/data/data_error.ts";
 export { listReplications, loadReplication, type Replication } from "./harness/replications.ts";
-export type {
-  ArtifactRecorder,
-  BuildContext,
-  CustomRunContext,
-  CustomRunOutput,
-  CustomTrainer,
-  DatasetBuilder,
-  DataSplit,
-  DeriveContext,
-  DerivedData,
-  ModelBuilder,
-  ReplicationChart,
-  ReplicationModule,
-  TargetFunction,
-} from "./harness/plugin.ts";
 export { newReplication } from "./harness/new_replication.ts";
 export { loadSpec, parseSpec } from "./harness/spec/load_spec.ts";
 export {
   type Better,
   type Claim,
+  type Compare,
   type CustomProtocol,
+  type DerivedMetric,
+  type EarlyStopping,
+  type Gate,
   type LayersProtocol,
+  type LossName,
+  type Metric,
+  type Optimizer,
+  type Output,
+  type OutputMetric,
   type Protocol,
+  type ProtocolBase,
   type ReplicationSpec,
+  type Source,
   SPEC_VERSION,
   SpecError,
 } from "./harness/spec/spec.ts";
 export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
 export { runGrid, selectProtocols } from "./harness/train/plan.ts";
-export type { EpochLoop, EpochLoopHooks, Progress } from "./harness/train/loop.ts";
+export type { Progress } from "./harness/train/loop.ts";
 export type { RunTask, TrainSettings } from "./harness/train/trainer.ts";
 export {
   type ClaimResult,
+  type DatasetProvenance,
   type Epoch,
+  type EventKey,
   loadResults,
   parseResults,
   type Results,
   RESULTS_SCHEMA,
   type Run,
+  type RunEvent,
   type Verdict,
 } from "./harness/results/result.ts";
 export { mergeShards, parseShard, type Shard, shardItems } from "./harness/results/shard.ts";

@@ -1,11 +1,10 @@
 /**
- * The bench's models: the keras-dense replication's dense net, the cnn-sgd replication's conv
- * net (trained with SGD + momentum) and the medium-autoencoder replication's conv autoencoder, each with its optimizer, loss, batch
- * size and random data, so one table row is one {@link BenchModel}.
+ * The bench's models, taken from the replications: keras-dense's dense net, cnn-sgd's conv net
+ * (trained with SGD + momentum) and medium-autoencoder's conv autoencoder, each with its
+ * optimizer, loss, batch size and random data, so one table row is one {@link BenchModel}.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { seededGlorot } from "../harness/train/init.ts";
 import type { LossName } from "../harness/train/step.ts";
 import { models as denseModels } from "../replications/keras-dense/model.ts";
 import { cnn } from "../replications/cnn-sgd/model.ts";

@@ -168,7 +168,12 @@ export type ArtifactRecorder = (
   },
 ) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-/** What a replication's model.ts exports, each table keyed by the names spec.json uses. */
+/**
+ * What a replication's model.ts exports, each table keyed by the names spec.json uses. Its
+ * members are typed with TensorFlow.js types, which mod.ts's docs do not carry: read this
+ * contract in harness/plugin.ts.
+ * @internal
+ */
 export interface ReplicationModule {
   /** Model builders, by the names protocols give as `model`. */
   models?: Record<string, ModelBuilder>;

@@ -55,7 +55,9 @@ export function bytesToBase64(bytes: Uint8Array): string {
  * artifact; {@link pixelsFromBase64} reads them back.
  */
 export function pixelsToBase64(pixels: ArrayLike<number>): string {
-  return bytesToBase64(Uint8Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)));
+  return bytesToBase64(
+    Uint8Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)),
+  );
 }
 
 /** Decodes the base64 pixel bytes an artifact stores. */

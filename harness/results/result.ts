@@ -4,7 +4,17 @@
  * @module
  */
 import { z } from "zod";
-import { BetterSchema, CompareSchema, MetricSchema, SpecError, validate } from "../spec/spec.ts";
+import type { SameType } from "../same_type.ts";
+import {
+  type Better,
+  BetterSchema,
+  type Compare,
+  CompareSchema,
+  type Metric,
+  MetricSchema,
+  SpecError,
+  validate,
+} from "../spec/spec.ts";
 
 /** The results format this harness writes and reads. */
 export const RESULTS_SCHEMA = 2;
@@ -167,18 +177,191 @@ export const ResultsSchema = z.strictObject({
   claims: z.array(ClaimResultSchema),
 });
 
-/** Metrics after one epoch (see EpochSchema). */
-export type Epoch = z.infer<typeof EpochSchema>;
-export type RunEvent = z.infer<typeof EventSchema>;
-/** One protocol trained with one seed (see RunSchema). */
-export type Run = z.infer<typeof RunSchema>;
-/** A verdict claimcheck can give (see VerdictSchema). */
-export type Verdict = z.infer<typeof VerdictSchema>;
-/** A claim beside what the rerun measured (see ClaimResultSchema). */
-export type ClaimResult = z.infer<typeof ClaimResultSchema>;
-export type DatasetProvenance = z.infer<typeof DatasetProvenanceSchema>;
-/** A whole results.json (see ResultsSchema). */
-export type Results = z.infer<typeof ResultsSchema>;
+/** Metrics after one epoch, by the names the protocol records (see EpochSchema). */
+export interface Epoch {
+  /** The epoch (or iteration), from 1. */
+  epoch: number;
+  /** Each metric's value; null where it was not finite. */
+  metrics: Record<string, number | null>;
+  /** For each null metric: the value it had. */
+  nonFinite?: Record<string, "NaN" | "Infinity" | "-Infinity">;
+  /** Training seconds of this epoch (evaluation excluded). */
+  seconds: number;
+  /** Evaluation seconds after this epoch. */
+  evalSeconds: number;
+}
+
+/** The MLPerf-style event keys. */
+export type EventKey =
+  | "init_start"
+  | "init_stop"
+  | "run_start"
+  | "epoch_start"
+  | "epoch_stop"
+  | "eval_accuracy"
+  | "run_stop";
+
+/** One logged event of a run. */
+export interface RunEvent {
+  /** Unix milliseconds. */
+  time: number;
+  /** What happened. */
+  key: EventKey;
+  /** The epoch it belongs to. */
+  epoch?: number;
+  /** Its value (a metric, or "success" / "diverged"). */
+  value?: number | string;
+}
+
+/** One protocol trained with one seed (see RunSchema for each field's meaning). */
+export interface Run {
+  /** The protocol's id. */
+  protocol: string;
+  /** The seed. */
+  seed: number;
+  /** The model's parameter count. */
+  params: number;
+  /** Epochs the run was to train. */
+  epochsPlanned: number;
+  /** The evaluated epochs. */
+  epochs: Epoch[];
+  /** The epoch whose weights the run ends with. */
+  finalEpoch: number | null;
+  /** Set when early stopping ended the run. */
+  earlyStop: { epoch: number; bestEpoch: number; monitor: string; restored: boolean } | null;
+  /** Warm-up seconds, timed apart. */
+  warmupSeconds: number;
+  /** Training seconds. */
+  trainSeconds: number;
+  /** Training samples per second. */
+  samplesPerSecond: number;
+  /** Where a metric became non-finite, if one did. */
+  diverged: { epoch: number; metric: string } | null;
+  /** The run's events. */
+  events: RunEvent[];
+  /** Data for the charts. */
+  artifacts?: Record<string, unknown>;
+}
+
+/** The verdicts claimcheck can give (rules in verdict.ts and the README). */
+export type Verdict =
+  | "reproduced"
+  | "reproduced (better)"
+  | "not reproduced"
+  | "inconclusive"
+  | "fails as claimed"
+  | "diverged";
+
+/** A claim beside what the rerun measured (see ClaimResultSchema for each field's meaning). */
+export interface ClaimResult {
+  /** The claim's id. */
+  id: string;
+  /** The source's id. */
+  source: string;
+  /** The claim in words. */
+  statement: string;
+  /** The protocol it was judged on. */
+  protocol: string;
+  /** The metric it names. */
+  metric: Metric;
+  /** Which side of the metric is better. */
+  better: Better;
+  /** The epoch it was read at; null for the final model. */
+  epoch: number | null;
+  /** The claimed value. */
+  claimed: number;
+  /** The comparison. */
+  compare: Compare;
+  /** The tolerance. */
+  epsilon: number;
+  /** The seeds measured. */
+  seeds: number[];
+  /** One value per seed; null where not finite. */
+  values: (number | null)[];
+  /** The mean over seeds; null if a run diverged. */
+  mean: number | null;
+  /** Statistics over seeds; null if a run diverged. */
+  stats: {
+    n: number;
+    mean: number;
+    sd: number;
+    ci95: [number, number] | null;
+    min: number;
+    max: number;
+    olympicMean: number;
+  } | null;
+  /** The verdict. */
+  verdict: Verdict;
+  /** Why: n, mean, interval, claimed value and ε. */
+  evidence: string;
+  /** Time to accuracy; null for claims without a target. */
+  timeToTarget: {
+    target: number;
+    perSeed: { seed: number; seconds: number | null; epochs: number | null }[];
+    olympicSeconds: number | null;
+  } | null;
+}
+
+/** Where a dataset's bytes came from: its manifest name and each file's SHA-256. */
+export interface DatasetProvenance {
+  /** The manifest's name. */
+  name: string;
+  /** Each file and its SHA-256. */
+  files: { file: string; sha256: string }[];
+}
+
+/** A whole results.json (see ResultsSchema for each field's meaning). */
+export interface Results {
+  /** The results format version. */
+  schema: typeof RESULTS_SCHEMA;
+  /** The replication's name. */
+  replication: string;
+  /** Its title. */
+  title: string;
+  /** The spec's format version and SHA-256. */
+  spec: { version: number; sha256: string };
+  /** When the results were written (ISO 8601). */
+  createdAt: string;
+  /** The command line. */
+  command: string;
+  /** The git commit, where known. */
+  gitCommit: string | null;
+  /** Deno, V8 and TensorFlow.js versions. */
+  versions: { deno: string; v8: string; tfjs: string };
+  /** The backend and adapter. */
+  backend: {
+    name: "webgpu" | "wasm" | "cpu";
+    adapter: string | null;
+    fallbackAdapter: boolean | null;
+    note: string | null;
+  };
+  /** Backend start-up and data loading seconds. */
+  setupSeconds: number;
+  /** Every dataset the rerun used. */
+  datasets: DatasetProvenance[];
+  /** The whole (protocol × seed) grid asked for. */
+  grid: { protocol: string; seed: number }[];
+  /** Set on one shard's results. */
+  shard: { index: number; count: number } | null;
+  /** Every way the rerun departs from the spec's protocols. */
+  deviations: string[];
+  /** The runs. */
+  runs: Run[];
+  /** The claims beside their reruns. */
+  claims: ClaimResult[];
+}
+
+// The public types above are the schemas' output types: a change to one that is not made to
+// the other fails type checking here.
+const _sameAsSchemas: [
+  SameType<Epoch, z.infer<typeof EpochSchema>>,
+  SameType<RunEvent, z.infer<typeof EventSchema>>,
+  SameType<Run, z.infer<typeof RunSchema>>,
+  SameType<Verdict, z.infer<typeof VerdictSchema>>,
+  SameType<ClaimResult, z.infer<typeof ClaimResultSchema>>,
+  SameType<DatasetProvenance, z.infer<typeof DatasetProvenanceSchema>>,
+  SameType<Results, z.infer<typeof ResultsSchema>>,
+] = [true, true, true, true, true, true, true];
 
 /**
  * Parses results.json text. A file from an older claimcheck (another `schema`) is rejected

@@ -88,7 +88,9 @@ function _crossCheck(spec: Omit<ReplicationSpec, "sha256">): string[] {
       const recorded = protocolMetrics({ ...p, derivedMetrics: {} }, spec.metrics);
       for (const [name, d] of Object.entries(p.derivedMetrics)) {
         for (const k of d.of.filter((k) => !recorded.has(k))) {
-          issues.push(`protocols.${i}.derivedMetrics.${name}.of: "${k}" is not recorded by "${p.id}"`);
+          issues.push(
+            `protocols.${i}.derivedMetrics.${name}.of: "${k}" is not recorded by "${p.id}"`,
+          );
         }
       }
     }

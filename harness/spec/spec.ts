@@ -10,6 +10,7 @@
  * @module
  */
 import { z } from "zod";
+import type { SameType } from "../same_type.ts";
 
 /** The spec format this harness reads; recorded in every results.json. */
 export const SPEC_VERSION = 2;
@@ -276,36 +277,222 @@ export const SpecFileSchema = z.strictObject({
   gates: z.array(GateSchema).default([]),
 });
 
-export type Source = z.infer<typeof SourceSchema>;
-export type Optimizer = z.infer<typeof OptimizerSchema>;
-export type LossName = z.infer<typeof LossSchema>;
-export type OutputMetric = z.infer<typeof OutputMetricSchema>;
-export type Output = z.infer<typeof OutputSchema>;
-/** Which side of a metric is better (see BetterSchema). */
-export type Better = z.infer<typeof BetterSchema>;
-export type EarlyStopping = z.infer<typeof EarlyStoppingSchema>;
-/** A metric computed from two recorded ones. */
-export type DerivedMetric = z.infer<typeof DerivedMetricSchema>;
-/** One training protocol, layers or custom (see ProtocolSchema). */
-export type Protocol = z.infer<typeof ProtocolSchema>;
-/** A tfjs-layers model trained by the harness (see LayersProtocolSchema). */
-export type LayersProtocol = z.infer<typeof LayersProtocolSchema>;
-/** An algorithm the replication implements itself (see CustomProtocolSchema). */
-export type CustomProtocol = z.infer<typeof CustomProtocolSchema>;
-/** A claim restated as a number with its tolerance (see ClaimSchema). */
-export type Claim = z.infer<typeof ClaimSchema>;
-export type Compare = z.infer<typeof CompareSchema>;
-export type Metric = z.infer<typeof MetricSchema>;
-export type Gate = z.infer<typeof GateSchema>;
+/** A source document: a seed file in ../shared/seeds, a URL, or both. */
+export interface Source {
+  /** Short id protocols and claims cite, e.g. "002". */
+  id: string;
+  /** Seed file name, e.g. 002_5dcc19fec036a721.txt. */
+  file?: string;
+  /** Where the document is published. */
+  url?: string;
+  /** What the document is. */
+  title: string;
+}
+
+/** Optimizer settings, with Keras' defaults filled in. */
+export type Optimizer =
+  | { name: "adam"; learningRate: number }
+  | { name: "sgd"; learningRate: number; momentum: number };
+
+/** The losses the harness trains with, by their Keras names. */
+export type LossName = "categoricalCrossentropy" | "binaryCrossentropy";
+
+/** Metrics computed per output besides its loss (see OutputMetricSchema). */
+export type OutputMetric =
+  | "accuracy"
+  | "binaryAccuracy"
+  | "categoricalAccuracy"
+  | "meanAbsoluteError";
+
+/** One output of a model: its name (as claims cite it), loss and metrics. */
+export interface Output {
+  /** The output's name in metric names, e.g. sum_units; "" for a model's one unnamed output. */
+  name: string;
+  /** Its loss; several outputs' losses are summed. */
+  loss: LossName;
+  /** Its metrics besides the loss. */
+  metrics: OutputMetric[];
+}
+
+/** Which side of a metric is better: decides `reproduced (better)` and time to accuracy. */
+export type Better = "higher" | "lower" | "neither";
+
+/** Keras' EarlyStopping, as a protocol option. */
+export interface EarlyStopping {
+  /** A metric the protocol records each epoch, e.g. val_loss. */
+  monitor: string;
+  /** Epochs without improvement before stopping. */
+  patience: number;
+  /** Smallest change that counts as an improvement. */
+  minDelta: number;
+  /** Keras' restore_best_weights: on an early stop, go back to the best epoch's weights. */
+  restoreBestWeights: boolean;
+}
+
+/** A metric computed from two recorded ones each epoch. */
+export interface DerivedMetric {
+  /** The two metrics, a and b. */
+  of: [string, string];
+  /** a / b or a − b. */
+  op: "ratio" | "difference";
+  /** Which side of it is better. */
+  better: Better;
+}
+
+/** What every protocol has. */
+export interface ProtocolBase {
+  /** Its id, cited by claims and --protocols. */
+  id: string;
+  /** The id of the source it comes from. */
+  source: string;
+  /** What it runs, in words (shown on the report). */
+  description: string;
+  /** Training length: epochs, or full-batch iterations for a custom trainer. */
+  epochs: number;
+  /** Exploratory protocols (sweeps, diagnostics) run only when named with --protocols. */
+  exploratory: boolean;
+  /** A dataset manifest name (data/<name>.json). */
+  dataset: string;
+  /** Earlier protocols whose trained model (same seed) this one uses. */
+  uses: string[];
+}
+
+/** A tfjs-layers model trained by the harness (fields as in LayersProtocolSchema). */
+export interface LayersProtocol extends ProtocolBase {
+  /** Always "layers". */
+  kind: "layers";
+  /** Name of a model builder exported in `models` by the replication's model.ts. */
+  model: string;
+  /** Raw pixel values 0..255 are divided by this. */
+  pixelDivisor: number;
+  /** The dataset's images, or a derived dataset the replication builds. */
+  inputs: "images" | { derived: string; params: Record<string, unknown> };
+  /** Class labels, the input itself, or a target function the replication exports. */
+  targets: "labels" | "input" | { function: string };
+  /** How many classes labels are one-hot encoded into. */
+  classes: number;
+  /** Named outputs; absent for one unnamed output given by `loss`. */
+  outputs?: Output[];
+  /** The loss of a model with one unnamed output. */
+  loss?: LossName;
+  /** The metrics of a model with one unnamed output (default: accuracy). */
+  metrics?: OutputMetric[];
+  /** The optimizer. */
+  optimizer: Optimizer;
+  /** Batch size. */
+  batchSize: number;
+  /** Keras' validation_split. */
+  validationSplit?: number;
+  /** Keras' EarlyStopping. */
+  earlyStopping?: EarlyStopping;
+  /** Metrics computed from the recorded ones each epoch. */
+  derivedMetrics: Record<string, DerivedMetric>;
+  /** What to keep from the final model for the report. */
+  record: ("confusion" | "misclassified")[];
+}
+
+/** An algorithm the replication implements itself (fields as in CustomProtocolSchema). */
+export interface CustomProtocol extends ProtocolBase {
+  /** Always "custom". */
+  kind: "custom";
+  /** Name of a trainer exported in `trainers` by the replication's model.ts. */
+  trainer: string;
+  /** Trainer-specific settings, validated by the trainer. */
+  params: Record<string, unknown>;
+}
+
+/** One training protocol, layers or custom. */
+export type Protocol = LayersProtocol | CustomProtocol;
+
+/** How a reproduced value is compared with the claimed one. */
+export type Compare = "approx" | "atLeast" | "atMost" | "fails";
+
+/** A metric name, e.g. test_acc or test_acc.sum_units. */
+export type Metric = string;
+
+/** A claim restated as a number with its tolerance (fields as in ClaimSchema). */
+export interface Claim {
+  /** Its id. */
+  id: string;
+  /** The id of the source that states it. */
+  source: string;
+  /** Where the source states it. */
+  where: string;
+  /** The claim in words. */
+  statement: string;
+  /** The protocol it is judged on. */
+  protocol: string;
+  /** The metric it names. */
+  metric: Metric;
+  /** How the reproduced value is compared with the claimed one. */
+  compare: Compare;
+  /** The tolerance. */
+  epsilon: number;
+  /** For approx: a value beyond ε on the better side also fails. */
+  twoSided: boolean;
+  /** The epoch it is read at; absent: the run's final model. */
+  epoch?: number;
+  /** The claimed value. */
+  claimed: number;
+}
+
+/** The accuracy gate `deno test` runs for a claim. */
+export interface Gate {
+  /** The claim's id. */
+  claim: string;
+  /** Seeds to rerun. */
+  seeds: number[];
+  /** The asserted bound on the claim's metric. */
+  threshold: number;
+  /** Budget: train this many epochs instead of the protocol's. */
+  epochs?: number;
+  /** How the threshold was derived. */
+  why: string;
+}
 
 /** A loaded spec: curves expanded into one claim per point, every claim's direction known. */
-export interface ReplicationSpec
-  extends Omit<z.infer<typeof SpecFileSchema>, "claims" | "$schema"> {
+export interface ReplicationSpec {
+  /** The spec format version. */
+  version: typeof SPEC_VERSION;
+  /** The replication's name (its folder). */
+  name: string;
+  /** Its title. */
+  title: string;
+  /** The source documents. */
+  sources: Source[];
+  /** Metrics custom trainers record, with which side is better. */
+  metrics: Record<string, { better: Better; description?: string }>;
+  /** The protocols. */
+  protocols: Protocol[];
   /** The claims, each curve claim expanded into one claim per epoch (`<id>-epoch-<n>`). */
   claims: Claim[];
+  /** Seeds a rerun uses unless --seeds says otherwise. */
+  defaultSeeds: number;
+  /** The accuracy gates. */
+  gates: Gate[];
   /** SHA-256 of spec.json as read (recorded in results). */
   sha256: string;
 }
+
+// The public types above are the schemas' output types: a change to one that is not made to
+// the other fails type checking here.
+const _sameAsSchemas: [
+  SameType<Source, z.infer<typeof SourceSchema>>,
+  SameType<Optimizer, z.infer<typeof OptimizerSchema>>,
+  SameType<Output, z.infer<typeof OutputSchema>>,
+  SameType<Better, z.infer<typeof BetterSchema>>,
+  SameType<EarlyStopping, z.infer<typeof EarlyStoppingSchema>>,
+  SameType<DerivedMetric, z.infer<typeof DerivedMetricSchema>>,
+  SameType<LayersProtocol, z.infer<typeof LayersProtocolSchema>>,
+  SameType<CustomProtocol, z.infer<typeof CustomProtocolSchema>>,
+  SameType<Protocol, z.infer<typeof ProtocolSchema>>,
+  SameType<Claim, z.infer<typeof ClaimSchema>>,
+  SameType<Gate, z.infer<typeof GateSchema>>,
+  SameType<
+    Omit<ReplicationSpec, "claims" | "sha256">,
+    Omit<z.infer<typeof SpecFileSchema>, "claims" | "$schema">
+  >,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 
 /** Thrown for a spec or results file that does not validate; names the file and field. */
 export class SpecError extends Error {

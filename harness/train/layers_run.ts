@@ -5,12 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Run } from "../results/result.ts";
-import {
-  deriveMetrics,
-  outputsOf,
-  protocolMetrics,
-  splitsOf,
-} from "../spec/metrics.ts";
+import { deriveMetrics, outputsOf, protocolMetrics, splitsOf } from "../spec/metrics.ts";
 import type { LayersProtocol, Optimizer } from "../spec/spec.ts";
 import { RunRecorder } from "./loop.ts";
 import { pixelsToBase64 } from "../report/digit_image.ts";
@@ -252,10 +247,6 @@ export async function classifierArtifacts(
       if (predicted[i] === images.labels[i]) continue;
       count++;
       if (wrong.length >= 36) continue;
-      const bytes = Uint8Array.from(
-        images.data.subarray(i * size, (i + 1) * size),
-        (v) => Math.round(v * 255),
-      );
       wrong.push({
         index: i,
         label: images.labels[i],
