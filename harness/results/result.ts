@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { SameType } from "../same_type.ts";
+import type { Summary } from "../score/stats.ts";
 import {
   type Better,
   BetterSchema,
@@ -281,15 +282,7 @@ export interface ClaimResult {
   /** The mean over seeds; null if a run diverged. */
   mean: number | null;
   /** Statistics over seeds; null if a run diverged. */
-  stats: {
-    n: number;
-    mean: number;
-    sd: number;
-    ci95: [number, number] | null;
-    min: number;
-    max: number;
-    olympicMean: number;
-  } | null;
+  stats: Summary | null;
   /** The verdict. */
   verdict: Verdict;
   /** Why: n, mean, interval, claimed value and ε. */
