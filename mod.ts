@@ -64,6 +64,7 @@ export {
   setupBackend,
 } from "./harness/backend/backend.ts";
 export {
+  checkDataDirs,
   type DataOptions,
   type ImageDataset,
   type ImageSet,
@@ -101,7 +102,17 @@ export {
 export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
 export { runGrid, selectProtocols } from "./harness/train/plan.ts";
 export type { Progress } from "./harness/train/loop.ts";
-export type { RunTask, TrainSettings } from "./harness/train/trainer.ts";
+export type { RunFailure, RunTask, TrainSettings } from "./harness/train/trainer.ts";
+export {
+  resultsFile,
+  type RunKey,
+  runKey,
+  RunStore,
+  variantOf,
+  withStoredRuns,
+} from "./harness/results/run_store.ts";
+export { type GitCommit, gitCommit } from "./harness/git_commit.ts";
+export { withLock } from "./harness/with_lock.ts";
 export {
   type ClaimResult,
   type DatasetProvenance,
@@ -119,5 +130,11 @@ export { mergeShards, parseShard, type Shard, shardItems } from "./harness/resul
 export { claimResults } from "./harness/score/claims.ts";
 export { type ClaimRule, verdictFor } from "./harness/score/verdict.ts";
 export { summarize, type Summary } from "./harness/score/stats.ts";
-export { buildSite, type SiteOptions, type SiteReplication } from "./harness/report/site.ts";
+export {
+  buildSite,
+  type SiteBuild,
+  type SiteOptions,
+  type SiteReplication,
+  type SiteSkip,
+} from "./harness/report/site.ts";
 export { mulberry32, type Rng, shuffledIndices } from "./harness/train/random.ts";

@@ -320,7 +320,7 @@ export async function runBench(o: BenchOptions, log: (msg: string) => void): Pro
       kind: "claimcheck-bench",
       version: 1,
       timestamp: new Date().toISOString(),
-      commit: await gitCommit(),
+      commit: (await gitCommit()).commit,
       machine: {
         deno: v.deno,
         v8: v.v8,

@@ -3,7 +3,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type BackendChoice, BACKENDS, setupBackend } from "./backend/backend.ts";
 import { writeFileAtomic } from "./write_file_atomic.ts";
 import { REPLICATIONS_DIR, REPORTS_DIR } from "./paths.ts";
@@ -16,10 +16,13 @@ import {
 import type { Progress } from "./train/loop.ts";
 import { runGrid, runJobs, UnknownProtocolError } from "./train/plan.ts";
 import { replicate } from "./train/replicate.ts";
-import { newReplication } from "./new_replication.ts";
+import { newReplication, NewReplicationError } from "./new_replication.ts";
 import { mergeShards, parseShard, shardItems } from "./results/shard.ts";
 import { loadResults, type Results } from "./results/result.ts";
+import { resultsFile, runKey, RunStore, variantOf, withStoredRuns } from "./results/run_store.ts";
+import { withLock } from "./with_lock.ts";
 import { buildSite } from "./report/site.ts";
+import { checkDataDirs } from "./data/datasets.ts";
 
 const USAGE = `usage:
   deno task replicate <name>... | --all [options]
@@ -54,18 +57,47 @@ function _usage<T>(f: () => T): T {
   }
 }
 
-function _int(flag: string, value: string): number {
+function _int(flag: string, value: string, min = 0): number {
+  if (!/^\d+$/.test(value.trim())) {
+    throw new UsageError(`${flag}: "${value}" is not a whole number ≥ ${min}`);
+  }
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new UsageError(`${flag}: "${value}" is not an integer`);
+  if (n < min || !Number.isSafeInteger(n)) {
+    throw new UsageError(`${flag}: need a whole number ≥ ${min}, got ${value}`);
+  }
   return n;
 }
 
-/** Parses `--seed`/`--seeds` (a count or a list) into the seeds to run. */
-export function parseSeeds(seed = "1", seeds = "1"): number[] {
-  if (seeds.includes(",")) return seeds.split(",").map((s) => _int("--seeds", s.trim()));
-  const first = _int("--seed", seed), count = _int("--seeds", seeds);
-  if (count < 1) throw new UsageError(`--seeds: need at least 1, got ${count}`);
-  return Array.from({ length: count }, (_, i) => first + i);
+/**
+ * Parses `--seed`/`--seeds` (a count from --seed, or a list) into the seeds to run. Empty
+ * entries and repeated seeds are errors: a seed listed twice is the same run counted twice.
+ */
+export function parseSeeds(seed?: string, seeds = "1"): number[] {
+  if (!seeds.includes(",")) {
+    const first = _int("--seed", seed ?? "1"), count = _int("--seeds", seeds, 1);
+    return Array.from({ length: count }, (_, i) => first + i);
+  }
+  if (seed !== undefined) {
+    throw new UsageError("--seed: give either --seed with a count in --seeds, or a --seeds list");
+  }
+  return _once("--seeds", _list("--seeds", seeds).map((s) => _int("--seeds", s)));
+}
+
+/** A comma-separated list; an empty entry is an error. */
+function _list(flag: string, value: string): string[] {
+  return value.split(",").map((s, i) => {
+    if (!s.trim()) throw new UsageError(`${flag}: entry ${i + 1} of "${value}" is empty`);
+    return s.trim();
+  });
+}
+
+/** `items`, each once; a repeat is an error (a seed listed twice would count one run twice). */
+function _once<T>(flag: string, items: T[]): T[] {
+  const twice = items.find((s, i) => items.indexOf(s) !== i);
+  if (twice !== undefined) {
+    throw new UsageError(`${flag}: ${twice} is listed twice; list each once`);
+  }
+  return items;
 }
 
 function _duration(s: number): string {
@@ -112,7 +144,7 @@ export function claimsTable(results: Results[]): string {
   );
 }
 
-async function _replicate(args: string[]): Promise<void> {
+async function _replicate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -130,6 +162,7 @@ async function _replicate(args: string[]): Promise<void> {
       jobs: { type: "string" },
       shard: { type: "string" },
       replications: { type: "string", default: REPLICATIONS_DIR },
+      resume: { type: "boolean" },
     },
   });
   const dir = values.replications!;
@@ -144,14 +177,14 @@ async function _replicate(args: string[]): Promise<void> {
   const seedsOf = (rep: Replication) =>
     parseSeeds(values.seed, values.seeds ?? String(rep.spec.defaultSeeds));
   parseSeeds(values.seed, values.seeds); // a bad --seed/--seeds fails before any spec loads
-  const epochs = values.epochs === undefined ? undefined : _int("--epochs", values.epochs);
-  if (epochs !== undefined && epochs < 1) throw new UsageError("--epochs: need at least 1");
+  const epochs = values.epochs === undefined ? undefined : _int("--epochs", values.epochs, 1);
   const jobs = values.jobs === undefined
     ? navigator.hardwareConcurrency
-    : _int("--jobs", values.jobs);
-  if (jobs < 1) throw new UsageError("--jobs: need at least 1");
+    : _int("--jobs", values.jobs, 1);
   const shard = values.shard === undefined ? undefined : _usage(() => parseShard(values.shard!));
-  const protocols = values.protocols?.split(",").map((s) => s.trim());
+  const protocols = values.protocols === undefined
+    ? undefined
+    : _once("--protocols", _list("--protocols", values.protocols));
   // Fail on a bad spec or an unknown protocol before training.
   const reps = await Promise.all(names.map((n) => loadReplication(n, dir)));
   // The shard split is over the whole grid of jobs (a stage and its consumers stay together).
@@ -161,58 +194,156 @@ async function _replicate(args: string[]): Promise<void> {
   const mine = (shard ? shardItems(grid, shard) : grid).flatMap(({ rep, job }) =>
     job.map((task) => ({ rep, task }))
   );
+  await _checkWritable(values.out!);
+  await checkDataDirs({ dataDir: values["data-dir"] });
   const backend = await setupBackend(backendChoice);
   console.error(
     `backend: ${backend.name}${backend.adapter ? ` (${backend.adapter})` : ""}` +
       (backend.note ? ` — ${backend.note}` : ""),
   );
 
+  // Ctrl-C or SIGTERM: stop training, keep every finished run, write what there is.
+  const stop = new AbortController();
+  const onSignal = (signal: (typeof _SIGNALS)[number]) => () => {
+    if (stop.signal.aborted) Deno.exit(_SIGNAL_EXIT[signal]); // a second signal: leave now
+    console.error(`\n${signal}: stopping; keeping the finished runs (again to quit at once)`);
+    stop.abort(signal);
+  };
+  const listeners = _SIGNALS.map((s) => [s, onSignal(s)] as const);
+  for (const [s, f] of listeners) Deno.addSignalListener(s, f);
+  const log = values.quiet ? undefined : (m: string) => console.error(m);
   const all: Results[] = [];
-  for (const rep of reps) {
-    const tasks = mine.filter((m) => m.rep === rep).map((m) => m.task);
-    if (!tasks.length) continue;
-    const results = await replicate(rep, {
-      seeds: seedsOf(rep),
-      epochs,
-      protocols,
-      jobs,
-      shard: shard && { ...shard, tasks },
-      data: {
-        dataDir: values["data-dir"],
-        log: values.quiet ? undefined : (m) => console.error(m),
-      },
-      backend,
-      command: ["deno task replicate", ...args].join(" "),
-      onProgress: values.quiet ? undefined : (p) => _progress(p, jobs > 1),
-    });
-    const dir = join(values.out!, rep.name);
-    if (shard) {
-      const file = join(dir, `results.shard-${shard.index}-of-${shard.count}.json`);
-      await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
-      console.error(`wrote ${file} (combine the shards with deno task merge)`);
-    } else await _write(results, dir);
-    all.push(results);
+  try {
+    for (const rep of reps) {
+      const tasks = mine.filter((m) => m.rep === rep).map((m) => m.task);
+      if (!tasks.length || stop.signal.aborted) continue;
+      const folder = join(values.out!, rep.name);
+      const store = new RunStore(folder, variantOf({ epochs: epochs ?? null, trainLimit: null }));
+      const results = await replicate(rep, {
+        seeds: seedsOf(rep),
+        epochs,
+        protocols,
+        jobs,
+        shard: shard && { ...shard, tasks },
+        data: { dataDir: values["data-dir"], log },
+        backend,
+        command: ["deno task replicate", ...args].join(" "),
+        onProgress: values.quiet ? undefined : (p) => _progress(p, jobs > 1),
+        store,
+        resume: values.resume,
+        log: (m) => console.error(m), // what --resume takes is said even with --quiet
+        signal: stop.signal,
+      });
+      if (shard) {
+        const file = join(folder, `results.shard-${shard.index}-of-${shard.count}.json`);
+        await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
+        console.error(`wrote ${file} (combine the shards with deno task merge)`);
+        all.push(results);
+      } else {
+        all.push(
+          await withLock(values.out!, () => _writeMerged(results, store, rep, epochs, values.out!)),
+        );
+      }
+    }
+    if (!shard && all.length) await withLock(values.out!, () => _site(values.out!, dir));
+  } finally {
+    for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
   }
-  if (!shard) await _site(values.out!, dir);
   console.log(values.json ? JSON.stringify(all, null, 2) : claimsTable(all));
+  const failures = all.flatMap((r) =>
+    (r.failures ?? []).map((f) => ({ ...f, rep: r.replication }))
+  );
+  for (const f of failures) {
+    console.error(`failed: ${f.rep} ${f.protocol} seed ${f.seed}: ${f.error}`);
+  }
+  if (stop.signal.aborted) {
+    const signal = stop.signal.reason as (typeof _SIGNALS)[number];
+    const unfinished = all.reduce((n, r) => n + (r.interrupted?.unfinished.length ?? 0), 0);
+    console.error(
+      `${signal}: stopped with ${unfinished} run(s) of this replication's grid unfinished; ` +
+        `finished runs are saved. Rerun the same command with --resume to train only the rest.`,
+    );
+    return _SIGNAL_EXIT[signal];
+  }
+  return failures.length ? 1 : 0;
 }
 
-async function _write(results: Results, dir: string): Promise<void> {
-  const file = join(dir, "results.json");
+const _SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** The shell's convention: 128 + the signal's number. */
+const _SIGNAL_EXIT: Record<(typeof _SIGNALS)[number], number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Fails before any training when `out` cannot be created or written. */
+async function _checkWritable(out: string): Promise<void> {
+  try {
+    await Deno.mkdir(out, { recursive: true });
+    const probe = await Deno.makeTempFile({ dir: out, prefix: ".write-test-" });
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new UsageError(`--out: cannot write to ${out}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Writes a rerun's results merged by run with the runs saved earlier under the same key (other
+ * seeds or protocols, another process's runs). A results file of another key (another commit,
+ * spec, backend or data), or one holding runs the new one lacks, is moved to history/, not
+ * overwritten.
+ */
+async function _writeMerged(
+  results: Results,
+  store: RunStore,
+  rep: Replication,
+  epochs: number | undefined,
+  out: string,
+): Promise<Results> {
+  const key = runKey(results, { epochs });
+  const merged = withStoredRuns(results, await store.load(key), rep.spec);
+  const folder = join(out, rep.name);
+  const file = resultsFile(folder, merged.variant ?? "");
+  const old = await loadResults(file).catch(() => null);
+  const cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
+  const kept = new Set(merged.runs.map(cell));
+  const sameKey = old && JSON.stringify(runKey(old, { epochs })) === JSON.stringify(key);
+  if (old && (!sameKey || old.runs.some((r) => !kept.has(cell(r))))) {
+    const moved = join(
+      folder,
+      "history",
+      `${basename(file, ".json")}.${_stamp(old.createdAt)}.json`,
+    );
+    await Deno.mkdir(join(folder, "history"), { recursive: true });
+    await Deno.rename(file, moved);
+    console.error(
+      `moved the previous ${file} (${old.runs.length} runs, commit ${
+        old.gitCommit ?? "unknown"
+      }) ` +
+        `to ${moved}: its runs were made with another commit, spec, backend or data`,
+    );
+  }
+  await _write(merged, file);
+  return merged;
+}
+
+const _stamp = (iso: string) => iso.replace(/[:.]/g, "-");
+
+async function _write(results: Results, file: string): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
   console.error(`wrote ${file}`);
 }
 
-/** Rebuilds the whole report site; a results.json that no longer validates is skipped, loudly. */
-async function _site(out: string, replications = REPLICATIONS_DIR): Promise<void> {
-  await buildSite(out, {
+/**
+ * Rebuilds the whole report site; a results.json that no longer validates is left out, loudly,
+ * and returned.
+ */
+async function _site(out: string, replications = REPLICATIONS_DIR): Promise<string[]> {
+  const { skipped } = await buildSite(out, {
     loadReplication: (name) => loadReplication(name, replications),
     onSkip: (file, e) => console.error(`site: skipped ${file}: ${e.message}`),
   });
   console.error(`wrote ${join(out, "index.html")} (the report site)`);
+  return skipped.map((s) => s.file);
 }
 
-async function _merge(args: string[]): Promise<void> {
+async function _merge(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -236,11 +367,12 @@ async function _merge(args: string[]): Promise<void> {
   for (const [name, parts] of byName) {
     const rep = await loadReplication(name, values.replications);
     const results = mergeShards(parts, rep.spec);
-    await _write(results, join(values.out!, name));
+    await _write(results, resultsFile(join(values.out!, name), results.variant ?? ""));
     merged.push(results);
   }
-  await _site(values.out!);
+  const skipped = await withLock(values.out!, () => _site(values.out!, values.replications));
   console.log(claimsTable(merged));
+  return _skippedExit(skipped);
 }
 
 async function* _shardFiles(dir: string): AsyncGenerator<string> {
@@ -251,11 +383,14 @@ async function* _shardFiles(dir: string): AsyncGenerator<string> {
   }
 }
 
-async function _report(args: string[]): Promise<void> {
+async function _report(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { out: { type: "string", default: REPORTS_DIR } },
+    options: {
+      out: { type: "string", default: REPORTS_DIR },
+      replications: { type: "string", default: REPLICATIONS_DIR },
+    },
   });
   for (const name of positionals) {
     const file = join(values.out!, name, "results.json");
@@ -263,7 +398,19 @@ async function _report(args: string[]): Promise<void> {
       throw new Error(`${file} not found: run deno task replicate ${name} first`);
     }
   }
-  await _site(values.out!);
+  return _skippedExit(
+    await withLock(values.out!, () => _site(values.out!, values.replications)),
+  );
+}
+
+/** 1, with the files named, when the site had to leave results files out. */
+function _skippedExit(skipped: string[]): number {
+  if (!skipped.length) return 0;
+  console.error(
+    `error: the site lacks ${skipped.length} results file(s) that do not validate: ` +
+      `${skipped.join(", ")}; fix or rerun them (deno task replicate <name>)`,
+  );
+  return 1;
 }
 
 async function _new(args: string[]): Promise<void> {
@@ -273,8 +420,9 @@ async function _new(args: string[]): Promise<void> {
     options: { replications: { type: "string", default: REPLICATIONS_DIR } },
   });
   if (positionals.length !== 1) throw new UsageError("new: name the replication, e.g. my-claim");
+  // A bad name or an existing folder is a usage error; a failed write (permissions) is not.
   const folder = await newReplication(positionals[0], values.replications!).catch((e) => {
-    throw new UsageError((e as Error).message);
+    throw e instanceof NewReplicationError ? new UsageError(e.message) : e;
   });
   const where = values.replications === REPLICATIONS_DIR
     ? ""
@@ -289,9 +437,9 @@ async function _new(args: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === "replicate") await _replicate(rest);
-    else if (command === "report") await _report(rest);
-    else if (command === "merge") await _merge(rest);
+    if (command === "replicate") return await _replicate(rest);
+    else if (command === "report") return await _report(rest);
+    else if (command === "merge") return await _merge(rest);
     else if (command === "new") await _new(rest);
     else throw new UsageError(`unknown command "${command ?? ""}"`);
     return 0;

@@ -10,28 +10,38 @@ import { writeFileAtomic } from "./write_file_atomic.ts";
 
 const _FILES = ["spec.json", "model.ts", "README.md"];
 
+/** A name `new` refuses: not lowercase-with-dashes, or its folder exists already. */
+export class NewReplicationError extends Error {}
+
 /**
  * Creates `<dir>/<name>/` from the template and returns its path. Refuses a name that is not
  * lowercase-with-dashes and a folder that exists already.
  */
 export async function newReplication(name: string, dir: string): Promise<string> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
-    throw new Error(`new: "${name}" is not a replication name (lowercase letters, digits, '-')`);
+    throw new NewReplicationError(
+      `new: "${name}" is not a replication name (lowercase letters, digits, '-')`,
+    );
   }
   const folder = resolve(dir, name);
   if (await Deno.stat(folder).then(() => true, () => false)) {
-    throw new Error(`new: ${folder} exists already; pick another name`);
+    throw new NewReplicationError(`new: ${folder} exists already; pick another name`);
   }
   // model.ts imports the harness by a relative path, which depends on where the folder is.
   let harness = relative(folder, join(PROJECT_ROOT, "harness", "plugin.ts")).replaceAll("\\", "/");
   if (!harness.startsWith(".")) harness = `./${harness}`;
   await Deno.mkdir(dirname(folder), { recursive: true });
   await Deno.mkdir(folder);
-  for (const file of _FILES) {
-    const text = (await Deno.readTextFile(join(TEMPLATE_DIR, file)))
-      .replaceAll("_template", name)
-      .replaceAll("../../harness/plugin.ts", harness);
-    await writeFileAtomic(join(folder, file), text);
+  try {
+    for (const file of _FILES) {
+      const text = (await Deno.readTextFile(join(TEMPLATE_DIR, file)))
+        .replaceAll("_template", name)
+        .replaceAll("../../harness/plugin.ts", harness);
+      await writeFileAtomic(join(folder, file), text);
+    }
+  } catch (e) {
+    await Deno.remove(folder, { recursive: true }).catch(() => {}); // no half-made folder
+    throw e;
   }
   return folder;
 }

@@ -33,6 +33,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { TopLevelSpec } from "vega-lite";
+import type { z } from "zod";
 import type { ImageDataset, TableDataset } from "./data/datasets.ts";
 import type { Rng } from "./train/random.ts";
 import type { Epoch, Results } from "./results/result.ts";
@@ -83,7 +84,7 @@ export interface DerivedData {
 export interface DeriveContext extends BuildContext {
   /** The protocol the dataset is built for. */
   protocol: LayersProtocol;
-  /** The protocol's `inputs.params`. */
+  /** The protocol's `inputs.params`, parsed by the dataset's schema in `params` if it has one. */
   params: Record<string, unknown>;
   /** The protocol's dataset, as loaded. */
   data: ImageDataset;
@@ -183,6 +184,12 @@ export interface ReplicationModule {
   targets?: Record<string, TargetFunction>;
   /** Custom trainers, by the names custom protocols give as `trainer`. */
   trainers?: Record<string, CustomTrainer>;
+  /**
+   * Schemas (zod) of the `params` a custom trainer or a derived dataset takes, by the trainer's
+   * or dataset's name: the spec's params are checked when it loads, before anything trains,
+   * and handed over parsed (defaults filled in). Params given without a schema are an error.
+   */
+  params?: Record<string, z.ZodType>;
   /** Per protocol id: artifacts to keep from its final model (e.g. reconstructions). */
   artifacts?: Record<string, ArtifactRecorder>;
   /** Charts this replication's issue asks for, built from its results (runs' artifacts). */

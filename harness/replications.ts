@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { REPLICATIONS_DIR } from "./paths.ts";
 import type { ReplicationModule } from "./plugin.ts";
 import { loadSpec } from "./spec/load_spec.ts";
-import { type ReplicationSpec, SpecError } from "./spec/spec.ts";
+import { check, type ReplicationSpec, SpecError } from "./spec/spec.ts";
 
 /** A replication folder, loaded and checked. */
 export interface Replication {
@@ -65,10 +65,41 @@ export async function loadReplication(
       missing.push(`${path}: "${key}" is not exported in \`${table}\` of ${modelFile}`);
     }
   };
+  // Params are checked (and their defaults filled in) by the schema model.ts gives for them.
+  const params = (
+    at: [string, number, ...string[]],
+    name: string,
+    given: Record<string, unknown>,
+  ) => {
+    const id = `protocol "${spec.protocols[at[1]].id}"`;
+    const schema = module.params?.[name];
+    if (!schema) {
+      if (Object.keys(given).length) {
+        missing.push(
+          `${at.join(".")}: "${name}" takes no params (${modelFile} exports no ` +
+            `schema for it in \`params\`)`,
+        );
+      }
+      return given;
+    }
+    const r = check(schema, given, at);
+    missing.push(...(r.issues ?? []).map((issue) => `${issue} (${id})`));
+    return (r.data ?? given) as Record<string, unknown>;
+  };
   spec.protocols.forEach((p, i) => {
-    if (p.kind === "custom") return need(`protocols.${i}.trainer`, "trainers", p.trainer);
+    if (p.kind === "custom") {
+      p.params = params(["protocols", i, "params"], p.trainer, p.params);
+      return need(`protocols.${i}.trainer`, "trainers", p.trainer);
+    }
     need(`protocols.${i}.model`, "models", p.model);
-    if (p.inputs !== "images") need(`protocols.${i}.inputs.derived`, "datasets", p.inputs.derived);
+    if (p.inputs !== "images") {
+      need(`protocols.${i}.inputs.derived`, "datasets", p.inputs.derived);
+      p.inputs.params = params(
+        ["protocols", i, "inputs", "params"],
+        p.inputs.derived,
+        p.inputs.params,
+      );
+    }
     if (typeof p.targets === "object") {
       need(`protocols.${i}.targets.function`, "targets", p.targets.function);
     }

@@ -1,4 +1,5 @@
 /** Test fixtures: a small results record and the spec its claims come from. */
+import assert from "assert";
 import { epochRecord, type Results } from "../harness/results/result.ts";
 import { betterOf, claimValue } from "../harness/score/claims.ts";
 import { summarize } from "../harness/score/stats.ts";
@@ -538,4 +539,24 @@ function _classifierArtifacts(seed: number): Record<string, unknown> {
       })),
     },
   };
+}
+
+/** Parses RFC 4180 CSV (quoted fields may hold commas, quotes and line breaks). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"', i++);
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") (row.push(field), field = "");
+    else if (ch === "\r" && text[i + 1] === "\n") {
+      row.push(field), rows.push(row), row = [], field = "", i++;
+    } else field += ch;
+  }
+  assert.equal(field + row.join(""), "", "CSV ends with CRLF");
+  return rows;
 }

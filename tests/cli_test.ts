@@ -18,8 +18,19 @@ Deno.test("parseSeeds: a count from --seed, or an explicit list", () => {
   assert.deepEqual(parseSeeds(), [1]);
   assert.deepEqual(parseSeeds("5", "3"), [5, 6, 7]);
   assert.deepEqual(parseSeeds(undefined, "4,9"), [4, 9]);
-  assert.throws(() => parseSeeds("x", "1"), /--seed: "x" is not an integer/);
-  assert.throws(() => parseSeeds("1", "0"), /--seeds: need at least 1/);
+  assert.deepEqual(parseSeeds(undefined, " 4, 9 "), [4, 9]);
+});
+
+Deno.test("parseSeeds: repeated seeds, empty entries and non-numbers are usage errors", () => {
+  assert.throws(() => parseSeeds(undefined, "1,1"), /--seeds: 1 is listed twice/);
+  assert.throws(() => parseSeeds(undefined, "1,01"), /--seeds: 1 is listed twice/);
+  assert.throws(() => parseSeeds(undefined, "1,,2"), /--seeds: entry 2 of "1,,2" is empty/);
+  assert.throws(() => parseSeeds(undefined, "1,"), /entry 2 .* is empty/);
+  assert.throws(() => parseSeeds("", "1"), /--seed: "" is not a whole number/);
+  assert.throws(() => parseSeeds("x", "1"), /--seed: "x" is not a whole number/);
+  assert.throws(() => parseSeeds("1e3", "1"), /--seed: "1e3" is not a whole number/);
+  assert.throws(() => parseSeeds("1", "0"), /--seeds: need a whole number ≥ 1, got 0/);
+  assert.throws(() => parseSeeds("1", "2,3"), /--seed: give either --seed with a count/);
 });
 
 Deno.test("claimsTable lines up claimed and reproduced values", () => {
@@ -47,6 +58,15 @@ Deno.test("usage errors exit 2 with the usage text", async () => {
   const unknown = await cli("replicate", "nope");
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown replication "nope"/);
+  const twice = await cli("replicate", "keras-dense", "--seeds", "1,1");
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /--seeds: 1 is listed twice/);
+  const protocols = await cli("replicate", "keras-dense", "--protocols", "slides,");
+  assert.equal(protocols.code, 2);
+  assert.match(protocols.stderr, /--protocols: entry 2 of "slides," is empty/);
+  const epochs = await cli("replicate", "keras-dense", "--epochs", "0");
+  assert.equal(epochs.code, 2);
+  assert.match(epochs.stderr, /--epochs: need a whole number ≥ 1/);
 });
 
 Deno.test("a corrupted data file stops the run with a clear error and keeps old results", async () => {

@@ -4,6 +4,7 @@ import { DataError, type DataErrorKind } from "../harness/data/data_error.ts";
 import { gunzip } from "../harness/data/_gunzip.ts";
 import { parseIdx } from "../harness/data/idx.ts";
 import {
+  checkDataDirs,
   DATA_DIR_ENV,
   type DatasetManifest,
   loadDigitsDataset,
@@ -280,8 +281,9 @@ Deno.test("a found file with the wrong hash is an error, not a fall-through", as
 Deno.test("corrupt gzip is a format error", async () => {
   await assert.rejects(
     gunzip(new TextEncoder().encode("not gzip at all"), "x.gz"),
-    _isDataError("format", "x.gz", "gzip"),
+    _isDataError("format", "x.gz", "gzip", "found bytes starting 6e 6f 74 20"),
   );
+  await assert.rejects(gunzip(new Uint8Array(), "x.gz"), _isDataError("format", "empty file"));
   await _withTmp(async (tmp) => {
     const raw = _goodRaw();
     const gz = await _gzip(raw.trainImages);
@@ -299,6 +301,7 @@ Deno.test("corrupt gzip is a format error", async () => {
 Deno.test("missing file with download:false lists the places looked", async () => {
   await _withTmp(async (tmp) => {
     const f = await _fixture(_goodRaw());
+    for (const dir of ["data", "env"]) await Deno.mkdir(join(tmp, dir));
     await assert.rejects(
       loadImageDataset(f.manifest, {
         dataDir: join(tmp, "data"),
@@ -366,9 +369,10 @@ Deno.test("download with the wrong content leaves nothing in the cache", async (
         : Promise.resolve(new Response("<html>captive portal</html>"));
     const cache = join(tmp, "cache");
     await assert.rejects(
-      loadImageDataset(f.manifest, { cacheDir: cache, fetch: stub as typeof fetch }),
+      loadImageDataset(f.manifest, { cacheDir: cache, fetch: stub as typeof fetch, backoffMs: 1 }),
       (err: unknown) => {
         _isDataError("missing", "connection refused", "wrong SHA-256", "every mirror")(err);
+        assert.match((err as Error).message, /connection refused \(after 3 attempts\)/);
         const cause = (err as Error).cause as AggregateError;
         assert.deepEqual(
           cause.errors.map((e: DataError) => e.kind),
@@ -393,10 +397,242 @@ Deno.test("lookup order: dataDir beats CLAIMCHECK_DATA_DIR beats cache", async (
     assert.equal(await where(join(tmp, "data")), join(tmp, "data", NAME, file));
     assert.equal(await where(), join(tmp, "env", NAME, file));
     // A directory lacking the file falls through.
+    await Deno.mkdir(join(tmp, "empty"));
     assert.equal(await where(join(tmp, "empty")), join(tmp, "env", NAME, file));
     Deno.env.delete(DATA_DIR_ENV);
     assert.equal(await where(), join(tmp, "cache", NAME, file));
   }, (tmp) => join(tmp, "env"));
+});
+
+/** A one-file digits dataset (mirrors to be filled in) and its gzipped table. */
+async function _digitsFixture(rows = 40): Promise<{ manifest: DatasetManifest; gz: Uint8Array }> {
+  const csv = Array.from({ length: rows }, (_, i) => [...Array(64).fill(i % 17), i % 10].join(","));
+  const f = await _fixture({ table: new TextEncoder().encode(csv.join("\n")) }, {
+    name: "fixture-digits",
+  });
+  return { manifest: f.manifest, gz: f.gz.table };
+}
+
+/** A local HTTP server on a free port; `url(name)` addresses it. Dispose to shut it down. */
+function _httpServer(handler: (req: Request) => Response | Promise<Response>) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, handler);
+  return {
+    url: (name: string) => `http://127.0.0.1:${server.addr.port}/${name}`,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+/**
+ * A mirror that stalls: a raw TCP server that reads each request, writes `reply` (possibly
+ * nothing, so no headers ever come) and then sends nothing more until disposed.
+ */
+function _stallingServer(reply: Uint8Array) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const handlers: Promise<unknown>[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        conns.push(conn);
+        handlers.push(
+          (async () => {
+            await conn.read(new Uint8Array(64 * 1024)); // the request line and headers
+            for (let off = 0; off < reply.length;) off += await conn.write(reply.subarray(off));
+          })().catch(() => {}),
+        );
+      }
+    } catch { /* listener closed */ }
+  })();
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}/digits.csv.gz`,
+    connections: () => conns.length,
+    [Symbol.asyncDispose]: async () => {
+      listener.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* the client closed it first */ }
+      }
+      await accepting;
+      await Promise.all(handlers);
+    },
+  };
+}
+
+Deno.test("download: no response headers within connectTimeoutMs fails fast, after retries", async () => {
+  await _withTmp(async (tmp) => {
+    await using server = _stallingServer(new Uint8Array());
+    const { manifest } = await _digitsFixture();
+    manifest.files[0].urls = [server.url];
+    const logs: string[] = [];
+    const t0 = performance.now();
+    await assert.rejects(
+      loadDigitsDataset(manifest, {
+        cacheDir: join(tmp, "cache"),
+        connectTimeoutMs: 100,
+        retries: 1,
+        backoffMs: 10,
+        log: (m) => logs.push(m),
+      }),
+      _isDataError("missing", server.url, "no response within 100 ms", "(after 2 attempts)"),
+    );
+    assert.ok(performance.now() - t0 < 2000, `took ${performance.now() - t0} ms`);
+    assert.equal(server.connections(), 2);
+    assert.ok(logs.some((m) => m.includes("retry 1/1 in 10 ms: no response within 100 ms")));
+    assert.deepEqual(await _listFiles(join(tmp, "cache", "fixture-digits")), []);
+  });
+});
+
+Deno.test("download: a fetch that ignores the abort signal still hits the connect timeout", async () => {
+  await _withTmp(async (tmp) => {
+    const { manifest } = await _digitsFixture();
+    await assert.rejects(
+      loadDigitsDataset(manifest, {
+        cacheDir: join(tmp, "cache"),
+        fetch: () => new Promise<Response>(() => {}),
+        connectTimeoutMs: 20,
+        retries: 0,
+      }),
+      _isDataError("missing", "https://a.invalid/", "https://b.invalid/", "no response within"),
+    );
+  });
+});
+
+Deno.test("download: a body that stalls hits the idle timeout and leaves no partial file", async () => {
+  await _withTmp(async (tmp) => {
+    const { manifest, gz } = await _digitsFixture();
+    const head = `HTTP/1.1 200 OK\r\nContent-Length: ${gz.length}\r\n\r\n`;
+    const half = gz.subarray(0, gz.length >> 1);
+    await using server = _stallingServer(
+      new Uint8Array([...new TextEncoder().encode(head), ...half]),
+    );
+    manifest.files[0].urls = [server.url];
+    const cache = join(tmp, "cache");
+    await assert.rejects(
+      loadDigitsDataset(manifest, { cacheDir: cache, idleTimeoutMs: 150, retries: 0 }),
+      _isDataError("missing", `no data for 150 ms after ${half.length} B of ${gz.length} B`),
+    );
+    // The folder was made for the temp file, and the temp file is gone.
+    assert.ok((await Deno.stat(join(cache, "fixture-digits"))).isDirectory);
+    assert.deepEqual(await _listFiles(join(cache, "fixture-digits")), []);
+  });
+});
+
+Deno.test("download: 503 twice then success is retried with backoff and logs progress", async () => {
+  await _withTmp(async (tmp) => {
+    const { manifest, gz } = await _digitsFixture();
+    let calls = 0;
+    await using server = _httpServer(() =>
+      ++calls <= 2
+        ? new Response("busy", { status: 503, statusText: "Service Unavailable" })
+        : new Response(gz as Uint8Array<ArrayBuffer>)
+    );
+    manifest.files[0].urls = [server.url("digits.csv.gz")];
+    const cache = join(tmp, "cache");
+    const logs: string[] = [];
+    const d = await loadDigitsDataset(manifest, {
+      cacheDir: cache,
+      backoffMs: 10,
+      log: (m) => logs.push(m),
+    });
+    assert.equal(d.count, 40);
+    assert.equal(calls, 3);
+    const label = "fixture-digits/digits.csv.gz";
+    const retries = logs.filter((m) => m.includes("retry"));
+    assert.deepEqual(retries, [
+      `${label}: retry 1/2 in 10 ms: HTTP 503 Service Unavailable`,
+      `${label}: retry 2/2 in 20 ms: HTTP 503 Service Unavailable`,
+    ]);
+    const done = new RegExp(
+      `^${label}: ${gz.length} B / ${gz.length} B \\(100%\\), [\\d.]+ MB/s, done in [\\d.]+ s$`,
+    );
+    assert.ok(logs.some((m) => done.test(m)), logs.join("\n"));
+    assert.ok(logs.includes(`${label}: saved ${join(cache, "fixture-digits", FILES.table)}`));
+    assert.deepEqual(await _listFiles(join(cache, "fixture-digits")), [FILES.table]);
+  });
+});
+
+Deno.test("download: 404, a wrong SHA-256 and an oversized body are not retried", async () => {
+  await _withTmp(async (tmp) => {
+    const { manifest, gz } = await _digitsFixture();
+    const calls: string[] = [];
+    await using server = _httpServer((req) => {
+      const name = new URL(req.url).pathname.slice(1);
+      calls.push(name);
+      if (name === "gone") return new Response("no", { status: 404, statusText: "Not Found" });
+      if (name === "wrong") return new Response(gz.map((b) => b ^ 1));
+      return new Response(new Uint8Array(gz.length * 3));
+    });
+    manifest.files[0].urls = ["gone", "wrong", "huge"].map(server.url);
+    const logs: string[] = [];
+    await assert.rejects(
+      loadDigitsDataset(manifest, {
+        cacheDir: join(tmp, "cache"),
+        retries: 3,
+        backoffMs: 10,
+        log: (m) => logs.push(m),
+      }),
+      (err: unknown) => {
+        _isDataError(
+          "missing",
+          `${server.url("gone")}: HTTP 404 Not Found\n`,
+          `${server.url("wrong")}: wrong SHA-256`,
+          `${server.url("huge")}: wrong content: more than the expected ${gz.length} bytes`,
+        )(err);
+        const cause = (err as Error).cause as AggregateError;
+        assert.deepEqual(cause.errors.map((e: DataError) => e.kind), ["download", "hash", "hash"]);
+        return true;
+      },
+    );
+    assert.deepEqual(calls, ["gone", "wrong", "huge"]);
+    assert.ok(!logs.some((m) => m.includes("retry")), logs.join("\n"));
+    assert.deepEqual(await _listFiles(join(tmp, "cache", "fixture-digits")), []);
+  });
+});
+
+Deno.test("download: a cache that cannot be written stops at once, trying no other mirror", async () => {
+  await _withTmp(async (tmp) => {
+    const { manifest, gz } = await _digitsFixture();
+    let calls = 0;
+    await using server = _httpServer(() => (calls++, new Response(gz as Uint8Array<ArrayBuffer>)));
+    manifest.files[0].urls = [server.url("a"), server.url("b")];
+    const cache = join(tmp, "a-file");
+    await Deno.writeTextFile(cache, "");
+    await assert.rejects(
+      loadDigitsDataset(manifest, { cacheDir: cache, backoffMs: 10 }),
+      _isDataError("download", join(cache, "fixture-digits", FILES.table), "could not save"),
+    );
+    assert.equal(calls, 1);
+  });
+});
+
+Deno.test("a missing --data-dir or CLAIMCHECK_DATA_DIR is an error naming it, before any download", async () => {
+  await _withTmp(async (tmp) => {
+    const f = await _fixture(_goodRaw());
+    const nope = join(tmp, "nope");
+    const noNet = () => Promise.reject(new Error("network used"));
+    const opts = { cacheDir: join(tmp, "cache"), fetch: noNet };
+    const missing = _isDataError("missing", `--data-dir "${nope}": no such directory`, "Fix it");
+    await assert.rejects(checkDataDirs({ dataDir: nope }), missing);
+    await assert.rejects(loadImageDataset(f.manifest, { ...opts, dataDir: nope }), missing);
+    const { manifest } = await _digitsFixture();
+    await assert.rejects(loadDigitsDataset(manifest, { ...opts, dataDir: nope }), missing);
+    await assert.rejects(checkDataDirs({ dataDir: "" }), _isDataError("missing", "empty path"));
+    const file = join(tmp, "a-file");
+    await Deno.writeTextFile(file, "");
+    await assert.rejects(
+      checkDataDirs({ dataDir: file }),
+      _isDataError("missing", "--data-dir", file, "not a directory"),
+    );
+    await checkDataDirs({ dataDir: tmp });
+    Deno.env.set(DATA_DIR_ENV, nope);
+    await assert.rejects(
+      loadImageDataset(f.manifest, opts),
+      _isDataError("missing", `${DATA_DIR_ENV} "${nope}": no such directory`, "unset"),
+    );
+    Deno.env.set(DATA_DIR_ENV, "");
+    await checkDataDirs({});
+  });
 });
 
 Deno.test("bad manifests give manifest errors naming the file and zod path", async () => {

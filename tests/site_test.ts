@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RESCIENCE_RULE, reScienceTitle } from "../harness/report/report.ts";
 import { buildSite, CSV_COLUMNS, type SiteOptions } from "../harness/report/site.ts";
 import { CHROMIUM, Chromium, chromiumAvailable } from "./_chromium.ts";
-import { HOSTILE, siteFixtures } from "./_fixtures.ts";
+import { HOSTILE, parseCsv, siteFixtures } from "./_fixtures.ts";
 
 const fixtures = siteFixtures();
 
@@ -27,26 +27,6 @@ async function _seed(out: string): Promise<void> {
   }
   await Deno.mkdir(join(out, "empty-folder"));
   await Deno.writeTextFile(join(out, "stray.txt"), "ignored");
-}
-
-/** Parses RFC 4180 CSV (quoted fields may hold commas, quotes and line breaks). */
-function _parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [], field = "", quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"', i++);
-      else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") (row.push(field), field = "");
-    else if (ch === "\r" && text[i + 1] === "\n") {
-      row.push(field), rows.push(row), row = [], field = "", i++;
-    } else field += ch;
-  }
-  assert.equal(field + row.join(""), "", "CSV ends with CRLF");
-  return rows;
 }
 
 /** Every href on a page: relative (no scheme, no //, no leading /), so the site works offline. */
@@ -82,7 +62,8 @@ Deno.test("buildSite: pages, summary.md and results.csv from every results.json"
   const out = await Deno.makeTempDir({ prefix: "claimcheck-site-" });
   try {
     await _seed(out);
-    const written = await buildSite(out, options);
+    const { written, skipped } = await buildSite(out, options);
+    assert.deepEqual(skipped, []);
     assert.deepEqual(written, [
       join(out, "alpha-dense", "events.jsonl"),
       join(out, "alpha-dense", "index.html"),
@@ -144,7 +125,7 @@ Deno.test("buildSite: pages, summary.md and results.csv from every results.json"
     for (const line of table) assert.equal(line.split(/(?<!\\)\|/).length, 7, line);
     assert.ok(md.includes("| 0.9745 ± 0.0050 (n=3) | reproduced |"));
 
-    const csv = _parseCsv(await Deno.readTextFile(join(out, "results.csv")));
+    const csv = parseCsv(await Deno.readTextFile(join(out, "results.csv")));
     assert.deepEqual(csv[0], [...CSV_COLUMNS]);
     const perClaim = fixtures.flatMap((f) => f.results.claims.map((c) => c.values.length || 1));
     assert.equal(csv.length - 1, perClaim.reduce((a, b) => a + b, 0));
@@ -168,9 +149,13 @@ Deno.test("buildSite: an invalid results.json stops the build unless onSkip take
     await Deno.mkdir(join(out, "old"));
     await Deno.writeTextFile(join(out, "old", "results.json"), `{"schema": 0}`);
     await assert.rejects(buildSite(out, options), /old\/results\.json is not valid/);
-    const skipped: string[] = [];
-    await buildSite(out, { ...options, onSkip: (file) => skipped.push(file) });
-    assert.deepEqual(skipped, [join(out, "old", "results.json")]);
+    const seen: string[] = [];
+    const built = await buildSite(out, { ...options, onSkip: (file) => seen.push(file) });
+    assert.deepEqual(seen, [join(out, "old", "results.json")]);
+    // The skipped files are also returned, so a command line can exit non-zero.
+    assert.deepEqual(built.skipped.map((s) => s.file), seen);
+    assert.match(built.skipped[0].error.message, /old\/results\.json is not valid/);
+    assert.ok(built.written.includes(join(out, "index.html")), "the rest of the site is built");
     const index = await Deno.readTextFile(join(out, "index.html"));
     assert.equal(index.match(/<tr data-replication=/g)?.length, 9);
   } finally {
@@ -181,7 +166,7 @@ Deno.test("buildSite: an invalid results.json stops the build unless onSkip take
 Deno.test("buildSite with no results writes an empty scoreboard", async () => {
   const out = await Deno.makeTempDir();
   try {
-    const written = await buildSite(join(out, "missing"), options);
+    const { written } = await buildSite(join(out, "missing"), options);
     assert.equal(written.length, 3);
     assert.match(await Deno.readTextFile(written[0]), /No results yet/);
   } finally {

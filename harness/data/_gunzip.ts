@@ -8,6 +8,16 @@ import { DATA_FIX_HINT, DataError } from "./data_error.ts";
  * @throws {DataError} kind "format" when the stream is not valid gzip
  */
 export async function gunzip(bytes: Uint8Array, file = "<gzip data>"): Promise<Uint8Array> {
+  // Without this check an empty or plain file fails with a misleading "checksum" message.
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    const start = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0"));
+    const found = bytes.length ? `bytes starting ${start.join(" ")}` : "an empty file";
+    throw new DataError(
+      "format",
+      file,
+      `${file}: expected gzip-compressed data (starting 1f 8b), found ${found}. ${DATA_FIX_HINT}`,
+    );
+  }
   const input = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
   try {
     const out = input.pipeThrough(new DecompressionStream("gzip"));

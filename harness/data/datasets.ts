@@ -4,19 +4,22 @@
  * Every file is identified by the SHA-256 in its manifest, so a result never depends on which
  * mirror or directory the bytes came from.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { DEFAULT_CACHE_DIR, MANIFEST_DIR } from "../paths.ts";
 import { sha256Hex } from "../sha256_hex.ts";
 import { z } from "zod";
 import { DATA_FIX_HINT, DataError } from "./data_error.ts";
+import type { DataOptions } from "./data_options.ts";
+import { parseDigitsCsv } from "./digits_csv.ts";
+import { download } from "./download.ts";
 import { gunzip } from "./_gunzip.ts";
 import { parseIdx } from "./idx.ts";
+
+export type { DataOptions } from "./data_options.ts";
 
 /** Environment variable naming a directory laid out as `<dir>/<dataset name>/<file>`. */
 export const DATA_DIR_ENV = "CLAIMCHECK_DATA_DIR";
 
-// A stalled mirror must not hang a run forever; the largest file is ~26 MB.
-const _DOWNLOAD_TIMEOUT_MS = 5 * 60_000;
 const _NAME = /^[a-z0-9][a-z0-9-]*$/;
 
 /** One file of a dataset, pinned by hash. */
@@ -35,9 +38,13 @@ export interface DatasetFile {
 
 /** A validated `data/<name>.json`. */
 export interface DatasetManifest {
+  /** Lowercase name, also the folder under a data directory, e.g. "mnist". */
   name: string;
+  /** Human-readable title. */
   title: string;
+  /** The data's license, as its source states it. */
   license: string;
+  /** The files, each with a distinct role. */
   files: DatasetFile[];
 }
 
@@ -63,20 +70,6 @@ const _ManifestSchema: z.ZodType<DatasetManifest> = z.strictObject({
     seen.add(f.role);
   });
 });
-
-/** Options controlling where dataset files are looked for and whether they may be downloaded. */
-export interface DataOptions {
-  /** Highest-priority data directory (the CLI's --data-dir). */
-  dataDir?: string;
-  /** Download cache; defaults to {@link DEFAULT_CACHE_DIR}. */
-  cacheDir?: string;
-  /** Allow downloading missing files into the cache (default true). */
-  download?: boolean;
-  /** Replacement for the global fetch (tests, proxies). */
-  fetch?: typeof fetch;
-  /** Progress messages (where each file came from, downloads). */
-  log?: (msg: string) => void;
-}
 
 /** Where one dataset file was found, as reported in a loaded dataset. */
 export interface LoadedFile {
@@ -239,42 +232,50 @@ export async function loadDigitsDataset(
 ): Promise<TableDataset> {
   const [table] = await _resolveAll(manifest, ["table"], opts);
   const text = new TextDecoder().decode(await gunzip(table.bytes, table.path));
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  const width = 64;
-  const bad = (line: number, what: string): never => {
-    throw new DataError(
-      "format",
-      table.path,
-      `${table.path}: line ${line}: ${what}. ${DATA_FIX_HINT}`,
-    );
-  };
-  if (lines.length === 0) bad(1, "expected rows of 65 integers, found an empty file");
-  const features = new Float32Array(lines.length * width);
-  const labels = new Uint8Array(lines.length);
-  lines.forEach((raw, i) => {
-    const fields = raw.replace(/\r$/, "").split(",");
-    if (fields.length !== width + 1) {
-      bad(i + 1, `expected ${width + 1} comma-separated integers, found ${fields.length} fields`);
+  return { name: manifest.name, ...parseDigitsCsv(text, table.path), files: [_loaded(table)] };
+}
+
+/**
+ * Check that the data directories given by `opts.dataDir` (--data-dir) and by
+ * CLAIMCHECK_DATA_DIR exist, so a mistyped path fails up front instead of quietly falling
+ * through to the cache or a download. The loaders call it too; the CLI calls it before training.
+ *
+ * @throws {DataError} kind "missing" naming the flag or variable, the path and what to do
+ */
+export async function checkDataDirs(opts: DataOptions = {}): Promise<void> {
+  for (const [label, dir] of _dataDirs(opts)) {
+    if (dir === undefined) continue;
+    const fix = label === DATA_DIR_ENV
+      ? `Fix it, or unset ${DATA_DIR_ENV} to use the cache and downloads.`
+      : `Fix it, or leave --data-dir out to use ${DATA_DIR_ENV}, the cache and downloads.`;
+    const fail = (what: string, cause?: unknown): never => {
+      throw new DataError(
+        "missing",
+        dir,
+        `${label} ${JSON.stringify(dir)}: ${what}; it should be a directory holding ` +
+          `<dataset>/<file> (e.g. mnist/train-images-idx3-ubyte.gz). ${fix}`,
+        { cause },
+      );
+    };
+    if (dir === "") fail("empty path");
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(dir);
+    } catch (err) {
+      const where = resolve(dir) === dir ? "" : ` (${resolve(dir)})`;
+      if (err instanceof Deno.errors.NotFound) fail(`no such directory${where}`, err);
+      fail(`cannot be read${where} (${(err as Error).message})`, err);
     }
-    fields.forEach((f, j) => {
-      const max = j < width ? 16 : 9;
-      const v = /^\d{1,3}$/.test(f) ? Number(f) : NaN;
-      if (!(v <= max)) {
-        bad(i + 1, `column ${j + 1}: expected an integer 0..${max}, found "${f}"`);
-      }
-      if (j < width) features[i * width + j] = v;
-      else labels[i] = v;
-    });
-  });
-  return {
-    name: manifest.name,
-    features,
-    labels,
-    count: lines.length,
-    width,
-    files: [_loaded(table)],
-  };
+    if (!info!.isDirectory) fail("not a directory");
+  }
+}
+
+/** The data directories in lookup order; an empty CLAIMCHECK_DATA_DIR counts as unset. */
+function _dataDirs(opts: DataOptions): [string, string | undefined][] {
+  return [
+    ["--data-dir", opts.dataDir],
+    [DATA_DIR_ENV, Deno.env.get(DATA_DIR_ENV) || undefined],
+  ];
 }
 
 interface _Resolved extends LoadedFile {
@@ -322,7 +323,7 @@ async function _settleAll<T extends readonly unknown[]>(
   return rs.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-function _resolveAll(
+async function _resolveAll(
   m: DatasetManifest,
   roles: string[],
   opts: DataOptions,
@@ -337,6 +338,7 @@ function _resolveAll(
         `expected roles ${roles.join(", ")}, found ${m.files.map((f) => f.role).join(", ")}.`,
     );
   });
+  await checkDataDirs(opts);
   return _settleAll(entries.map((e) => _resolveFile(m, e, opts)));
 }
 
@@ -346,12 +348,7 @@ async function _resolveFile(
   opts: DataOptions,
 ): Promise<_Resolved> {
   const cacheDir = opts.cacheDir ?? DEFAULT_CACHE_DIR;
-  const env = Deno.env.get(DATA_DIR_ENV);
-  const places: [string, string | undefined][] = [
-    ["--data-dir", opts.dataDir],
-    [DATA_DIR_ENV, env || undefined],
-    ["cache", cacheDir],
-  ];
+  const places: [string, string | undefined][] = [..._dataDirs(opts), ["cache", cacheDir]];
   const looked: string[] = [];
   for (const [label, dir] of places) {
     if (!dir) continue;
@@ -383,28 +380,18 @@ async function _download(
   opts: DataOptions,
   looked: string[],
 ): Promise<_Resolved> {
-  const failures: DataError[] = [];
   const enabled = opts.download ?? true;
-  for (const url of enabled ? entry.urls : []) {
-    opts.log?.(`${m.name}/${entry.file}: downloading ${url}`);
-    let bytes: Uint8Array;
+  const path = join(dir, entry.file);
+  let failures: DataError[] = [];
+  if (enabled && entry.urls.length) {
     try {
-      bytes = await _fetchBytes(opts.fetch ?? fetch, url);
+      const label = `${m.name}/${entry.file}`;
+      const bytes = await download({ ...entry, path, label }, opts);
+      return { role: entry.role, file: entry.file, path, sha256: entry.sha256, bytes };
     } catch (err) {
-      failures.push(new DataError("download", url, `${url}: ${_describe(err)}`, { cause: err }));
-      continue;
+      if (!(err instanceof AggregateError)) throw err;
+      failures = err.errors;
     }
-    const actual = await sha256Hex(bytes);
-    if (actual !== entry.sha256) {
-      const msg = `${url}: wrong SHA-256: expected ${entry.sha256} (${entry.bytes} bytes), ` +
-        `got ${actual} (${bytes.length} bytes)`;
-      failures.push(new DataError("hash", url, msg));
-      continue;
-    }
-    const path = join(dir, entry.file);
-    await _writeAtomic(dir, path, bytes);
-    opts.log?.(`${m.name}/${entry.file}: saved ${path}`);
-    return { role: entry.role, file: entry.file, path, sha256: actual, bytes };
   }
   const why = !enabled
     ? "Downloading is disabled."
@@ -423,56 +410,22 @@ async function _download(
   );
 }
 
-async function _fetchBytes(fetchFn: typeof fetch, url: string): Promise<Uint8Array> {
-  const ctl = new AbortController();
-  const timer = setTimeout(
-    () => ctl.abort(new Error(`timed out after ${_DOWNLOAD_TIMEOUT_MS / 1000} s`)),
-    _DOWNLOAD_TIMEOUT_MS,
-  );
-  try {
-    const res = await fetchFn(url, { signal: ctl.signal });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
-    }
-    return new Uint8Array(await res.arrayBuffer());
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// Temp file + rename so an interrupted run never leaves a half file that later looks cached.
-async function _writeAtomic(dir: string, path: string, bytes: Uint8Array): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = await Deno.makeTempFile({ dir, prefix: ".download-", suffix: ".part" });
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new DataError("download", path, `${path}: could not save download (${err}).`, {
-      cause: err,
-    });
-  }
-}
-
+// A file standing where a folder should be (NotADirectory) also means "not here"; any other
+// failure (permissions, a folder where the file should be) is reported, not skipped.
 async function _readIfExists(path: string): Promise<Uint8Array | null> {
   try {
     return await Deno.readFile(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
+    throw new DataError(
+      "missing",
+      path,
+      `${path}: cannot be read (${(err as Error).message}). ${DATA_FIX_HINT}`,
+      { cause: err },
+    );
   }
-}
-
-// fetch() reports network failures as a bare "fetch failed"; the reason is in the cause chain.
-function _describe(err: unknown): string {
-  const parts: string[] = [];
-  for (let e = err; e !== undefined && parts.length < 4; e = (e as Error).cause) {
-    parts.push(e instanceof Error ? e.message : String(e));
-    if (!(e instanceof Error)) break;
-  }
-  return parts.join(": ");
 }
 
 function _zodPath(path: readonly PropertyKey[]): string {

@@ -31,6 +31,7 @@ import {
   type Verdict,
 } from "../results/result.ts";
 import type { ReplicationSpec } from "../spec/spec.ts";
+import { variantFileName } from "../results/run_store.ts";
 
 /** Verdicts that keep a replication from the [Re] title when a stated claim gets one. */
 export const FAILING_VERDICTS: readonly Verdict[] = ["not reproduced", "diverged", "inconclusive"];
@@ -135,6 +136,7 @@ lowest to highest seed (band).</figcaption>
   const body = `${kicker}
 <h1>${reScienceBadge(title)}${_e(results.title)}</h1>
 ${_intro(results, spec)}
+${_status(results)}
 ${_titleNote(title)}
 <h2>Claims</h2>
 ${_claimsTable(results.claims, spec)}
@@ -210,6 +212,36 @@ ${svg}
 </figure>`);
   }
   return `<h2>Replication charts</h2>\n<div class="charts">\n${figures.join("\n")}\n</div>`;
+}
+
+/** What makes these results incomplete or not the full protocol, said before the claims. */
+function _status(r: Results): string {
+  const cells = (list: { protocol: string; seed: number }[]) =>
+    list.map((t) => `${_e(t.protocol)} seed ${t.seed}`).join(", ");
+  const notes: string[] = [];
+  if (r.variant) {
+    notes.push(
+      `These results are the variant <code>${_e(r.variant)}</code>: a rerun that changes what is ` +
+        `trained (see the deviations below). They are kept beside the full protocol's results ` +
+        `(<a href="index.html">index.html</a>), never over them.`,
+    );
+  }
+  if (r.interrupted) {
+    notes.push(
+      `Interrupted by ${_e(r.interrupted.signal)}: ${
+        plural(r.interrupted.unfinished.length, "run")
+      } of the grid not finished (${cells(r.interrupted.unfinished)}); claims are scored on ` +
+        `the finished runs. Rerun the same command with <code>--resume</code> to train the rest.`,
+    );
+  }
+  if (r.failures?.length) {
+    notes.push(
+      `${plural(r.failures.length, "run")} failed: ` +
+        r.failures.map((f) => `${_e(f.protocol)} seed ${f.seed} (${_e(f.error)})`).join("; ") +
+        ". Claims are scored without them.",
+    );
+  }
+  return notes.map((n) => `<p class="warning" data-status>${n}</p>`).join("\n");
 }
 
 function _intro(results: Results, spec: ReplicationSpec): string {
@@ -336,6 +368,8 @@ ${rows.length ? rows.join("\n") : '<tr><td colspan="8">no runs</td></tr>'}
 
 function _provenance(r: Results): string {
   const b = r.backend;
+  const resultsName = variantFileName("results", "json", r.variant);
+  const eventsName = variantFileName("events", "jsonl", r.variant);
   const backend = [
     `<code>${_e(b.name)}</code>`,
     b.adapter === null
@@ -361,7 +395,11 @@ function _provenance(r: Results): string {
   const items: [string, string][] = [
     ["Created", _e(r.createdAt)],
     ["Command", `<code>${_e(r.command)}</code>`],
-    ["Git commit", r.gitCommit === null ? "not recorded" : `<code>${_e(r.gitCommit)}</code>`],
+    [
+      "Git commit",
+      (r.gitCommit === null ? "unknown" : `<code>${_e(r.gitCommit)}</code>`) +
+      (r.gitError ? ` (git: ${_e(r.gitError)})` : ""),
+    ],
     [
       "Versions",
       `Deno ${_e(r.versions.deno)} · V8 ${_e(r.versions.v8)} · TensorFlow.js ${
@@ -380,11 +418,11 @@ function _provenance(r: Results): string {
     ],
     [
       "Files",
-      `<a href="${
-        _e(relativeHref("results.json"))
-      }">results.json</a> (everything on this page) · <a href="${
-        _e(relativeHref("events.jsonl"))
-      }">events.jsonl</a> (MLPerf-style event log, one JSON object per line)`,
+      `<a href="${_e(relativeHref(resultsName))}">${
+        _e(resultsName)
+      }</a> (everything on this page) · <a href="${_e(relativeHref(eventsName))}">${
+        _e(eventsName)
+      }</a> (MLPerf-style event log, one JSON object per line)`,
     ],
   ];
   return `<dl class="provenance">${

@@ -34,6 +34,7 @@ import {
   reScienceTitle,
 } from "./report.ts";
 import { loadResults, type Results, type Verdict } from "../results/result.ts";
+import { variantFileName } from "../results/run_store.ts";
 import type { ReplicationSpec } from "../spec/spec.ts";
 
 /** One replication on the site. */
@@ -64,7 +65,8 @@ export interface SiteOptions {
   loadReplication?: (name: string) => Promise<SiteReplication>;
   /**
    * Called for a results.json that does not validate or whose replication cannot be loaded;
-   * that replication is then left out of the site. Without it such a file stops the build.
+   * that replication is then left out of the site, and {@link buildSite} also returns the file
+   * in `skipped`. Without it such a file stops the build.
    */
   onSkip?: (file: string, error: Error) => void;
 }
@@ -90,38 +92,93 @@ export async function loadSiteEntries(
   }
   const entries: SiteEntry[] = [];
   for (const dir of dirs.sort()) {
-    const file = join(outDir, dir, "results.json");
-    try {
-      if (!(await Deno.stat(file)).isFile) continue;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue;
-      throw e;
-    }
-    try {
-      const results = await loadResults(file);
-      const { spec, module } = await load(results.replication);
-      entries.push({ dir, results, spec, module, title: reScienceTitle(results, spec) });
-    } catch (e) {
-      if (!options.onSkip) throw e;
-      options.onSkip(file, e as Error);
+    for (const file of await _resultsFiles(join(outDir, dir))) {
+      try {
+        const results = await loadResults(file);
+        const { spec, module } = await load(results.replication);
+        entries.push({ dir, results, spec, module, title: reScienceTitle(results, spec) });
+      } catch (e) {
+        if (!options.onSkip) throw e;
+        options.onSkip(file, e as Error);
+      }
     }
   }
   return entries;
 }
 
 /**
+ * A replication folder's results files: results.json first, then its variants'
+ * (`results.<variant>.json`, e.g. a --epochs smoke run); shard files are not results yet.
+ */
+async function _resultsFiles(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && /^results(\.[a-z0-9][a-z0-9.-]*)?\.json$/.test(e.name)) {
+        if (!e.name.startsWith("results.shard-")) names.push(e.name);
+      }
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return [];
+    throw e;
+  }
+  return names.sort((
+    a,
+    b,
+  ) => (a === "results.json" ? -1 : b === "results.json" ? 1 : a < b ? -1 : 1))
+    .map((n) => join(dir, n));
+}
+
+/** A results.json left out of the site, and why (see {@link SiteOptions.onSkip}). */
+export interface SiteSkip {
+  /** The results.json path. */
+  file: string;
+  /** Why it was left out: it does not validate, or its replication cannot be loaded. */
+  error: Error;
+}
+
+/** What {@link buildSite} did. */
+export interface SiteBuild {
+  /** Every path written, in order. */
+  written: string[];
+  /**
+   * The results.json files left out of the site (only with `options.onSkip`; without it the
+   * first such file stops the build). Not empty: the site is incomplete, and a command line
+   * should exit non-zero after writing it.
+   */
+  skipped: SiteSkip[];
+}
+
+/**
  * Builds the whole site in `outDir` from the results found there and returns the paths
- * written, each written atomically (temp file and rename).
+ * written, each written atomically (temp file and rename), and the results.json files that
+ * `options.onSkip` took and the site therefore lacks.
  *
  * @example
  * ```ts ignore
  * import { buildSite } from "./site.ts";
- * const written = await buildSite("reports");
+ * const { written, skipped } = await buildSite("reports", {
+ *   onSkip: (file, e) => console.error(`skipped ${file}: ${e.message}`),
+ * });
  * console.log(written.join("\n"));
+ * if (skipped.length) Deno.exitCode = 1;
  * ```
  */
-export async function buildSite(outDir: string, options: SiteOptions = {}): Promise<string[]> {
-  const entries = await loadSiteEntries(outDir, options);
+export async function buildSite(outDir: string, options: SiteOptions = {}): Promise<SiteBuild> {
+  const skipped: SiteSkip[] = [];
+  const onSkip = options.onSkip;
+  const entries = await loadSiteEntries(
+    outDir,
+    onSkip
+      ? {
+        ...options,
+        onSkip: (file, error) => {
+          skipped.push({ file, error });
+          onSkip(file, error);
+        },
+      }
+      : options,
+  );
   const written: string[] = [];
   const write = async (path: string, content: string) => {
     await writeFileAtomic(path, content);
@@ -129,24 +186,33 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
   };
   for (const e of entries) {
     const dir = join(outDir, e.dir);
+    const variant = e.results.variant;
     // Derived from results.json, so the page's link to it always resolves.
-    await write(join(dir, "events.jsonl"), eventLog(e.results));
+    await write(join(dir, variantFileName("events", "jsonl", variant)), eventLog(e.results));
     await write(
-      join(dir, "index.html"),
+      join(dir, variantFileName("index", "html", variant)),
       await renderReplicationPage(e.results, e.spec, {
         siteLink: true,
         charts: e.module?.charts && (() => e.module!.charts!(e.results)),
       }),
     );
   }
-  await write(join(outDir, "index.html"), renderIndexPage(entries));
-  await write(join(outDir, "summary.md"), renderSummaryMarkdown(entries));
-  await write(join(outDir, "results.csv"), renderResultsCsv(entries));
-  return written;
+  // The scoreboard, summary and CSV hold the full protocols' results; variants are linked apart.
+  const full = entries.filter((e) => !e.results.variant);
+  await write(
+    join(outDir, "index.html"),
+    renderIndexPage(full, entries.filter((e) => e.results.variant)),
+  );
+  await write(join(outDir, "summary.md"), renderSummaryMarkdown(full));
+  await write(join(outDir, "results.csv"), renderResultsCsv(full));
+  return { written, skipped };
 }
 
-/** The scoreboard: every claim of every replication, one table. */
-export function renderIndexPage(entries: SiteEntry[]): string {
+/**
+ * The scoreboard: every claim of every replication, one table; below it, links to `variants`
+ * (results of reruns that change what is trained, e.g. --epochs 1).
+ */
+export function renderIndexPage(entries: SiteEntry[], variants: SiteEntry[] = []): string {
   const claims = entries.reduce((n, e) => n + e.results.claims.length, 0);
   const counts = new Map<Verdict, number>();
   for (const e of entries) {
@@ -171,8 +237,32 @@ or above claim − ε, as the olympic mean over seeds (fastest and slowest dropp
 with the epochs each seed took; warm-up and data loading are logged apart. “—”: the claim sets
 no accuracy target; “not reached”: too few seeds reached it. Downloads:
 <a href="summary.md">summary.md</a> (markdown table), <a href="results.csv">results.csv</a> (one
-row per claim and seed).</p>`;
+row per claim and seed).</p>${_variantList(variants)}`;
   return htmlPage("claimcheck scoreboard", body, 1280);
+}
+
+/** Links to results that are not the full protocol, each with its deviations and verdicts. */
+function _variantList(variants: SiteEntry[]): string {
+  if (!variants.length) return "";
+  const items = variants.map((e) => {
+    const r = e.results;
+    const page = variantFileName("index", "html", r.variant);
+    const verdicts = new Map<Verdict, number>();
+    for (const c of r.claims) verdicts.set(c.verdict, (verdicts.get(c.verdict) ?? 0) + 1);
+    return `<li data-variant="${_e(r.variant ?? "")}"><a href="${_e(relativeHref(e.dir, page))}">${
+      _e(r.title)
+    }</a> · <code>${_e(r.variant ?? "")}</code> · ${_e(r.deviations[0] ?? "")} · ${
+      [...verdicts].map(([v, n]) => `${n} × ${verdictBadge(v)}`).join(", ") || "no claims"
+    }${
+      r.interrupted
+        ? ` · interrupted (${plural(r.interrupted.unfinished.length, "run")} unfinished)`
+        : ""
+    }</li>`;
+  });
+  return `<h2>Other results</h2>
+<p>Reruns that change what is trained (fewer epochs, part of the training set) are written beside
+the full protocol's results, never over them, and are not on the scoreboard.</p>
+<ul>${items.join("\n")}</ul>`;
 }
 
 function _scoreboard(entries: SiteEntry[]): string {
@@ -274,9 +364,18 @@ export function renderSummaryMarkdown(entries: SiteEntry[]): string {
   return lines.join("\n") + "\n";
 }
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+/** A decimal number as text: `-0.5`, `+3`, `1e-5`, `.25`; not `-2+3` or `-Infinity`. */
+const _NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. Text that a
+ * spreadsheet would run as a formula (OWASP "CSV injection": a first character `=`, `+`, `-`,
+ * `@`, tab or carriage return) gets a leading `'`, so it shows as text; numbers, and text that
+ * is a plain decimal number such as `-0.5`, are left as they are.
+ */
 function _csv(value: string | number | boolean | null | undefined): string {
-  const s = value === null || value === undefined ? "" : String(value);
+  let s = value === null || value === undefined ? "" : String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(s) && !_NUMERIC.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -176,6 +176,22 @@ export const ResultsSchema = z.strictObject({
   deviations: z.array(z.string()),
   runs: z.array(RunSchema),
   claims: z.array(ClaimResultSchema),
+  /** Why the commit is unknown when git could not tell (not permitted, not installed, …). */
+  gitError: z.string().optional(),
+  /**
+   * Set for results of a rerun that changes what is trained (e.g. `epochs-1` for --epochs 1):
+   * they are written beside the full-protocol results, never over them.
+   */
+  variant: z.string().optional(),
+  /** Set when a signal stopped the rerun: the runs it did not finish (the first was running). */
+  interrupted: z.strictObject({
+    signal: z.string(),
+    unfinished: z.array(z.strictObject({ protocol: z.string(), seed: z.number().int() })),
+  }).optional(),
+  /** Runs that failed with an error (the others ran and are scored without them). */
+  failures: z.array(
+    z.strictObject({ protocol: z.string(), seed: z.number().int(), error: z.string() }),
+  ).optional(),
 });
 
 /** Metrics after one epoch, by the names the protocol records (see EpochSchema). */
@@ -342,6 +358,14 @@ export interface Results {
   runs: Run[];
   /** The claims beside their reruns. */
   claims: ClaimResult[];
+  /** Why the commit is unknown, when git failed. */
+  gitError?: string;
+  /** The variant (e.g. `epochs-1`) of results that change what is trained. */
+  variant?: string;
+  /** Set when a signal stopped the rerun. */
+  interrupted?: { signal: string; unfinished: { protocol: string; seed: number }[] };
+  /** Runs that failed with an error. */
+  failures?: { protocol: string; seed: number; error: string }[];
 }
 
 // The public types above are the schemas' output types: a change to one that is not made to

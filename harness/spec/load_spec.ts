@@ -7,13 +7,13 @@
 import { sha256Hex } from "../sha256_hex.ts";
 import { protocolMetrics } from "./metrics.ts";
 import {
+  check,
   type Claim,
   ClaimSchema,
   CurveClaimSchema,
   type ReplicationSpec,
   SpecError,
   SpecFileSchema,
-  validate,
 } from "./spec.ts";
 
 type _Json = Record<string, unknown>;
@@ -140,22 +140,26 @@ function _crossCheck(spec: Omit<ReplicationSpec, "sha256">): string[] {
  * as recorded in results.
  */
 export function parseSpec(data: unknown, file: string, sha256 = ""): ReplicationSpec {
-  const raw = data && typeof data === "object" ? data as _Json : data;
-  const withBases = raw && typeof raw === "object"
-    ? { ...raw as _Json, protocols: resolveExtends((raw as _Json).protocols, file) }
-    : raw;
-  const parsed = validate(SpecFileSchema, withBases, file);
+  const raw = data && typeof data === "object" ? data as _Json : {};
+  const withBases = { ...raw, protocols: resolveExtends(raw.protocols, file) };
+  const top = check(SpecFileSchema, withBases);
+  // A protocol that `extends` another inherits its fields: report a bad field once, where written.
+  const own = (issue: string) => {
+    const m = /^protocols\.(\d+)\.?([^:]*): unknown key "([^"]+)"/.exec(issue);
+    const written = Array.isArray(raw.protocols) ? raw.protocols[Number(m?.[1])] : undefined;
+    return !m || !written || typeof written !== "object" || (m[2].split(".")[0] || m[3]) in written;
+  };
+  const issues = (top.issues ?? []).filter(own);
   // A claim with a `curve` is one claim per logged point, judged apart: `<id>-epoch-<n>`.
-  const claimIssues: string[] = [];
-  const written = parsed.claims.flatMap((raw, i) => {
-    const r = ("curve" in raw ? CurveClaimSchema : ClaimSchema).safeParse(raw);
-    if (r.success) return [r.data];
-    claimIssues.push(
-      ...r.error.issues.map((e) => `claims.${[i, ...e.path].join(".")}: ${e.message}`),
-    );
-    return [];
+  const rawClaims = Array.isArray(raw.claims) ? raw.claims : [];
+  const written = rawClaims.flatMap((c, i) => {
+    const curve = c && typeof c === "object" && "curve" in c;
+    const r = check(curve ? CurveClaimSchema : ClaimSchema, c, ["claims", i]);
+    issues.push(...r.issues ?? []);
+    return r.data ? [r.data] : [];
   });
-  if (claimIssues.length) throw new SpecError(file, claimIssues);
+  if (issues.length || !top.data) throw new SpecError(file, issues);
+  const parsed = top.data;
   const claims: Claim[] = written.flatMap((c) => {
     if (!("curve" in c)) return [c];
     const { curve, ...rest } = c;
@@ -168,8 +172,8 @@ export function parseSpec(data: unknown, file: string, sha256 = ""): Replication
     }));
   });
   const spec = { ...parsed, claims };
-  const issues = _crossCheck(spec);
-  if (issues.length) throw new SpecError(file, issues);
+  const cross = _crossCheck(spec);
+  if (cross.length) throw new SpecError(file, cross);
   return { ...spec, sha256 };
 }
 

@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import type { SameType } from "../same_type.ts";
+import { unknownKeysMessage } from "./_did_you_mean.ts";
 
 /** The spec format this harness reads; recorded in every results.json. */
 export const SPEC_VERSION = 2;
@@ -510,12 +511,31 @@ export class SpecError extends Error {
   }
 }
 
+/**
+ * Validates `data` with `schema`: its value, or one line per problem naming the field (an
+ * unknown key with the closest allowed one), each path prefixed with `at`.
+ */
+export function check<T extends z.ZodType>(
+  schema: T,
+  data: unknown,
+  at: PropertyKey[] = [],
+): { data: z.infer<T>; issues?: undefined } | { data?: undefined; issues: string[] } {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return { data: parsed.data };
+  return {
+    issues: parsed.error.issues.map((i) => {
+      const where = [...at, ...i.path].join(".") || "(root)";
+      const message = i.code === "unrecognized_keys"
+        ? unknownKeysMessage(schema, data, i.path, i.keys)
+        : i.message;
+      return `${where}: ${message}`;
+    }),
+  };
+}
+
 /** Validates `data` with `schema`, turning zod issues into a SpecError that names `file`. */
 export function validate<T extends z.ZodType>(schema: T, data: unknown, file: string): z.infer<T> {
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  throw new SpecError(
-    file,
-    parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
-  );
+  const r = check(schema, data);
+  if (r.issues) throw new SpecError(file, r.issues);
+  return r.data;
 }

@@ -12,8 +12,9 @@ import { claimResults } from "../score/claims.ts";
 import { SPEC_VERSION } from "../spec/spec.ts";
 import type { Progress } from "./loop.ts";
 import { runGrid, runJobs } from "./plan.ts";
-import { type RunTask, Trainer, type TrainSettings } from "./trainer.ts";
-import { runOnWorkers } from "./_pool.ts";
+import { runJob, type RunTask, Trainer, type TrainSettings } from "./trainer.ts";
+import { type PoolOutcome, runOnWorkers } from "./_pool.ts";
+import { runKey, type RunStore, variantOf } from "../results/run_store.ts";
 
 /** How to rerun a replication. */
 export interface ReplicateOptions extends TrainSettings {
@@ -23,7 +24,10 @@ export interface ReplicateOptions extends TrainSettings {
   protocols?: string[];
   /** This process's share of the grid: --shard i/n and the cells it selects. */
   shard?: { index: number; count: number; tasks: RunTask[] };
-  /** Runs at once, each on its own worker; 1 (the default) trains in this process. */
+  /**
+   * Runs at once, each on its own worker. Omitted: runs train in this process (then a stop
+   * through `signal` takes effect between runs only).
+   */
   jobs?: number;
   /** The backend set up for this rerun (see setupBackend); recorded in the results. */
   backend: BackendInfo;
@@ -31,19 +35,43 @@ export interface ReplicateOptions extends TrainSettings {
   command: string;
   /** Called with progress reports while runs train. */
   onProgress?: (p: Progress) => void;
+  /** Where each finished run is saved the moment it ends. */
+  store?: RunStore;
+  /** Take the runs `store` already holds for this grid (same key) instead of training them. */
+  resume?: boolean;
+  /** Called with a message when runs are taken from `store`. */
+  log?: (message: string) => void;
+  /** Aborting stops training; the results hold the finished runs and say what was not. */
+  signal?: AbortSignal;
 }
 
-/** Reruns a replication and returns its validated results (nothing is written here). */
+/**
+ * Reruns a replication and returns its validated results (runs are saved to `opts.store` as
+ * they finish; results are not written here).
+ */
 export async function replicate(rep: Replication, opts: ReplicateOptions): Promise<Results> {
   const grid = runGrid(rep.spec, opts.seeds, opts.protocols);
   const tasks = opts.shard?.tasks ?? grid;
-  const jobs = runJobs(rep.spec, tasks);
   const protocols = [...new Set(tasks.map((t) => t.protocol))].map((id) =>
     rep.spec.protocols.find((p) => p.id === id)!
   );
   // Load (and hash-check) the data here first, so a bad file stops the run before any worker starts.
   const trainer = new Trainer(rep, opts);
   for (const p of protocols) await trainer.dataset(p);
+  const git = await gitCommit();
+  const head = {
+    schema: RESULTS_SCHEMA,
+    replication: rep.name,
+    title: rep.spec.title,
+    spec: { version: SPEC_VERSION, sha256: rep.spec.sha256 },
+    command: opts.command,
+    gitCommit: git.commit,
+    ...(git.error ? { gitError: git.error } : {}),
+    versions: { deno: Deno.version.deno, v8: Deno.version.v8, tfjs: tf.version.tfjs },
+    backend: opts.backend,
+    datasets: trainer.provenance(),
+  };
+  const key = runKey(head, opts);
 
   const deviations: string[] = [];
   if (opts.epochs !== undefined) {
@@ -53,32 +81,60 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
     deviations.push(`trained on the first ${opts.trainLimit} training images only`);
   }
 
-  let runs: Run[];
-  let setupSeconds = trainer.setupSeconds;
-  if ((opts.jobs ?? 1) > 1 && jobs.length > 1) {
-    const pool = await runOnWorkers(
-      rep,
-      jobs,
-      opts,
-      opts.backend.name,
-      opts.jobs!,
-      opts.onProgress,
+  // --resume: a job whose runs are all stored with the same key is not trained again.
+  const cell = (r: RunTask) => `${r.protocol}#${r.seed}`;
+  const wanted = new Set(tasks.map(cell));
+  const stored = opts.resume && opts.store
+    ? (await opts.store.load(key)).filter((r) => wanted.has(cell(r)))
+    : [];
+  const have = new Set(stored.map(cell));
+  const jobs = runJobs(rep.spec, tasks).filter((job) => !job.every((t) => have.has(cell(t))));
+  const kept = stored.filter((r) => !jobs.some((job) => job.some((t) => cell(t) === cell(r))));
+  if (opts.resume) {
+    opts.log?.(
+      `${rep.name}: resume: ${kept.length} of ${tasks.length} run(s) already done with this ` +
+        `commit, spec, backend and data; training ${tasks.length - kept.length}`,
     );
-    runs = pool.runs;
-    setupSeconds += pool.setupSeconds;
+  }
+
+  const onRun = (run: Run) => opts.store?.save(run, key, opts.command);
+  let outcome: PoolOutcome;
+  if (opts.jobs !== undefined && jobs.length) {
+    outcome = await runOnWorkers(rep, jobs, opts, opts.backend.name, opts.jobs, {
+      onProgress: opts.onProgress,
+      onRun,
+      signal: opts.signal,
+    });
+    outcome.setupSeconds += trainer.setupSeconds;
   } else {
-    runs = [];
+    outcome = { runs: [], failures: [], unfinished: [], setupSeconds: trainer.setupSeconds };
     for (const job of jobs) {
-      for (const task of job) runs.push(await trainer.run(task, opts.onProgress));
-      for (const seed of new Set(job.map((t) => t.seed))) trainer.releaseSeed(seed);
+      await runJob(trainer, job, {
+        onProgress: opts.onProgress,
+        onRun: async (run) => {
+          outcome.runs.push(run);
+          await onRun(run);
+        },
+        onFailure: (f) => outcome.failures.push(f),
+        stopped: () => opts.signal?.aborted ?? false,
+      });
+    }
+    const done = new Set([...outcome.runs, ...outcome.failures].map(cell));
+    if (opts.signal?.aborted) {
+      outcome.unfinished = jobs.flat().filter((t) => !done.has(cell(t)));
     }
   }
   trainer.dispose();
-  // Grid order, whatever order the jobs ran in.
-  const at = (r: { protocol: string; seed: number }) =>
-    tasks.findIndex((t) => t.protocol === r.protocol && t.seed === r.seed);
-  runs.sort((a, b) => at(a) - at(b));
-
+  if (opts.signal?.aborted) {
+    const signal = String(opts.signal.reason ?? "abort");
+    deviations.push(
+      `interrupted by ${signal}: ${outcome.unfinished.length} run(s) of the grid not finished`,
+    );
+  }
+  for (const f of outcome.failures) {
+    deviations.push(`${f.protocol} seed ${f.seed} failed: ${f.error}`);
+  }
+  const runs = _inGridOrder([...kept, ...outcome.runs], tasks);
   const claims = claimResults(rep.spec, runs);
   const ranIds = new Set(protocols.map((p) => p.id));
   for (const c of rep.spec.claims) {
@@ -86,22 +142,31 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
       deviations.push(`claim ${c.id} not evaluated: its epoch ${c.epoch} was not trained`);
     }
   }
+  const variant = variantOf(key);
   return ResultsSchema.parse({
-    schema: RESULTS_SCHEMA,
-    replication: rep.name,
-    title: rep.spec.title,
-    spec: { version: SPEC_VERSION, sha256: rep.spec.sha256 },
+    ...head,
     createdAt: new Date().toISOString(),
-    command: opts.command,
-    gitCommit: await gitCommit(),
-    versions: { deno: Deno.version.deno, v8: Deno.version.v8, tfjs: tf.version.tfjs },
-    backend: opts.backend,
-    setupSeconds,
-    datasets: trainer.provenance(),
+    setupSeconds: outcome.setupSeconds,
     grid,
     shard: opts.shard ? { index: opts.shard.index, count: opts.shard.count } : null,
     deviations,
     runs,
     claims,
+    ...(variant ? { variant } : {}),
+    ...(opts.signal?.aborted
+      ? {
+        interrupted: {
+          signal: String(opts.signal.reason ?? "abort"),
+          unfinished: outcome.unfinished,
+        },
+      }
+      : {}),
+    ...(outcome.failures.length ? { failures: outcome.failures } : {}),
   });
+}
+
+/** `runs` in the order of `tasks` (the grid), whatever order they finished in. */
+function _inGridOrder(runs: Run[], tasks: RunTask[]): Run[] {
+  const at = (r: RunTask) => tasks.findIndex((t) => t.protocol === r.protocol && t.seed === r.seed);
+  return runs.sort((a, b) => at(a) - at(b));
 }

@@ -384,3 +384,50 @@ export class Trainer {
 function _disposeDerived(d: DerivedData): void {
   tf.dispose([...d.train.inputs, d.train.labels, ...d.test.inputs, d.test.labels]);
 }
+
+/** A run that ended with an error instead of results. */
+export interface RunFailure {
+  /** The protocol id. */
+  protocol: string;
+  /** The seed. */
+  seed: number;
+  /** The error's message. */
+  error: string;
+}
+
+/** What `runJob` reports as each run of a job ends. */
+export interface JobHooks {
+  /** Progress while a run trains. */
+  onProgress?: (p: Progress) => void;
+  /** A finished run. */
+  onRun(run: Run): void | Promise<void>;
+  /** A run that failed; the runs after it in the job (which may use it) fail with it. */
+  onFailure(failure: RunFailure): void;
+  /** Asked before each run: true stops the job (the rest are left unfinished). */
+  stopped?(): boolean;
+}
+
+/**
+ * Runs one job's tasks in order (a stage before the protocols that use it). A failing run does
+ * not stop the rerun: it and the job's later runs are reported as failures.
+ */
+export async function runJob(trainer: Trainer, tasks: RunTask[], hooks: JobHooks): Promise<void> {
+  let failed: RunFailure | undefined;
+  for (const task of tasks) {
+    if (hooks.stopped?.()) break;
+    if (failed) {
+      hooks.onFailure({
+        ...task,
+        error: `not run: ${failed.protocol} seed ${failed.seed}, earlier in its job, failed`,
+      });
+      continue;
+    }
+    try {
+      await hooks.onRun(await trainer.run(task, hooks.onProgress));
+    } catch (e) {
+      failed = { ...task, error: (e as Error).message };
+      hooks.onFailure(failed);
+    }
+  }
+  for (const seed of new Set(tasks.map((t) => t.seed))) trainer.releaseSeed(seed);
+}

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { z } from "zod";
 import {
   type ArtifactRecorder,
   type DatasetBuilder,
@@ -146,14 +147,15 @@ function _encode(encoder: tf.LayersModel, images: tf.Tensor3D): tf.Tensor2D {
  * targets, the indices only let the report draw the pair.
  */
 const codePairs: DatasetBuilder = (ctx) => {
-  const counts = { train: Number(ctx.params.trainPairs), test: Number(ctx.params.testPairs) };
+  const counts = CodePairsParams.parse(ctx.params);
+  const pairs = { train: counts.trainPairs, test: counts.testPairs };
   const encoder = _encoder(ctx.stage("autoencoder"));
   const split = (which: "train" | "test"): DataSplit => {
     const codes = _encode(encoder, ctx.images(which));
     // Draw from the images the run has (all of them unless the rerun limits the training set).
     const images = codes.shape[0], digits = ctx.data[which].labels;
     const rng = ctx.rng(`${which}-pairs`);
-    const n = counts[which];
+    const n = pairs[which];
     const ia = new Int32Array(n), ib = new Int32Array(n), labels = new Int32Array(4 * n);
     for (let k = 0; k < n; k++) {
       ia[k] = Math.floor(rng() * images);
@@ -180,6 +182,15 @@ const codes: DatasetBuilder = (ctx) => {
 
 /** Derived datasets by the names spec.json uses. */
 export const datasets: Record<string, DatasetBuilder> = { "code-pairs": codePairs, codes };
+
+/** The params of `code-pairs`: how many pairs each split gets. */
+export const CodePairsParams = z.strictObject({
+  trainPairs: z.number().int().positive(),
+  testPairs: z.number().int().positive(),
+});
+
+/** Params schemas, checked when the spec loads. */
+export const params = { "code-pairs": CodePairsParams };
 
 /** The comparison classes: a < b, a = b, a > b. */
 export const COMPARE_CLASSES = ["a < b", "a = b", "a > b"] as const;

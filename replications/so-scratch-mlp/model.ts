@@ -221,6 +221,9 @@ export async function trainScratchMlp(ctx: CustomRunContext): Promise<CustomRunO
 /** Trainers by the names spec.json uses. */
 export const trainers = { "scratch-mlp": trainScratchMlp };
 
+/** The params the trainer takes, checked when the spec loads. */
+export const params = { "scratch-mlp": ParamsSchema };
+
 // ---------------------------------------------------------------------------------------------
 // Charts
 

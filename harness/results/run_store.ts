@@ -1,0 +1,185 @@
+/**
+ * Finished runs on disk, one file per (protocol, seed), written the moment a run ends, so an
+ * interrupted or crashed rerun loses only the run in progress. Each file carries the settings
+ * the run depends on (its key); runs with equal keys are interchangeable: `--resume` takes them
+ * instead of training, and results merge them by run.
+ * @module
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { writeFileAtomic } from "../write_file_atomic.ts";
+import { claimResults } from "../score/claims.ts";
+import type { ReplicationSpec } from "../spec/spec.ts";
+import { type Results, ResultsSchema, type Run, RunSchema } from "./result.ts";
+
+/** Everything a run's numbers depend on besides its protocol and seed. */
+export interface RunKey {
+  /** The spec.json's SHA-256. */
+  spec: string;
+  /** The commit, where known. */
+  gitCommit: string | null;
+  /** The backend's name. */
+  backend: string;
+  /** The TensorFlow.js version. */
+  tfjs: string;
+  /** The datasets' file hashes. */
+  datasets: string[];
+  /** --epochs, where given. */
+  epochs: number | null;
+  /** The training-set limit, where given (the accuracy gate). */
+  trainLimit: number | null;
+}
+
+const _RunKeySchema = z.strictObject({
+  spec: z.string(),
+  gitCommit: z.string().nullable(),
+  backend: z.string(),
+  tfjs: z.string(),
+  datasets: z.array(z.string()),
+  epochs: z.number().int().nullable(),
+  trainLimit: z.number().int().nullable(),
+});
+
+const _StoredRunSchema = z.strictObject({
+  schema: z.literal(1),
+  key: _RunKeySchema,
+  command: z.string(),
+  createdAt: z.string(),
+  run: RunSchema,
+});
+
+/**
+ * The variant of a rerun that changes what is trained: "" for the protocols as specified,
+ * else e.g. `epochs-1`. Its results and runs are kept apart from the full protocol's.
+ */
+export function variantOf(key: Pick<RunKey, "epochs" | "trainLimit">): string {
+  return [
+    key.epochs !== null ? `epochs-${key.epochs}` : "",
+    key.trainLimit !== null ? `train-${key.trainLimit}` : "",
+  ].filter(Boolean).join(".");
+}
+
+/** A file's name for a variant: `results.json`, or `results.epochs-1.json` for `epochs-1`. */
+export function variantFileName(stem: string, ext: string, variant = ""): string {
+  return variant ? `${stem}.${variant}.${ext}` : `${stem}.${ext}`;
+}
+
+/** The results file of a variant in a replication's report folder. */
+export function resultsFile(dir: string, variant: string): string {
+  return join(dir, variantFileName("results", "json", variant));
+}
+
+const _same = (a: RunKey, b: RunKey) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The key of the runs of a rerun: its results' provenance and the settings it trains with. */
+export function runKey(
+  results: Pick<Results, "spec" | "gitCommit" | "backend" | "versions" | "datasets">,
+  settings: { epochs?: number; trainLimit?: number },
+): RunKey {
+  return {
+    spec: results.spec.sha256,
+    gitCommit: results.gitCommit,
+    backend: results.backend.name,
+    tfjs: results.versions.tfjs,
+    datasets: results.datasets.flatMap((d) => d.files.map((f) => f.sha256)),
+    epochs: settings.epochs ?? null,
+    trainLimit: settings.trainLimit ?? null,
+  };
+}
+
+/**
+ * `results` with the stored runs of the same key that it lacks (e.g. another process's seeds,
+ * or an earlier rerun's protocols): merged by run, its grid the union, its claims rescored.
+ */
+export function withStoredRuns(results: Results, stored: Run[], spec: ReplicationSpec): Results {
+  const cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
+  const have = new Set(results.runs.map(cell));
+  const extra = stored.filter((r) => !have.has(cell(r)));
+  if (!extra.length) return results;
+  const order = (r: { protocol: string; seed: number }) =>
+    spec.protocols.findIndex((p) => p.id === r.protocol) * 1e9 + r.seed;
+  const byOrder = <T extends { protocol: string; seed: number }>(xs: T[]) =>
+    xs.sort((a, b) => order(a) - order(b));
+  const runs = byOrder([...results.runs, ...extra]);
+  const grid = byOrder(
+    [...new Map([...results.grid, ...extra].map((c) => [cell(c), {
+      protocol: c.protocol,
+      seed: c.seed,
+    }])).values()],
+  );
+  const done = new Set(runs.map(cell));
+  return ResultsSchema.parse({
+    ...results,
+    grid,
+    runs,
+    claims: claimResults(spec, runs),
+    deviations: [
+      ...results.deviations,
+      `merged ${extra.length} run(s) saved earlier with the same commit, spec, backend and data: ` +
+      extra.map((r) => `${r.protocol} seed ${r.seed}`).join(", "),
+    ],
+    ...(results.interrupted
+      ? {
+        interrupted: {
+          ...results.interrupted,
+          unfinished: results.interrupted.unfinished.filter((t) => !done.has(cell(t))),
+        },
+      }
+      : {}),
+  });
+}
+
+/** A replication's finished runs of one variant: `<dir>/runs[.<variant>]/<protocol>.seed-<n>.json`. */
+export class RunStore {
+  /** The folder holding the run files. */
+  readonly dir: string;
+
+  /**
+   * A store in a replication's report folder.
+   *
+   * @param reportDir the replication's report folder, e.g. reports/keras-dense
+   * @param variant the variant (see variantOf); "" for the protocols as specified
+   */
+  constructor(reportDir: string, variant: string) {
+    this.dir = join(reportDir, variant ? `runs.${variant}` : "runs");
+  }
+
+  /** The file of one run. */
+  file(run: { protocol: string; seed: number }): string {
+    return join(this.dir, `${run.protocol}.seed-${run.seed}.json`);
+  }
+
+  /** Saves a finished run (atomically; it replaces the same cell's earlier run). */
+  async save(run: Run, key: RunKey, command: string): Promise<void> {
+    const stored = { schema: 1, key, command, createdAt: new Date().toISOString(), run };
+    await writeFileAtomic(this.file(run), JSON.stringify(_StoredRunSchema.parse(stored)) + "\n");
+  }
+
+  /**
+   * The stored runs made with `key` (a run of another commit, spec, backend or data is not
+   * the same run). Unreadable files are reported through `onSkip` and left alone.
+   */
+  async load(key: RunKey, onSkip?: (file: string, why: string) => void): Promise<Run[]> {
+    const runs: Run[] = [];
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(this.dir));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+    for (const entry of entries.filter((e) => /\.seed-\d+\.json$/.test(e.name))) {
+      const file = join(this.dir, entry.name);
+      let parsed;
+      try {
+        parsed = _StoredRunSchema.safeParse(JSON.parse(await Deno.readTextFile(file)));
+      } catch (e) {
+        onSkip?.(file, (e as Error).message);
+        continue;
+      }
+      if (!parsed.success) onSkip?.(file, "not a claimcheck run file");
+      else if (_same(parsed.data.key, key)) runs.push(parsed.data.run);
+    }
+    return runs;
+  }
+}
