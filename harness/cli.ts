@@ -204,8 +204,15 @@ async function _replicate(args: string[]): Promise<number> {
 
   // Ctrl-C or SIGTERM: stop training, keep every finished run, write what there is.
   const stop = new AbortController();
+  let firstSignal = 0;
   const onSignal = (signal: (typeof _SIGNALS)[number]) => () => {
-    if (stop.signal.aborted) Deno.exit(_SIGNAL_EXIT[signal]); // a second signal: leave now
+    if (stop.signal.aborted) {
+      // Ctrl-C under `deno task` arrives twice at once (from the terminal and forwarded by the
+      // task runner): only a second press, later, means "leave now".
+      if (performance.now() - firstSignal > 1000) Deno.exit(_SIGNAL_EXIT[signal]);
+      return;
+    }
+    firstSignal = performance.now();
     console.error(`\n${signal}: stopping; keeping the finished runs (again to quit at once)`);
     stop.abort(signal);
   };

@@ -116,6 +116,8 @@ Deno.test("SIGINT keeps the finished run in a valid results file; --resume train
   const args = ["replicate", "keras-dense", "--seeds", "2", ...SMOKE, "--out", out];
   const child = cliCommand(args).spawn();
   await appears(join(out, "keras-dense", "runs.epochs-1", "slides.seed-1.json"), 300);
+  // Twice at once, as Ctrl-C under `deno task` arrives (terminal + the task runner forwarding).
+  child.kill("SIGINT");
   child.kill("SIGINT");
   const stopped = await child.output();
   const stderr = new TextDecoder().decode(stopped.stderr);
