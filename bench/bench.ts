@@ -12,6 +12,7 @@ import { writeFileAtomic } from "../harness/write_file_atomic.ts";
 import { gitCommit } from "../harness/git_commit.ts";
 import { PROJECT_ROOT } from "../harness/paths.ts";
 import { DEFAULT_TIMING, errorText, loadAverages, runCell, type TimingOptions } from "./cell.ts";
+import { formatProfile } from "./kernel_profile.ts";
 import { BENCH_MODELS } from "./models.ts";
 import { formatRate, renderBenchPage, runnerLabel, unstable, UNSTABLE_SPREAD } from "./page.ts";
 import { runPytorch, trainingRatios } from "./pytorch.ts";
@@ -39,6 +40,7 @@ options:
   --max-step-seconds S
                      skip a measurement whose step, estimated from probe steps of batch 1 and 2, would take
                      longer (default ${DEFAULT_TIMING.maxStepSeconds}; the cpu backend's conv gradients take minutes)
+  --wasm-threads N   threads of the wasm backend (default 1; >1 uses the threaded SIMD build)
   --seed S           seeds weights and random batches (default ${DEFAULT_TIMING.seed})
   --vs-pytorch       also run bench/reference.py with /usr/bin/python3 (Debian's python3-torch),
                      after the tfjs cells, and print tfjs ÷ PyTorch training samples/s
@@ -56,6 +58,8 @@ export interface BenchOptions {
   vsPytorch: boolean;
   out: string;
   quiet: boolean;
+  /** Threads of the wasm backend (1: the single-threaded build). */
+  wasmThreads?: number;
 }
 
 function _number(flag: string, value: string | undefined, fallback: number, int: boolean): number {
@@ -94,6 +98,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
         "warmup-steps": { type: "string" },
         "max-step-seconds": { type: "string" },
         seed: { type: "string" },
+        "wasm-threads": { type: "string" },
         "vs-pytorch": { type: "boolean" },
         out: { type: "string" },
         quiet: { type: "boolean" },
@@ -130,6 +135,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
       seed,
     },
     vsPytorch: Boolean(v["vs-pytorch"]),
+    wasmThreads: _number("--wasm-threads", v["wasm-threads"], 1, true),
     out: v.out ?? join(PROJECT_ROOT, "reports", "bench"),
     quiet: Boolean(v.quiet),
   };
@@ -154,7 +160,7 @@ async function _hasAdapter(): Promise<boolean> {
 }
 
 /** Starts `name` through the harness; describes it, or why it could not start. */
-export async function startBackend(name: BackendName): Promise<BackendRecord> {
+export async function startBackend(name: BackendName, wasmThreads = 1): Promise<BackendRecord> {
   const off = (note: string): BackendRecord => ({
     name,
     available: false,
@@ -164,11 +170,13 @@ export async function startBackend(name: BackendName): Promise<BackendRecord> {
   });
   if (name === "webgpu" && !await _hasAdapter()) return off("no WebGPU adapter (navigator.gpu)");
   try {
-    const info = await setupBackend(name);
+    const info = await setupBackend(name, { wasmThreads });
     let note = info.note;
     if (name === "wasm") {
       const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-      note = `${getThreadsCount()} thread(s), SIMD ${simd ? "on" : "off"}`;
+      note = `${getThreadsCount()} thread(s)${wasmThreads > 1 ? " (threaded build)" : ""}, SIMD ${
+        simd ? "on" : "off"
+      }`;
     } else if (name === "cpu") note = "plain JavaScript, one thread";
     return {
       name,
@@ -257,6 +265,13 @@ export function formatSummary(bench: Bench): string {
       ...spreads,
     );
   }
+  const profiled = bench.cells.filter((c) => c.profile);
+  if (profiled.length) {
+    out.push("where a training step's time goes (tf.profile, mean of 3 steps; top kernels):");
+    for (const c of profiled) {
+      out.push(...formatProfile(`${c.model} on ${runnerLabel(c)}`, c.profile!));
+    }
+  }
   const skipped = bench.backends.filter((b) => !b.available);
   for (const b of skipped) out.push(`skipped ${b.name}: ${b.note}`);
   if (p) {
@@ -295,7 +310,7 @@ export async function runBench(o: BenchOptions, log: (msg: string) => void): Pro
   const backends: BackendRecord[] = [];
   const cells: Cell[] = [];
   for (const name of o.backends) {
-    const backend = await startBackend(name);
+    const backend = await startBackend(name, o.wasmThreads);
     backends.push(backend);
     if (!backend.available) {
       log(`skipped ${name}: ${backend.note}`);

@@ -7,7 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import type { BenchModel } from "./models.ts";
-import type { BackendRecord, Cell, Measurement, Repeat } from "./schema.ts";
+import type { BackendRecord, Cell, KernelProfile, Measurement, Repeat } from "./schema.ts";
+import { profileStep } from "./kernel_profile.ts";
 
 /** How long and how often to time. */
 export interface TimingOptions {
@@ -306,6 +307,7 @@ export async function runCell(
   let data: { xs: tf.Tensor[]; ys: tf.Tensor[] } | null = null;
   const failAll = (e: unknown): Measurement => ({ status: "error", error: errorText(e) });
   let train: Measurement, fit: Measurement, inference: Measurement;
+  let profile: KernelProfile | null = null;
   try {
     data = bm.batches(_POOL, t.seed * 1000);
     const { xs, ys } = data;
@@ -323,14 +325,17 @@ export async function runCell(
       const optimizer = bm.optimizer();
       const step = makeTrainStep(model, optimizer, singleOutput(bm.loss));
       let i = 0;
+      const once = () => step([xs[i % _POOL]], [ys[i++ % _POOL]]);
       try {
-        return await _measure(
-          () => step([xs[i % _POOL]], [ys[i++ % _POOL]]),
+        const m = await _measure(
+          once,
           (n) => step([small[n][0]], [small[n][1]]),
           bm.batchSize,
           t,
           say("train"),
         );
+        if (m.status === "ok") profile = await profileStep(once);
+        return m;
       } finally {
         step.dispose();
         optimizer.dispose();
@@ -391,6 +396,7 @@ export async function runCell(
     fit,
     inference,
     fitVsStep,
+    profile,
     loadAverage,
     seconds: (performance.now() - c0) / 1000,
   };

@@ -63,6 +63,23 @@ export const BackendSchema = z.object({
   note: z.string().nullable(),
 });
 
+/** Where one training step's time goes, by kernel (bench/kernel_profile.ts). */
+export const KernelProfileSchema = z.object({
+  /** Wall milliseconds of a profiled step (profiling included). */
+  stepMs: z.number().min(0),
+  /** Milliseconds inside kernels per step. */
+  kernelMs: z.number().min(0),
+  /** Kernel calls per step. */
+  calls: z.number().min(0),
+  /** The kernels taking the most time: name, ms per step, share of kernelMs, calls per step. */
+  top: z.array(z.object({
+    kernel: z.string(),
+    ms: z.number().min(0),
+    share: z.number().min(0).max(1),
+    calls: z.number().min(0),
+  })),
+});
+
 /** One (model, backend) cell of the grid. */
 export const CellSchema = z.object({
   model: z.string(),
@@ -79,6 +96,8 @@ export const CellSchema = z.object({
   inference: MeasurementSchema,
   /** fit samples/s ÷ step samples/s; null unless both were measured. */
   fitVsStep: z.number().nullable(),
+  /** Per-kernel profile of the training step; null where it was not measured. */
+  profile: KernelProfileSchema.nullable().default(null),
   /** The 1-minute load average when the cell started: other processes compete for the CPU. */
   loadAverage: z.number().nullable(),
   /** Wall-clock seconds of the whole cell. */
@@ -172,6 +191,7 @@ export type Measurement = z.infer<typeof MeasurementSchema>;
 export type BackendName = z.infer<typeof BackendNameSchema>;
 export type BackendRecord = z.infer<typeof BackendSchema>;
 export type Cell = z.infer<typeof CellSchema>;
+export type KernelProfile = z.infer<typeof KernelProfileSchema>;
 export type Pytorch = z.infer<typeof PytorchSchema>;
 export type Ratio = z.infer<typeof RatioSchema>;
 export type Bench = z.infer<typeof BenchSchema>;

@@ -39,6 +39,14 @@ Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json 
       assert.ok(m.samplesPerSecond > 0);
     }
     assert.ok(cell.fitVsStep !== null && cell.fitVsStep > 0);
+    // The step's profile: the dense layers' matrix products are among its kernels.
+    const profile = cell.profile!;
+    assert.ok(profile.calls > 10 && profile.kernelMs > 0, JSON.stringify(profile));
+    assert.ok(profile.top.some((k) => /MatMul/.test(k.kernel)), JSON.stringify(profile.top));
+    assert.ok(profile.top.every((k, i) => i === 0 || k.ms <= profile.top[i - 1].ms));
+    assert.ok(
+      Math.abs(profile.top.reduce((a, k) => a + k.share, 0) - 1) < 1 || profile.top.length === 10,
+    );
     assert.equal(parsed.pytorch, null);
     assert.deepEqual(parsed.ratios, []);
 
@@ -46,6 +54,7 @@ Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json 
     assert.ok(html.includes("<svg"), "the chart is inline SVG");
     assert.ok(!/<script|https?:\/\/(?!www\.w3\.org)/i.test(html), "no script, no external URL");
     assert.match(formatSummary(parsed), /keras-dense\s+cpu/);
+    assert.match(formatSummary(parsed), /keras-dense on cpu: \d+ kernel calls/);
   } finally {
     if (previous) await tf.setBackend(previous);
   }
@@ -98,6 +107,7 @@ Deno.test("bench: command line and ratios", () => {
     fit: { status: "error", error: "x" },
     inference: ok(sps),
     fitVsStep: null,
+    profile: null,
     loadAverage: null,
     seconds: 1,
   });

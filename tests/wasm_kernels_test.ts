@@ -370,6 +370,23 @@ Deno.test("Sum, Slice, SplitV, Identity and Cast match cpu; clones outlive their
   });
 });
 
+Deno.test("GatherV2 of rows matches cpu; other gathers fall back; bad indices throw", async () => {
+  const x = spec([6, 4, 3], 700);
+  const idx = [5, 0, 0, 3, 2];
+  await compare("gathers", [x], (t) => [
+    tf.gather(t, tf.tensor1d(idx, "int32")), // rows (the runner's batches)
+    tf.gather(t, tf.tensor2d([[1, 2], [4, 4]], [2, 2], "int32")), // rows, 2-D indices
+    tf.gather(tf.cast(t.mul(10), "int32"), tf.tensor1d(idx, "int32")),
+    tf.gather(t, tf.tensor1d([3, 1], "int32"), 1), // another axis: the backend's own
+    tf.gather(t, tf.tensor1d([], "int32")),
+  ]);
+  await tf.setBackend("wasm");
+  tf.tidy(() => {
+    const t = tf.tensor2d([[1, 2], [3, 4]]);
+    assert.throws(() => tf.gather(t, tf.tensor1d([2], "int32")).dataSync(), /index value 2/);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // One training step of each suite model, wasm vs cpu.
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { registerThreadedWasm } from "./wasm_threads.ts";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import { registerWasmTrainingKernels } from "./wasm_kernels.ts";
 import { registerWebGpuFixes } from "./webgpu_kernels.ts";
@@ -72,8 +73,10 @@ function _registerWebGpu(probe: AdapterProbe): void {
   }, 3);
 }
 
-async function _activate(name: BackendInfo["name"]): Promise<boolean> {
+async function _activate(name: BackendInfo["name"], wasmThreads = 1): Promise<boolean> {
   if (name === "wasm") {
+    // Where runs leave cores idle: the threaded build (bit-identical results, see wasm_threads).
+    if (wasmThreads > 1) await registerThreadedWasm(wasmThreads);
     // The wasm binaries ship next to the package's entry point; no network at run time.
     setWasmPaths(new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm")).pathname);
     // tfjs-backend-wasm cannot train conv nets on its own (no Conv2DBackpropFilter).
@@ -90,7 +93,10 @@ async function _activate(name: BackendInfo["name"]): Promise<boolean> {
  * Initialises the requested backend (or the best one for `auto`) and says which one runs.
  * Throws when an explicitly requested backend cannot start.
  */
-export async function setupBackend(choice: BackendChoice): Promise<BackendInfo> {
+export async function setupBackend(
+  choice: BackendChoice,
+  { wasmThreads = 1 }: { wasmThreads?: number } = {},
+): Promise<BackendInfo> {
   // PROD silences the cpu backend's "install tfjs-node" advice, which does not apply to Deno.
   tf.env().set("PROD", true);
   const probe = choice === "auto" || choice === "webgpu" ? await _probeAdapter() : null;
@@ -110,7 +116,9 @@ export async function setupBackend(choice: BackendChoice): Promise<BackendInfo> 
 
   if (choice !== "auto") {
     if (choice === "webgpu" && !probe) throw new Error("--backend webgpu: no WebGPU adapter found");
-    if (!await _activate(choice)) throw new Error(`--backend ${choice}: the backend did not start`);
+    if (!await _activate(choice, wasmThreads)) {
+      throw new Error(`--backend ${choice}: the backend did not start`);
+    }
     if (choice !== "webgpu") return plain(choice, null);
     return webgpu(probe!.fallback ? "software adapter: correct but slow" : null);
   }
@@ -118,7 +126,7 @@ export async function setupBackend(choice: BackendChoice): Promise<BackendInfo> 
   const why = probe
     ? `skipped WebGPU: ${probe.description} is a software (fallback) adapter`
     : "skipped WebGPU: no adapter";
-  if (await _activate("wasm")) return plain("wasm", why);
+  if (await _activate("wasm", wasmThreads)) return plain("wasm", why);
   if (await _activate("cpu")) return plain("cpu", `${why}; wasm did not start`);
   throw new Error("no tfjs backend could start (tried webgpu, wasm, cpu)");
 }

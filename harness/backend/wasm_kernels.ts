@@ -736,6 +736,37 @@ function splitV(original: _Original, args: _Args): Info[] {
   });
 }
 
+/**
+ * Gather of whole rows (axis 0, no batch dims), as the runner takes each batch: one heap copy
+ * per row instead of the backend's per-element index arithmetic (0.8 ms for 32 MNIST images,
+ * a quarter of a dense training step).
+ */
+function gather(original: _Original, args: _Args): Info {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x as Info, indices = inputs.indices as Info;
+  const heap = _heap(backend);
+  const axis = x.shape.length ? tf.util.parseAxisParam(attrs?.axis as number, x.shape)[0] : -1;
+  if (
+    !heap || axis !== 0 || (attrs?.batchDims as number ?? 0) !== 0 ||
+    !_ROW_DTYPES.includes(x.dtype) || indices.dtype !== "int32"
+  ) {
+    return _fallback(original, "GatherV2", args);
+  }
+  const rowShape = x.shape.slice(1), row = tf.util.sizeFromShape(rowShape);
+  const out = heap.makeOutput([...indices.shape, ...rowShape], x.dtype);
+  // Views taken after makeOutput, which may grow (and so detach) the heap.
+  const src = heap.typedArrayFromHeap(x), dst = heap.typedArrayFromHeap(out);
+  const idx = heap.typedArrayFromHeap(indices);
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i];
+    if (!(r >= 0 && r < x.shape[0])) {
+      throw new Error(`GatherV2: the index value ${r} is not in [0, ${x.shape[0] - 1}]`);
+    }
+    dst.set(src.subarray(r * row, r * row + row), i * row);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Registration
 // ---------------------------------------------------------------------------------------------
@@ -761,6 +792,10 @@ const _REPLACEMENTS: _Replacement[] = [
   },
   { name: "Sum", make: (o) => ((args: _Args) => sum(o, args)) as unknown as tf.KernelFunc },
   {
+    name: "GatherV2",
+    make: (o) => ((args: _Args) => gather(o, args)) as unknown as tf.KernelFunc,
+  },
+  {
     name: "BatchMatMul",
     make: (o) => ((args: _Args) => batchMatMul(o, args)) as unknown as tf.KernelFunc,
   },
@@ -782,7 +817,7 @@ function _backendKernel(name: string): _Original {
 /**
  * Registers on the wasm backend the kernels conv nets need to train: `Conv2DBackpropFilter`
  * (missing in tfjs-backend-wasm), and replaces `Conv2DBackpropInput`, `MaxPoolGrad`,
- * `BatchMatMul`, `Sum`, `Identity`, `Cast`, `Slice` and `SplitV` with faster (and, for
+ * `BatchMatMul`, `Sum`, `Identity`, `Cast`, `Slice`, `SplitV` and `GatherV2` with faster (and, for
  * MaxPoolGrad, correct) versions that fall back to the backend's own for what they do not
  * cover. Idempotent; callable before or after the wasm backend is initialised. `only`
  * restricts it to some of `WASM_TRAINING_KERNELS` (for measurements).

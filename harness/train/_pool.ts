@@ -20,8 +20,18 @@ export type WorkerRequest =
     replicationsDir: string;
     settings: TrainSettings;
     backend: BackendInfo["name"];
+    /** Threads of the wasm backend in each worker (1: the single-threaded build). */
+    wasmThreads: number;
   }
   | { type: "job"; index: number; tasks: RunTask[] };
+
+/**
+ * wasm threads per worker: the cores the workers leave idle (one seed, one protocol, the gate)
+ * go to the threaded build; where workers fill the cores, the single-threaded one.
+ */
+export function wasmThreadsPer(workers: number): number {
+  return Math.max(1, Math.floor(navigator.hardwareConcurrency / Math.max(1, workers)));
+}
 
 /** What the workers did: finished runs, failed runs, and runs a stop left unfinished. */
 export interface PoolOutcome {
@@ -70,6 +80,7 @@ export function runOnWorkers(
       data,
     },
     backend,
+    wasmThreads: wasmThreadsPer(Math.min(workersWanted, jobs.length)),
   };
   const out: PoolOutcome = { runs: [], failures: [], unfinished: [], setupSeconds: 0 };
   const saving: Promise<void>[] = [];

@@ -10,7 +10,7 @@ const reply = (m: WorkerReply) => self.postMessage(m);
 self.onmessage = async ({ data }: MessageEvent<WorkerRequest>) => {
   if (data.type === "init") {
     try {
-      await setupBackend(data.backend);
+      await setupBackend(data.backend, { wasmThreads: data.wasmThreads });
       const rep = await loadReplication(data.replication, data.replicationsDir);
       trainer = new Trainer(rep, data.settings);
       reply({ type: "ready" });

@@ -1,0 +1,78 @@
+/**
+ * tfjs-backend-wasm's threaded SIMD build (XNNPACK over a pthread pool) under Deno, which the
+ * package cannot start there by itself: it takes Deno for Node (where it would use
+ * `worker_threads`), and Emscripten's pthread workers are classic scripts, which Deno does not
+ * run. Here the build's own script is evaluated with the Node names shadowed, and Emscripten's
+ * `Worker` is a module worker whose source is that script plus Emscripten's worker script.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BackendWasm, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+
+// Names whose presence makes Emscripten and tfjs take their Node.js paths.
+const _NODE_NAMES = ["process", "require", "module", "exports", "__filename", "__dirname"];
+
+type _Factory = (config: Record<string, unknown>) => Promise<_EmscriptenModule>;
+interface _EmscriptenModule {
+  cwrap(name: string, ret: string | null, args: string[]): unknown;
+  tfjs?: Record<string, unknown>;
+}
+
+async function _text(url: URL): Promise<string> {
+  return await Deno.readTextFile(url);
+}
+
+/**
+ * Registers the threaded build as the "wasm" backend with `threads` threads (replacing the
+ * single-threaded one; the kernels registered for "wasm" stay). Call before the backend is
+ * first used; `tf.setBackend("wasm")` then starts it.
+ */
+export async function registerThreadedWasm(threads: number): Promise<void> {
+  const dist = new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
+  const out = new URL("../wasm-out/", dist);
+  const main = await _text(new URL("tfjs-backend-wasm-threaded-simd.js", out));
+  // The worker script ships as a CommonJS module exporting it as a string.
+  const holder = { exports: {} as { wasmWorkerContents?: string } };
+  new Function("module", await _text(new URL("tfjs-backend-wasm-threaded-simd.worker.js", out)))(
+    holder,
+  );
+  const worker = [
+    `const ${_NODE_NAMES.map((n) => `${n} = undefined`).join(", ")};`,
+    // The worker script loads the main script with importScripts; here it is already in.
+    "self.importScripts = () => {};",
+    main,
+    // Its "\n" escapes became real line breaks inside string literals when it was exported as
+    // a template literal; tfjs-backend-wasm escapes them back the same way.
+    holder.exports.wasmWorkerContents!.replace(/\n/g, "\\n"),
+  ].join("\n");
+  const workerUrl = URL.createObjectURL(new Blob([worker], { type: "text/javascript" }));
+  class ModuleWorker extends Worker {
+    constructor() {
+      super(workerUrl, { type: "module" });
+    }
+  }
+  // tfjs caps its thread pool at half the reported cores: report enough for `threads`.
+  const reported = Object.create(navigator, { hardwareConcurrency: { value: 2 * threads } });
+  const factory = new Function(
+    ..._NODE_NAMES,
+    "Worker",
+    "navigator",
+    `${main}\nreturn WasmBackendModuleThreadedSimd;`,
+  )(..._NODE_NAMES.map(() => undefined), ModuleWorker, reported) as _Factory;
+  const wasmBinary = await Deno.readFile(new URL("tfjs-backend-wasm-threaded-simd.wasm", dist));
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", async () => {
+    const module = await factory({ wasmBinary, mainScriptUrlOrBlob: "claimcheck-threaded" });
+    // What tfjs-backend-wasm's init() adds to the module before it builds its backend.
+    module.tfjs = {
+      init: module.cwrap("init", null, []),
+      initWithThreadsCount: module.cwrap("init_with_threads_count", null, ["number"]),
+      getThreadsCount: module.cwrap("get_threads_count", "number", []),
+      registerTensor: module.cwrap("register_tensor", null, ["number", "number", "number"]),
+      disposeData: module.cwrap("dispose_data", null, ["number"]),
+      dispose: module.cwrap("dispose", null, []),
+    };
+    setThreadsCount(threads);
+    return new BackendWasm(module as never);
+  }, 2);
+}
