@@ -165,6 +165,7 @@ async function _replicate(args: string[]): Promise<number> {
       resume: { type: "boolean" },
     },
   });
+  const started = performance.now();
   const dir = values.replications!;
   const names = values.all ? await listReplications(dir) : positionals;
   if (!names.length) throw new UsageError("name a replication or pass --all");
@@ -257,6 +258,7 @@ async function _replicate(args: string[]): Promise<number> {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
   }
   console.log(values.json ? JSON.stringify(all, null, 2) : claimsTable(all));
+  console.error(`total wall time ${_duration((performance.now() - started) / 1000)}`);
   const failures = all.flatMap((r) =>
     (r.failures ?? []).map((f) => ({ ...f, rep: r.replication }))
   );
