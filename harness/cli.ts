@@ -309,24 +309,24 @@ async function _writeMerged(
   const merged = withStoredRuns(results, await store.load(key), rep.spec);
   const folder = join(out, rep.name);
   const file = resultsFile(folder, merged.variant ?? "");
-  const old = await loadResults(file).catch(() => null);
+  const exists = await Deno.stat(file).then(() => true, () => false);
+  const old = exists ? await loadResults(file).catch(() => null) : null;
   const cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
   const kept = new Set(merged.runs.map(cell));
   const sameKey = old && JSON.stringify(runKey(old, { epochs })) === JSON.stringify(key);
-  if (old && (!sameKey || old.runs.some((r) => !kept.has(cell(r))))) {
-    const moved = join(
-      folder,
-      "history",
-      `${basename(file, ".json")}.${_stamp(old.createdAt)}.json`,
-    );
+  // Not overwritten: a file that does not validate, or runs of another key or that we lack.
+  const why = exists && !old
+    ? "it does not validate"
+    : old && (!sameKey || old.runs.some((r) => !kept.has(cell(r))))
+    ? `its ${old.runs.length} runs (commit ${old.gitCommit ?? "unknown"}) were made with ` +
+      "another commit, spec, backend or data"
+    : null;
+  if (why) {
+    const stamp = _stamp(old?.createdAt ?? new Date().toISOString());
+    const moved = join(folder, "history", `${basename(file, ".json")}.${stamp}.json`);
     await Deno.mkdir(join(folder, "history"), { recursive: true });
     await Deno.rename(file, moved);
-    console.error(
-      `moved the previous ${file} (${old.runs.length} runs, commit ${
-        old.gitCommit ?? "unknown"
-      }) ` +
-        `to ${moved}: its runs were made with another commit, spec, backend or data`,
-    );
+    console.error(`moved the previous ${file} to ${moved}: ${why}`);
   }
   await _write(merged, file);
   return merged;

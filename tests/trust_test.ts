@@ -158,16 +158,8 @@ Deno.test("two processes writing one replication keep each other's runs", async 
   // A results file of another commit is moved to history/, not overwritten (resume: no training).
   const file = join(out, "keras-dense", "results.epochs-1.json");
   await Deno.writeTextFile(file, JSON.stringify({ ...results, gitCommit: "0".repeat(40) }));
-  const again = await cliCommand([
-    "replicate",
-    "keras-dense",
-    "--seeds",
-    "1",
-    ...SMOKE,
-    "--out",
-    out,
-    "--resume",
-  ]).output();
+  const resume = ["replicate", "keras-dense", "--seeds", "1", ...SMOKE, "--out", out, "--resume"];
+  const again = await cliCommand(resume).output();
   assert.equal(again.code, 0, new TextDecoder().decode(again.stderr));
   const history = [...Deno.readDirSync(join(out, "keras-dense", "history"))].map((e) => e.name);
   assert.equal(history.length, 1);
@@ -176,6 +168,16 @@ Deno.test("two processes writing one replication keep each other's runs", async 
     "0".repeat(40),
   );
   assert.deepEqual((await loadResults(file)).runs.map((r) => r.seed), [1, 2, 3]);
+
+  // A results file that does not validate is moved there too, not overwritten.
+  await Deno.writeTextFile(file, "{ not json");
+  const third = await cliCommand(resume).output();
+  assert.equal(third.code, 0, new TextDecoder().decode(third.stderr));
+  assert.match(
+    new TextDecoder().decode(third.stderr),
+    /moved the previous .*: it does not validate/,
+  );
+  assert.equal([...Deno.readDirSync(join(out, "keras-dense", "history"))].length, 2);
   await Deno.remove(out, { recursive: true });
 });
 

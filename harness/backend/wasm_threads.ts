@@ -18,10 +18,6 @@ interface _EmscriptenModule {
   tfjs?: Record<string, unknown>;
 }
 
-async function _text(url: URL): Promise<string> {
-  return await Deno.readTextFile(url);
-}
-
 /**
  * Registers the threaded build as the "wasm" backend with `threads` threads (replacing the
  * single-threaded one; the kernels registered for "wasm" stay). Call before the backend is
@@ -30,10 +26,13 @@ async function _text(url: URL): Promise<string> {
 export async function registerThreadedWasm(threads: number): Promise<void> {
   const dist = new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
   const out = new URL("../wasm-out/", dist);
-  const main = await _text(new URL("tfjs-backend-wasm-threaded-simd.js", out));
+  const main = await Deno.readTextFile(new URL("tfjs-backend-wasm-threaded-simd.js", out));
   // The worker script ships as a CommonJS module exporting it as a string.
   const holder = { exports: {} as { wasmWorkerContents?: string } };
-  new Function("module", await _text(new URL("tfjs-backend-wasm-threaded-simd.worker.js", out)))(
+  new Function(
+    "module",
+    await Deno.readTextFile(new URL("tfjs-backend-wasm-threaded-simd.worker.js", out)),
+  )(
     holder,
   );
   const worker = [
