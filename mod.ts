@@ -2,9 +2,9 @@
  * claimcheck: rerun published claims about small neural networks and say, with evidence,
  * whether each one holds.
  *
- * The command line (`deno task replicate <name> | --all`, `report`, `merge`, `new`) covers the
- * usual work; this module exposes the same pieces for scripts and tests. A replication's own
- * code imports `harness/plugin.ts` instead (the contract for model.ts).
+ * The command line (`deno task replicate <name> | --all`, `report`, `merge`, `new`, `verify`)
+ * covers the usual work; this module exposes the same pieces for scripts and tests. A
+ * replication's own code imports `harness/plugin.ts` instead (the contract for model.ts).
  *
  * Decide a claim from reproduced values:
  *
@@ -107,10 +107,21 @@ export {
   resultsFile,
   type RunKey,
   runKey,
+  type RunProvenance,
   RunStore,
   variantOf,
+  variantSettings,
   withStoredRuns,
 } from "./harness/results/run_store.ts";
+export {
+  compareProvenance,
+  compareRuns,
+  CROSS_BACKEND_TOLERANCE,
+  type FieldComparison,
+  type FieldValue,
+  type ProvenanceField,
+} from "./harness/results/compare_runs.ts";
+export { type Verification, type VerifyOptions, verifyRun } from "./harness/verify.ts";
 export { type GitCommit, gitCommit } from "./harness/git_commit.ts";
 export { withLock } from "./harness/with_lock.ts";
 export {

@@ -133,47 +133,93 @@ export async function probe(
   };
 }
 
-async function _warmup(
-  run: () => Promise<void>,
-  t: TimingOptions,
-  progress: (msg: string) => void,
-): Promise<{ warmupSeconds: number; warmupSteps: number }> {
-  let warmupSeconds = 0, warmupSteps = 0;
-  while (warmupSteps < t.warmupSteps) {
-    warmupSeconds += await _timedOnce(run);
-    warmupSteps++;
-    if (warmupSeconds > t.seconds) break; // a slow first step: one is warm-up enough
-  }
-  progress(`warm-up ${warmupSeconds.toFixed(2)}s (${warmupSteps} step(s))`);
-  return { warmupSeconds, warmupSteps };
-}
-
-async function _measure(
-  once: () => tf.Tensor,
+/** {@link probe} of a step function of batch 1 or 2. */
+function _probed(
   onceOf: (n: 1 | 2) => tf.Tensor,
   batchSize: number,
   t: TimingOptions,
-  progress: (msg: string) => void,
-): Promise<Measurement> {
-  const skipped = await probe((n) => _synced(() => onceOf(n))(), batchSize, t);
-  if (skipped) {
-    progress(`skipped, ${skipped.status === "skipped" ? skipped.reason : ""}`);
-    return skipped;
+): Promise<Measurement | null> {
+  return probe((n) => _synced(() => onceOf(n))(), batchSize, t);
+}
+
+/** A measurement, set up and ready to time: a warm-up and any number of timed repeats. */
+interface _Timed {
+  /** Runs the untimed first steps; returns how many. */
+  warmup(): Promise<number>;
+  repeat(): Promise<Repeat>;
+}
+
+/** Runs `run` `t.warmupSteps` times, or once when the first alone takes over `t.seconds`. */
+async function _warmupRuns(run: () => Promise<void>, t: TimingOptions): Promise<number> {
+  let seconds = 0, steps = 0;
+  while (steps < t.warmupSteps) {
+    seconds += await _timedOnce(run);
+    steps++;
+    if (seconds > t.seconds) break; // a slow first step: one is warm-up enough
   }
-  const { warmupSeconds, warmupSteps } = await _warmup(_synced(once), t, progress);
-  const repeats: Repeat[] = [];
-  for (let r = 0; r < t.repeats; r++) {
-    const rep = await _repeat(once, batchSize, t.seconds);
-    progress(`repeat ${r + 1}/${t.repeats}: ${_rate(rep)}`);
-    repeats.push(rep);
-  }
+  return steps;
+}
+
+/** Steps of `once` (batch size `batchSize`) as a {@link _Timed}. */
+function _timedSteps(once: () => tf.Tensor, batchSize: number, t: TimingOptions): _Timed {
   return {
-    status: "ok",
-    warmupSeconds,
-    warmupSteps,
-    repeats,
-    samplesPerSecond: median(repeats.map((r) => r.samplesPerSecond)),
+    warmup: () => _warmupRuns(_synced(once), t),
+    repeat: () => _repeat(once, batchSize, t.seconds),
   };
+}
+
+/**
+ * Warms up and times each measurement, taking turns (A1 B1 A2 B2 …), so that whatever the
+ * process pays early (heap growth, a busier machine) does not land on one of them alone;
+ * measured one after the other, the first of step and fit paid for the other's heap growth.
+ * A measurement that fails becomes its error; the others go on.
+ */
+async function _interleaved(
+  timed: { what: string; progress: (msg: string) => void; timed: _Timed | Measurement }[],
+  t: TimingOptions,
+): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  const reps: Repeat[][] = timed.map(() => []);
+  const warm: { warmupSeconds: number; warmupSteps: number }[] = [];
+  const fail = (i: number, e: unknown) => {
+    const error = errorText(e);
+    timed[i].progress(`${timed[i].what} failed: ${error}`);
+    out[i] = { status: "error", error };
+  };
+  for (const [i, m] of timed.entries()) {
+    if (!("warmup" in m.timed)) {
+      out[i] = m.timed;
+      continue;
+    }
+    try {
+      const t0 = performance.now();
+      const warmupSteps = await m.timed.warmup();
+      warm[i] = { warmupSeconds: (performance.now() - t0) / 1000, warmupSteps };
+      m.progress(`warm-up ${warm[i].warmupSeconds.toFixed(2)}s (${warmupSteps} step(s))`);
+    } catch (e) {
+      fail(i, e);
+    }
+  }
+  for (let r = 0; r < t.repeats; r++) {
+    for (const [i, m] of timed.entries()) {
+      if (out[i] || !("repeat" in m.timed)) continue;
+      try {
+        const rep = await m.timed.repeat();
+        m.progress(`repeat ${r + 1}/${t.repeats}: ${_rate(rep)}`);
+        reps[i].push(rep);
+      } catch (e) {
+        fail(i, e);
+      }
+    }
+  }
+  return timed.map((_, i) =>
+    out[i] ?? {
+      status: "ok",
+      ...warm[i],
+      repeats: reps[i],
+      samplesPerSecond: median(reps[i].map((r) => r.samplesPerSecond)),
+    }
+  );
 }
 
 function _rate(r: Repeat): string {
@@ -217,53 +263,36 @@ class _Budget extends tf.Callback {
   }
 }
 
-async function _measureFit(
+/** `model.fit` (compiled here with bm's optimizer and loss) over x, y as {@link _Timed}. */
+function _timedFit(
   model: tf.LayersModel,
   bm: BenchModel,
   x: tf.Tensor,
   y: tf.Tensor,
   t: TimingOptions,
-  progress: (msg: string) => void,
-): Promise<Measurement> {
-  const optimizer = bm.optimizer();
-  try {
-    model.compile({ optimizer, loss: bm.loss, metrics: ["acc"] });
-    const args = { batchSize: bm.batchSize, shuffle: false, verbose: 0 as const };
-    // Warm-up: fit calls of one batch each, so a slow first one can end it early.
-    const { warmupSeconds, warmupSteps } = await _warmup(
-      async () => {
+): _Timed {
+  const args = { batchSize: bm.batchSize, shuffle: false, verbose: 0 as const };
+  return {
+    // Fit calls of one batch each, so a slow first one can end the warm-up early.
+    warmup: () =>
+      _warmupRuns(async () => {
         const wx = x.slice(0, bm.batchSize), wy = y.slice(0, bm.batchSize);
         try {
           await model.fit(wx, wy, { ...args, epochs: 1 });
         } finally {
           tf.dispose([wx, wy]);
         }
-      },
-      t,
-      progress,
-    );
-    const repeats: Repeat[] = [];
-    for (let r = 0; r < t.repeats; r++) {
+      }, t),
+    async repeat() {
       const budget = new _Budget(t.seconds);
       const start = performance.now();
       // Many short epochs over the pool; the callback ends training once the budget is spent.
       await model.fit(x, y, { ...args, epochs: 1_000_000, callbacks: [budget] });
       const seconds = (performance.now() - start) / 1000;
       const samples = budget.steps * bm.batchSize;
-      const rep = { steps: budget.steps, samples, seconds, samplesPerSecond: samples / seconds };
-      progress(`repeat ${r + 1}/${t.repeats}: ${_rate(rep)}`);
-      repeats.push(rep);
-    }
-    return {
-      status: "ok",
-      warmupSeconds,
-      warmupSteps,
-      repeats,
-      samplesPerSecond: median(repeats.map((r) => r.samplesPerSecond)),
-    };
-  } finally {
-    optimizer.dispose();
-  }
+      return { steps: budget.steps, samples, seconds, samplesPerSecond: samples / seconds };
+    },
+  };
 }
 
 /**
@@ -319,58 +348,61 @@ export async function runCell(
     data.xs.push(small[1][0], small[2][0]);
     data.ys.push(small[1][1], small[2][1]);
 
-    train = await _guard("train", say("train"), async () => {
-      const model = bm.build(t.seed);
+    // The step and fit, timed in turns (see _interleaved), in one engine scope.
+    tf.engine().startScope();
+    const made: { dispose(): unknown }[] = [];
+    const keep = <T extends { dispose(): unknown }>(d: T) => (made.push(d), d);
+    try {
+      const model = keep(bm.build(t.seed)), fitModel = keep(bm.build(t.seed));
+      const optimizer = keep(bm.optimizer()), fitOptimizer = keep(bm.optimizer());
+      const x = keep(tf.concat(xs)), y = keep(tf.concat(ys));
+      const step = keep(makeTrainStep(model, optimizer, singleOutput(bm.loss)));
       params = model.countParams();
-      const optimizer = bm.optimizer();
-      const step = makeTrainStep(model, optimizer, singleOutput(bm.loss));
+      fitModel.compile({ optimizer: fitOptimizer, loss: bm.loss, metrics: ["acc"] });
       let i = 0;
       const once = () => step([xs[i % _POOL]], [ys[i++ % _POOL]]);
-      try {
-        const m = await _measure(
-          once,
-          (n) => step([small[n][0]], [small[n][1]]),
-          bm.batchSize,
-          t,
-          say("train"),
-        );
-        if (m.status === "ok") profile = await profileStep(once);
-        return m;
-      } finally {
-        step.dispose();
-        optimizer.dispose();
-        model.dispose();
-      }
-    });
-
-    fit = await _guard("fit", say("fit"), async () => {
-      if (train.status === "skipped") {
-        // fit does at least the step's work per batch: no need to probe again.
-        say("fit")(`skipped, as training with the step was`);
-        return { ...train, reason: `${train.reason}, with the training step` };
-      }
-      const model = bm.build(t.seed);
-      const x = tf.concat(xs), y = tf.concat(ys);
-      try {
-        return await _measureFit(model, bm, x, y, t, say("fit"));
-      } finally {
-        tf.dispose([x, y]);
-        model.dispose();
-      }
-    });
+      const skipped = await _probed((n) => step([small[n][0]], [small[n][1]]), bm.batchSize, t)
+        .catch((e): Measurement => ({ status: "error", error: errorText(e) }));
+      if (skipped?.status === "skipped") say("train")(`skipped, ${skipped.reason}`);
+      [train, fit] = await _interleaved([
+        {
+          what: "train",
+          progress: say("train"),
+          timed: skipped ?? _timedSteps(once, bm.batchSize, t),
+        },
+        {
+          what: "fit",
+          progress: say("fit"),
+          // fit does at least the step's work per batch: skipped when the step is.
+          timed: skipped?.status === "skipped"
+            ? { ...skipped, reason: `${skipped.reason}, with the training step` }
+            : _timedFit(fitModel, bm, x, y, t),
+        },
+      ], t);
+      if (train.status === "ok") profile = await profileStep(once);
+    } finally {
+      for (const d of made.reverse()) d.dispose();
+      tf.engine().endScope();
+    }
 
     inference = await _guard("inference", say("inference"), async () => {
       const model = bm.build(t.seed);
       params ??= model.countParams();
       let i = 0;
+      const once = () => model.predict(xs[i++ % _POOL], { batchSize: bm.batchSize }) as tf.Tensor;
       try {
-        return await _measure(
-          () => model.predict(xs[i++ % _POOL], { batchSize: bm.batchSize }) as tf.Tensor,
+        const skipped = await _probed(
           (n) => model.predict(small[n][0]) as tf.Tensor,
           bm.batchSize,
           t,
-          say("inference"),
         );
+        if (skipped) return skipped;
+        const [m] = await _interleaved([{
+          what: "inference",
+          progress: say("inference"),
+          timed: _timedSteps(once, bm.batchSize, t),
+        }], t);
+        return m;
       } finally {
         model.dispose();
       }

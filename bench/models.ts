@@ -9,6 +9,7 @@ import type { LossName } from "../harness/train/step.ts";
 import { models as denseModels } from "../replications/keras-dense/model.ts";
 import { cnn } from "../replications/cnn-sgd/model.ts";
 import { autoencoder } from "../replications/medium-autoencoder/model.ts";
+import { adam } from "../harness/train/adam.ts";
 
 /** Everything the bench needs to train and run one model. */
 export interface BenchModel {
@@ -57,7 +58,7 @@ export const BENCH_MODELS: readonly BenchModel[] = [
     name: "keras-dense",
     description: 'keras-dense models["dense64-sigmoid"]: Flatten → Dense(64, sigmoid) → Dense(10)',
     build: denseModels["dense64-sigmoid"],
-    optimizer: () => tf.train.adam(0.001),
+    optimizer: () => adam(0.001),
     optimizerName: "Adam (lr 0.001)",
     loss: "categoricalCrossentropy",
     batchSize: 32,
@@ -80,7 +81,7 @@ export const BENCH_MODELS: readonly BenchModel[] = [
     description: "medium-autoencoder models.autoencoder: Conv 32/64 + MaxPool → Dense(100) → " +
       "Dense(3136) → ConvTranspose 32/1 (sigmoid)",
     build: autoencoder,
-    optimizer: () => tf.train.adam(0.001),
+    optimizer: () => adam(0.001),
     optimizerName: "Adam (lr 0.001)",
     loss: "binaryCrossentropy",
     batchSize: 128,

@@ -1,5 +1,5 @@
 /**
- * The command line: `deno task replicate <name…> | --all`, `report`, `merge` and `new`.
+ * The command line: `deno task replicate <name…> | --all`, `report`, `merge`, `new` and `verify`.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -23,12 +23,14 @@ import { resultsFile, runKey, RunStore, variantOf, withStoredRuns } from "./resu
 import { withLock } from "./with_lock.ts";
 import { buildSite } from "./report/site.ts";
 import { checkDataDirs } from "./data/datasets.ts";
+import { verifyCommand } from "./verify.ts";
 
 const USAGE = `usage:
   deno task replicate <name>... | --all [options]
   deno task report [<name>...]      rebuild the report site from results.json files
   deno task merge <folder>... [--out DIR]
   deno task new <name> [--replications DIR]   a new replication folder from the template
+  deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare
 
 options (replicate):
   --seed S           first seed (default 1)
@@ -450,6 +452,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === "report") return await _report(rest);
     else if (command === "merge") return await _merge(rest);
     else if (command === "new") await _new(rest);
+    else if (command === "verify") return await verifyCommand(rest);
     else throw new UsageError(`unknown command "${command ?? ""}"`);
     return 0;
   } catch (e) {

@@ -13,9 +13,10 @@ import * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import { BENCH_MODELS } from "../bench/models.ts";
+import { CROSS_BACKEND_TOLERANCE } from "../harness/results/compare_runs.ts";
 
 /** Max |a − b| relative to max(1, |b|): float32 kernels differ in summation order only. */
-const TOLERANCE = 2e-4;
+const TOLERANCE = CROSS_BACKEND_TOLERANCE;
 
 interface Outcome {
   output: Float32Array;

@@ -1,7 +1,14 @@
 import assert from "assert";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { badgeSvg } from "../harness/report/badge.ts";
 import { RESCIENCE_RULE, reScienceTitle } from "../harness/report/report.ts";
-import { buildSite, CSV_COLUMNS, type SiteOptions } from "../harness/report/site.ts";
+import {
+  buildSite,
+  CSV_COLUMNS,
+  renderIndexPage,
+  scoreboardRows,
+  type SiteOptions,
+} from "../harness/report/site.ts";
 import { CHROMIUM, Chromium, chromiumAvailable } from "./_chromium.ts";
 import { HOSTILE, parseCsv, siteFixtures } from "./_fixtures.ts";
 
@@ -29,6 +36,16 @@ async function _seed(out: string): Promise<void> {
   await Deno.writeTextFile(join(out, "stray.txt"), "ignored");
 }
 
+/**
+ * The scoreboard's rows in page order, `replication/claim`: each replication's headline claims
+ * (alpha marks final-acc; beta marks none, so its stated claims lead), then the folded rest.
+ */
+const HEADLINE = [
+  "alpha-dense/final-acc",
+  ...fixtures[1].results.claims.map((c) => `beta-conv/${c.id}`),
+];
+const FOLDED = ["curve-e2", "params", "final-loss", "sweep-acc"].map((id) => `alpha-dense/${id}`);
+
 /** Every href on a page: relative (no scheme, no //, no leading /), so the site works offline. */
 function _hrefs(html: string): string[] {
   return [...html.matchAll(/\shref="([^"]*)"/g)].map((m) => m[1]);
@@ -45,10 +62,17 @@ Deno.test("ReScience title: [Re] only when every stated claim holds", () => {
   const b = reScienceTitle(beta.results, beta.spec);
   assert.equal(b.mark, "[¬Re]");
   assert.deepEqual(b.reasons, ["acc: not reproduced", "loss: inconclusive", "blow-up: diverged"]);
+  assert.deepEqual(b.held, ["lr-too-high"], "fails as claimed holds");
 
   // A stated claim of the spec that the rerun left out (e.g. --protocols) is not a [Re].
   const partial = { ...alpha.results, claims: alpha.results.claims.slice(1) };
-  assert.deepEqual(reScienceTitle(partial, alpha.spec).reasons, ["final-acc: not checked"]);
+  const left = reScienceTitle(partial, alpha.spec);
+  assert.deepEqual(left.reasons, ["final-acc: not checked"]);
+  assert.deepEqual([left.unchecked, left.held], [["final-acc"], [
+    "curve-e2",
+    "params",
+    "final-loss",
+  ]]);
   // Only exploratory claims, and none stated in the spec: nothing was checked.
   const onlySweep = { ...alpha.results, claims: alpha.results.claims.slice(-1) };
   const sweepSpec = { ...alpha.spec, claims: alpha.spec.claims.slice(-1) };
@@ -72,6 +96,12 @@ Deno.test("buildSite: pages, summary.md and results.csv from every results.json"
       join(out, "index.html"),
       join(out, "summary.md"),
       join(out, "results.csv"),
+      join(out, "alpha-dense", "badge.svg"),
+      join(out, "alpha-dense", "badge.json"),
+      join(out, "beta-conv", "badge.svg"),
+      join(out, "beta-conv", "badge.json"),
+      join(out, "badge.svg"),
+      join(out, "badge.json"),
     ]);
     // No temp file is left behind by the atomic writes, and the pages are world-readable.
     for (const dir of [out, join(out, "alpha-dense")]) {
@@ -82,12 +112,16 @@ Deno.test("buildSite: pages, summary.md and results.csv from every results.json"
     }
 
     const index = await Deno.readTextFile(join(out, "index.html"));
-    const rows = [...index.matchAll(/<tr data-replication="([^"]+)" data-claim="([^"]+)">/g)]
-      .map((m) => `${m[1]}/${m[2]}`);
-    assert.deepEqual(
-      rows,
-      fixtures.flatMap((f) => f.results.claims.map((c) => `${f.results.replication}/${c.id}`)),
-    );
+    const rows = (html: string) =>
+      [...html.matchAll(/<tr data-replication="([^"]+)" data-claim="([^"]+)">/g)]
+        .map((m) => `${m[1]}/${m[2]}`);
+    // Headline claims in the first table, every other claim once, folded below it.
+    const [lead, folded] = index.split('<details class="more">');
+    assert.deepEqual(rows(lead), HEADLINE);
+    assert.deepEqual(rows(folded), FOLDED);
+    assert.match(folded, /^<summary>4 more claims, by replication<\/summary>/);
+    assert.ok(lead.includes('<table class="scoreboard" data-rows="headline">'));
+    assert.ok(folded.includes('<table class="scoreboard" data-rows="more">'));
     assert.ok(index.includes('href="alpha-dense/index.html"'));
     assert.ok(index.includes(`0.9745 ± 0.0050<span class="sub">n=3</span>`), "mean ± CI (n)");
     assert.ok(index.includes("8.4 s"), "olympic time to accuracy");
@@ -95,7 +129,8 @@ Deno.test("buildSite: pages, summary.md and results.csv from every results.json"
     assert.ok(index.includes("not reached"), "beta's accuracy target is never reached");
     assert.ok(index.includes("NVIDIA &lt;H100&gt; 80GB"), "backend adapter, escaped");
     assert.ok(index.includes("2025-01-03"));
-    assert.equal(index.match(/class="re yes"/g)?.length, 1);
+    // alpha heads both tables (headline and folded), beta only the headline one.
+    assert.equal(index.match(/class="re yes"/g)?.length, 2);
     assert.equal(index.match(/class="re no"/g)?.length, 1);
 
     for (const page of ["index.html", "alpha-dense/index.html", "beta-conv/index.html"]) {
@@ -167,8 +202,106 @@ Deno.test("buildSite with no results writes an empty scoreboard", async () => {
   const out = await Deno.makeTempDir();
   try {
     const { written } = await buildSite(join(out, "missing"), options);
-    assert.equal(written.length, 3);
+    assert.equal(written.length, 5, "scoreboard, summary, CSV and the suite's two badge files");
     assert.match(await Deno.readTextFile(written[0]), /No results yet/);
+    assert.equal(
+      await Deno.readTextFile(join(out, "missing", "badge.json")),
+      `{"schemaVersion":1,"label":"claimcheck","message":"no results","color":"lightgrey"}\n`,
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("scoreboard rows: headline claims lead, the rest is folded", () => {
+  const [alpha, beta] = fixtures;
+  const ids = (rows: { id: string }[]) => rows.map((c) => c.id);
+  const a = scoreboardRows(alpha.results, alpha.spec);
+  assert.deepEqual(ids(a.headline), ["final-acc"], "the claim the spec marks `headline`");
+  assert.deepEqual(ids(a.rest), ["curve-e2", "params", "final-loss", "sweep-acc"]);
+  // No claim marked: the claims on stated protocols lead (all of beta's).
+  const b = scoreboardRows(beta.results, beta.spec);
+  assert.deepEqual(ids(b.headline), ["acc", "loss", "lr-too-high", "blow-up"]);
+  assert.deepEqual(b.rest, []);
+  // Nothing marked in alpha: its exploratory sweep is folded, the stated claims lead.
+  const unmarked = {
+    ...alpha.spec,
+    claims: alpha.spec.claims.map((c) => ({ ...c, headline: false })),
+  };
+  assert.deepEqual(ids(scoreboardRows(alpha.results, unmarked).rest), ["sweep-acc"]);
+  // Only exploratory claims: they lead rather than leave the row empty.
+  const sweepOnly = { ...alpha.results, claims: alpha.results.claims.slice(-1) };
+  assert.deepEqual(ids(scoreboardRows(sweepOnly, unmarked).headline), ["sweep-acc"]);
+
+  // A headline claim the rerun left out (e.g. --protocols) leads as "not checked".
+  const partial = { ...alpha.results, claims: alpha.results.claims.slice(1) };
+  const p = scoreboardRows(partial, alpha.spec);
+  assert.deepEqual(ids(p.headline), ["final-acc"]);
+  assert.ok(!("verdict" in p.headline[0]), "the spec's claim, not a result");
+  const html = renderIndexPage([{
+    ...alpha,
+    dir: "alpha-dense",
+    results: partial,
+    title: reScienceTitle(partial, alpha.spec),
+  }]);
+  const row =
+    html.match(/<tr data-replication="alpha-dense" data-claim="final-acc">.*?<\/tr>/s)?.[0] ?? "";
+  assert.ok(row.includes('<span class="badge muted">not checked</span>'), row);
+  assert.ok(row.includes('0.97<span class="sub">≈ ±0.01</span>'), "claimed value and rule");
+});
+
+Deno.test("buildSite: a badge per replication and for the suite; variants never drive them", async () => {
+  const out = await Deno.makeTempDir({ prefix: "claimcheck-badges-" });
+  try {
+    await _seed(out);
+    // A --epochs 1 rerun of alpha where nothing holds, and a folder holding only a variant.
+    const [alpha, beta] = fixtures;
+    const variant = (r: typeof alpha.results) => ({
+      ...r,
+      variant: "epochs-1",
+      deviations: ["--epochs 1 instead of 4"],
+      claims: r.claims.map((c) => ({ ...c, verdict: "not reproduced" as const })),
+    });
+    await Deno.writeTextFile(
+      join(out, "alpha-dense", "results.epochs-1.json"),
+      JSON.stringify(variant(alpha.results)),
+    );
+    await Deno.mkdir(join(out, "only-variant"));
+    await Deno.writeTextFile(
+      join(out, "only-variant", "results.epochs-1.json"),
+      JSON.stringify(variant(beta.results)),
+    );
+    const { written } = await buildSite(out, options);
+    const json = async (...path: string[]) =>
+      JSON.parse(await Deno.readTextFile(join(out, ...path)));
+    assert.deepEqual(await json("alpha-dense", "badge.json"), {
+      schemaVersion: 1,
+      label: "alpha-dense",
+      message: "reproduced",
+      color: "brightgreen",
+    });
+    // beta: of its 4 stated claims only "fails as claimed" holds.
+    assert.deepEqual(await json("beta-conv", "badge.json"), {
+      schemaVersion: 1,
+      label: "beta-conv",
+      message: "partly reproduced 1/4",
+      color: "yellow",
+    });
+    assert.deepEqual(await json("badge.json"), {
+      schemaVersion: 1,
+      label: "claimcheck",
+      message: "1 of 2 reproduced",
+      color: "yellow",
+    });
+    const svg = await Deno.readTextFile(join(out, "alpha-dense", "badge.svg"));
+    assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="20"/);
+    assert.ok(svg.includes(">reproduced</text>") && svg.includes('fill="#4c1"'));
+    assert.ok((await Deno.readTextFile(join(out, "badge.svg"))).includes(">1 of 2 reproduced<"));
+    // The variants got their pages, but no badge of their own and no say in the others.
+    assert.ok(written.includes(join(out, "alpha-dense", "index.epochs-1.html")));
+    const badges = written.filter((f) => basename(f).startsWith("badge."));
+    assert.deepEqual(badges.filter((f) => /epochs|only-variant/.test(f)), []);
+    await assert.rejects(Deno.stat(join(out, "only-variant", "badge.svg")), Deno.errors.NotFound);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -220,24 +353,35 @@ Deno.test({
           };
         })`);
         if (file === "index.html") {
-          const listed = await page.evaluate<string[]>(
-            `[...document.querySelectorAll("table.scoreboard tr[data-claim]")].map((tr) =>
-              tr.dataset.replication + "/" + tr.dataset.claim)`,
-          );
-          assert.deepEqual(
-            listed,
-            fixtures.flatMap((f) =>
-              f.results.claims.map((c) => `${f.results.replication}/${c.id}`)
-            ),
+          const listed = (rows: string) =>
+            page.evaluate<string[]>(
+              `[...document.querySelectorAll('table.scoreboard[data-rows="${rows}"] tr[data-claim]')]
+                .map((tr) => tr.dataset.replication + "/" + tr.dataset.claim)`,
+            );
+          assert.deepEqual(await listed("headline"), HEADLINE);
+          assert.deepEqual(await listed("more"), FOLDED);
+          const claims = fixtures.flatMap((f) =>
+            f.results.claims.map((c) => ({
+              key: `${f.results.replication}/${c.id}`,
+              statement: c.statement,
+            }))
           );
           const words = (s: string) => s.replace(/\s+/g, " ");
-          const visible = words(await page.evaluate<string>(`document.body.innerText`));
-          for (const f of fixtures) {
-            for (const c of f.results.claims) {
-              assert.ok(visible.includes(words(c.statement)), `${c.id} shown`);
-            }
+          const visible = async () => words(await page.evaluate<string>(`document.body.innerText`));
+          // Folded: the headline claims are shown and the rest is not, until the reader opens it.
+          const closed = await visible();
+          for (const c of claims) {
+            const shown = closed.includes(words(c.statement));
+            assert.equal(shown, HEADLINE.includes(c.key), `${c.key} shown: ${shown}`);
           }
+          const bottom = await page.evaluate<number>(
+            `document.querySelector('table[data-rows="headline"]').getBoundingClientRect().bottom`,
+          );
+          assert.ok(bottom <= 900, `the headline table ends at ${bottom} px, below one screen`);
           await page.screenshot(join(out, "screenshot-index.png"));
+          await page.evaluate(`document.querySelector("details.more").open = true`);
+          const open = await visible();
+          for (const c of claims) assert.ok(open.includes(words(c.statement)), `${c.key} shown`);
         } else {
           // alpha: 2 accuracy charts (one per protocol) and the train-loss chart; beta: 1 + 1.
           assert.ok(charts.length >= 2, `${file}: ${charts.length} charts`);
@@ -276,6 +420,37 @@ Deno.test({
         );
         assert.deepEqual(overflow, [], `${file}: wider than the window`);
         assert.deepEqual(page.errors, [], `${file}: console errors or exceptions`);
+      }
+      // Badges parse as SVG (an XML error would show as a parsererror), odd text included.
+      await Deno.writeTextFile(
+        join(out, "hostile-badge.svg"),
+        badgeSvg({ label: HOSTILE, message: "a\u0007b\nc", color: "red" }),
+      );
+      for (
+        const [file, label, message] of [
+          ["badge.svg", "claimcheck", "1 of 2 reproduced"],
+          ["alpha-dense/badge.svg", "alpha-dense", "reproduced"],
+          ["beta-conv/badge.svg", "beta-conv", "partly reproduced 1/4"],
+          ["hostile-badge.svg", HOSTILE, "ab c"],
+        ]
+      ) {
+        await page.goto(new URL(`file://${join(await Deno.realPath(out), file)}`).href);
+        const svg = await page.evaluate(`(() => {
+          const root = document.documentElement;
+          const [box, right] = [...root.querySelectorAll("rect")].map((r) => r.getBBox());
+          return {
+            root: root.localName,
+            parseErrors: document.getElementsByTagName("parsererror").length,
+            texts: [...root.querySelectorAll("text")].map((t) => t.textContent),
+            partsFill: box.width === root.width.baseVal.value && right.x + right.width === box.width,
+          };
+        })()`);
+        assert.deepEqual(svg, {
+          root: "svg",
+          parseErrors: 0,
+          texts: [label, label, message, message],
+          partsFill: true,
+        }, file);
       }
       await page.close();
     } finally {

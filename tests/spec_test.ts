@@ -102,6 +102,28 @@ Deno.test("custom protocols name a trainer and keep their params", () => {
   assert.match(issuesOf(custom).join("\n"), /protocols\.0\.kind/);
 });
 
+Deno.test("headline: a claim's flag, false unless set; not on a curve", () => {
+  assert.equal(parseSpec(good, "spec.json").claims[0].headline, false);
+  const withHeadline = (claim: Record<string, unknown>) => ({ ...good, claims: [claim] });
+  const marked = parseSpec(withHeadline({ ...good.claims[0], headline: true }), "spec.json");
+  assert.equal(marked.claims[0].headline, true);
+  assert.match(
+    issuesOf(withHeadline({ ...good.claims[0], headlin: true })).join("\n"),
+    /claims\.0: unknown key "headlin" \(did you mean "headline"\?\)/,
+  );
+  assert.match(
+    issuesOf(withHeadline({ ...good.claims[0], headline: "yes" })).join("\n"),
+    /claims\.0\.headline/,
+  );
+  // A headline is one number; a curve's points are not (and expand with headline false).
+  const { claimed: _, ...curve } = { ...good.claims[0], curve: { "1": 0.5 } };
+  assert.equal(parseSpec(withHeadline(curve), "spec.json").claims[0].headline, false);
+  assert.match(
+    issuesOf(withHeadline({ ...curve, headline: true })).join("\n"),
+    /claims\.0: unknown key "headline"/,
+  );
+});
+
 Deno.test("loadSpec names the file for unreadable JSON", async () => {
   const file = await Deno.makeTempFile({ suffix: ".json" });
   await Deno.writeTextFile(file, "{ not json");
@@ -114,6 +136,13 @@ Deno.test("every replication folder loads, and its sources exist in ../shared/se
   assert.ok(names.includes("keras-dense"));
   for (const name of names) {
     const rep = await loadReplication(name);
+    // The scoreboard leads with each replication's headline claims: the source's main numbers.
+    const exploratory = new Set(rep.spec.protocols.filter((p) => p.exploratory).map((p) => p.id));
+    const headline = rep.spec.claims.filter((c) => c.headline);
+    assert.ok(headline.length, `${name}: no claim marked "headline"`);
+    for (const c of headline) {
+      assert.ok(!exploratory.has(c.protocol), `${name}: headline ${c.id} is exploratory`);
+    }
     for (const s of rep.spec.sources.filter((s) => s.file !== undefined)) {
       const seeds = new URL(`../../shared/seeds/${s.file}`, import.meta.url);
       const exists = await Deno.stat(seeds).then(() => true, () => false);

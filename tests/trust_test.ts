@@ -9,31 +9,16 @@ import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { newReplication } from "../harness/new_replication.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { PROJECT_ROOT, REPORTS_DIR } from "../harness/paths.ts";
+import { REPORTS_DIR } from "../harness/paths.ts";
 import { loadResults } from "../harness/results/result.ts";
 import { RunStore } from "../harness/results/run_store.ts";
 import { replicate } from "../harness/train/replicate.ts";
+import { runTask, taskCommand } from "./_task_cli.ts";
 
-const CLI = fileURLToPath(new URL("../harness/cli.ts", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("./fixtures/replications", import.meta.url));
 
-/** The permission flags deno.json's `replicate` task declares (run from the project root). */
-const TASK_PERMISSIONS: string[] = (() => {
-  const config = JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "deno.json")));
-  const words = (config.tasks.replicate as string).split(/\s+/);
-  assert.ok(!words.some((w) => w === "-A" || w === "--allow-all"), "replicate runs with -A");
-  return words.filter((w) => w.startsWith("--"));
-})();
-
 /** The CLI with the replicate task's permissions, from the project root (its paths are relative). */
-function cliCommand(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...TASK_PERMISSIONS, CLI, ...args],
-    cwd: PROJECT_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
+const cliCommand = (args: string[]) => taskCommand("replicate", args);
 
 /** A scratch --out inside reports/, the one folder the replicate task may write. */
 async function scratchOut(): Promise<string> {
@@ -41,11 +26,7 @@ async function scratchOut(): Promise<string> {
   return await Deno.makeTempDir({ dir: REPORTS_DIR, prefix: ".test-" });
 }
 
-async function cli(...args: string[]) {
-  const out = await cliCommand(args).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const cli = (...args: string[]) => runTask("replicate", ...args);
 
 Deno.test("a misspelled spec key fails before training, naming it and the likely key", async () => {
   const dir = await Deno.makeTempDir();

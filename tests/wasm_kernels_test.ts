@@ -1,10 +1,12 @@
 /**
  * The wasm training kernels (harness/wasm_kernels.ts) against the cpu backend:
- * - Conv2DBackpropFilter (both formulations) and Conv2DBackpropInput on 19 shapes: strides 1,
+ * - Conv2DBackpropFilter (claimcheck's SIMD kernel where co % 8 == 0, and both XNNPACK
+ *   formulations) and Conv2DBackpropInput on 19 shapes: strides 1,
  *   2, (2,1), (3,2); same / valid / explicit padding; channels 1, 2, 3, 8, 32, 64; batch 1, 2,
  *   3, 16; odd sizes; the two suite models' layers; conv2dTranspose as the autoencoder uses it;
  *   tfjs' gradients of conv2d and conv2dTranspose through them;
- * - MaxPoolGrad, tiled and overlapping windows, random values and tie-heavy ones;
+ * - MaxPoolGrad (claimcheck's SIMD kernel where channels % 4 == 0, and the XNNPACK rewrite),
+ *   tiled and overlapping windows, random values and tie-heavy ones;
  * - BatchMatMul with every transpose combination, Sum, Slice, SplitV, Identity and Cast;
  * - one training step of cnn-sgd (SGD + momentum) and of the conv autoencoder (Adam) from the
  *   same weights and batch: loss, every gradient and every weight update.
@@ -19,6 +21,8 @@ import { cnn } from "../replications/cnn-sgd/model.ts";
 import { autoencoder } from "../replications/medium-autoencoder/model.ts";
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
+import { adam } from "../harness/train/adam.ts";
+import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import {
   _testing,
   registerWasmTrainingKernels,
@@ -161,29 +165,54 @@ Deno.test("registers the training kernels on wasm", () => {
   assert.ok(WASM_TRAINING_KERNELS.includes("Conv2DBackpropFilter"));
 });
 
-Deno.test("Conv2DBackpropFilter matches cpu (both formulations)", async () => {
+Deno.test("Conv2DBackpropFilter matches cpu (SIMD kernel and both XNNPACK formulations)", async () => {
   let seed = 1;
-  for (const [i, c] of CONV_CASES.entries()) {
-    // Each case through dy-as-filter (A) or x-as-filter (B), alternating; the model shapes
-    // through whichever the cost estimate picks.
-    _testing.conv2DBackpropFilter = i >= CONV_CASES.length - 3 ? "auto" : i % 2 ? "A" : "B";
+  for (const c of CONV_CASES) {
     const [oh, ow] = outSize(c);
     const x = spec([c.n, c.h, c.w, c.ci], seed++);
     const dy = spec([c.n, oh, ow, c.co], seed++);
     const filterShape = [c.f[0], c.f[1], c.ci, c.co];
-    await compare(
-      `dW ${_testing.conv2DBackpropFilter} ${convLabel(c)}`,
-      [x, dy],
-      (xt, dyt) =>
-        tf.engine().runKernel("Conv2DBackpropFilter", { x: xt, dy: dyt }, {
-          strides: c.s,
-          pad: c.pad,
-          dataFormat: "NHWC",
-          filterShape,
-        }) as tf.Tensor,
-    );
+    // The SIMD kernel takes co % 8 == 0; the others take anything.
+    const ways: (typeof _testing.conv2DBackpropFilter)[] = c.co % 8 === 0
+      ? ["auto", "simd", "A", "B"]
+      : ["auto", "A", "B"];
+    for (const way of ways) {
+      _testing.conv2DBackpropFilter = way;
+      await compare(
+        `dW ${way} ${convLabel(c)}`,
+        [x, dy],
+        (xt, dyt) =>
+          tf.engine().runKernel("Conv2DBackpropFilter", { x: xt, dy: dyt }, {
+            strides: c.s,
+            pad: c.pad,
+            dataFormat: "NHWC",
+            filterShape,
+          }) as tf.Tensor,
+      );
+    }
   }
   _testing.conv2DBackpropFilter = "auto";
+});
+
+Deno.test("Conv2DBackpropFilter's SIMD kernel refuses what it cannot run", async () => {
+  await tf.setBackend("wasm");
+  _testing.conv2DBackpropFilter = "simd";
+  try {
+    const x = tf.ones([1, 4, 4, 2]), dy = tf.ones([1, 4, 4, 3]);
+    assert.throws(
+      () =>
+        tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+          strides: 1,
+          pad: "same",
+          dataFormat: "NHWC",
+          filterShape: [1, 1, 2, 3],
+        }),
+      /SIMD kernel cannot run/,
+    );
+    tf.dispose([x, dy]);
+  } finally {
+    _testing.conv2DBackpropFilter = "auto";
+  }
 });
 
 Deno.test("Conv2DBackpropInput matches cpu (conv dx and conv2dTranspose)", async () => {
@@ -271,9 +300,11 @@ const POOL_CASES: PoolCase[] = [
   { x: [1, 8, 7, 8], pool: [3, 3], stride: [2, 2], pad: "same" },
   { x: [3, 6, 7, 1], pool: [3, 3], stride: [1, 1], pad: "same" },
   { x: [1, 7, 9, 3], pool: [2, 3], stride: [1, 2], pad: "valid" },
+  { x: [3, 9, 9, 4], pool: [3, 3], stride: [2, 2], pad: "same" },
+  { x: [2, 6, 7, 12], pool: [3, 2], stride: [1, 1], pad: "same" },
 ];
 
-Deno.test("MaxPoolGrad matches cpu, ties going to the first maximum", async () => {
+Deno.test("MaxPoolGrad matches cpu, ties going to the first maximum (SIMD and XNNPACK)", async () => {
   let seed = 300;
   for (const c of POOL_CASES) {
     // Values on a coarse grid make ties common (as ReLU zeros do), and windows whose maximum
@@ -289,17 +320,25 @@ Deno.test("MaxPoolGrad matches cpu, ties going to the first maximum", async () =
         c.pad,
       );
       const dy = spec(info.outShape, seed++);
-      await compare(
-        `maxPool grad x[${c.x}] pool ${c.pool} stride ${c.stride} ${c.pad} ${label}`,
-        [x, dy],
-        (xt, dyt) =>
-          tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.pool, c.stride, c.pad))(
-            xt,
-            dyt,
-          ),
-      );
+      // The SIMD kernel takes channels % 4 == 0.
+      const ways: (typeof _testing.maxPoolGrad)[] = c.x[3] % 4 === 0
+        ? ["auto", "simd", "xnnpack"]
+        : ["auto", "xnnpack"];
+      for (const way of ways) {
+        _testing.maxPoolGrad = way;
+        await compare(
+          `maxPool grad ${way} x[${c.x}] pool ${c.pool} stride ${c.stride} ${c.pad} ${label}`,
+          [x, dy],
+          (xt, dyt) =>
+            tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.pool, c.stride, c.pad))(
+              xt,
+              dyt,
+            ),
+        );
+      }
     }
   }
+  _testing.maxPoolGrad = "auto";
 });
 
 Deno.test("BatchMatMul with transposes matches cpu", async () => {
@@ -484,4 +523,55 @@ Deno.test("conv autoencoder: one Adam step on wasm matches cpu", async () => {
     // Adam's first step is lr·g/(|g| + ε): near-zero gradients amplify rounding.
     2e-3,
   );
+});
+
+Deno.test("fused Adam on wasm: weights and moments bit-identical to tfjs' Adam", async () => {
+  await tf.setBackend("wasm");
+  const dense = () =>
+    tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [30], units: 13, activation: "relu" }),
+        tf.layers.dense({ units: 10, activation: "softmax" }),
+      ],
+    });
+  const models: [string, () => tf.LayersModel, number[], number][] = [
+    ["dense", dense, [16, 30], 10],
+    ["conv autoencoder", () => autoencoder(1), [4, 28, 28, 1], 0],
+  ];
+  for (const [what, build, shape, classes] of models) {
+    const weights: Float32Array[][] = [];
+    for (const optimizer of [tf.train.adam(0.01), adam(0.01)]) {
+      const model = build();
+      // The same starting weights for both.
+      model.setWeights(model.getWeights().map((w, i) => tf.tensor(rand(w.size, 700 + i), w.shape)));
+      const step = makeTrainStep(
+        model,
+        optimizer,
+        singleOutput(
+          classes ? "categoricalCrossentropy" : "binaryCrossentropy",
+        ),
+      );
+      for (let s = 0; s < 4; s++) {
+        const x = tf.tensor(rand(shape.reduce((a, b) => a * b, 1), 800 + s), [...shape]);
+        const y = classes
+          ? tf.oneHot(
+            tf.tensor1d([...rand(shape[0], 900 + s)].map((v) => (v + 1) * 4.9 | 0), "int32"),
+            classes,
+          )
+          : x.abs().minimum(1);
+        step([x], [y]).dispose();
+        tf.dispose([x, y]);
+      }
+      const state = (await optimizer.getWeights()).map((w) => w.tensor);
+      weights.push([...model.getWeights(), ...state].map((t) => Float32Array.from(t.dataSync())));
+      step.dispose();
+      model.dispose();
+      optimizer.dispose();
+    }
+    const [ours, theirs] = [weights[1], weights[0]];
+    assert.equal(ours.length, theirs.length);
+    ours.forEach((w, i) =>
+      assert.deepEqual(w, theirs[i], `${what}: weight or moment ${i} differs`)
+    );
+  }
 });

@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { type SimdKernels, simdKernels } from "./simd/simd_kernels.ts";
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -25,7 +26,8 @@ const BACKEND = "wasm";
 
 /** Knobs for tests and measurements: force one formulation of a kernel ("auto": cheapest). */
 export const _testing = {
-  conv2DBackpropFilter: "auto" as "auto" | "A" | "B",
+  conv2DBackpropFilter: "auto" as "auto" | "simd" | "A" | "B",
+  maxPoolGrad: "auto" as "auto" | "simd" | "xnnpack",
 };
 
 /** A kernel call on the backend whose temporaries are freed together. */
@@ -220,6 +222,13 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: _Args): Info {
     (_TRANSPOSE_SLOW_NS + (sh * sw > 1 ? sh * sw : 0)) * dySize +
     _MAC_NS * n * h * w * fh * fw * co * _tiled(ci);
   const force = _testing.conv2DBackpropFilter;
+  const heap = _heap(backend);
+  const simd = heap && co % 8 === 0 && x.dtype === "float32" && dy.dtype === "float32" &&
+      (force === "auto" || force === "simd")
+    ? simdKernels(backend)
+    : null;
+  if (simd && heap) return _dwSimd(simd, heap, x, dy, info);
+  if (force === "simd") throw new Error("Conv2DBackpropFilter: the SIMD kernel cannot run here");
   const useB = (force === "auto" ? costB < costA : force === "B") && pt <= fh - 1 && pl <= fw - 1;
   return _scoped(backend, (s) => {
     // A zero sample, when the packed filter's row count (n·taps) would thrash the cache.
@@ -229,6 +238,60 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: _Args): Info {
       ? _dwB(s, x, dy, info, _thrashes(n * h * w) ? padBatch : null)
       : _dwA(s, x, dy, info, _thrashes(n * oh * ow) ? padBatch : null);
   });
+}
+
+/**
+ * Positions per block of the SIMD kernel: the block's im2col rows (block × R floats) and dy
+ * rows (block × co) fill at most 128 KiB. Measured on the suite's shapes, 64–128 positions beat
+ * 256–512 by 5–30 %.
+ */
+function _simdBlock(rows: number, co: number): number {
+  return Math.max(16, Math.min(128, Math.floor(32768 / (rows + co))));
+}
+
+/** dW by claimcheck's own SIMD kernel (simd/conv2d_backprop_filter.wat): dy is not packed. */
+function _dwSimd(
+  simd: SimdKernels,
+  heap: _HeapBackend,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { outHeight: oh, outWidth: ow, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
+  const rows = Math.ceil(fh * fw * ci / 4) * 4, block = _simdBlock(rows, co);
+  const out = heap.makeOutput([fh, fw, ci, co], "float32");
+  const col = heap.makeOutput([block * rows], "float32");
+  try {
+    // Offsets read after both allocations, which may grow (and move the views of) the heap.
+    const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
+    simd.conv2dBackpropFilter(
+      at(x),
+      at(dy),
+      at(out),
+      at(col),
+      n,
+      h,
+      w,
+      ci,
+      oh,
+      ow,
+      co,
+      fh,
+      fw,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      block,
+    );
+  } catch (e) {
+    heap.disposeData(out.dataId);
+    throw e;
+  } finally {
+    heap.disposeData(col.dataId);
+  }
+  return out;
 }
 
 function _dwA(
@@ -419,6 +482,35 @@ function maxPoolGrad({ inputs, backend, attrs }: _Args): Info {
     a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
   );
   if (info.dataFormat !== "channelsLast") throw new Error("wasm MaxPoolGrad: NHWC only");
+  const heap = _heap(backend), force = _testing.maxPoolGrad;
+  const simd = heap && info.inChannels % 4 === 0 && x.dtype === "float32" &&
+      tf.util.sizeFromShape(dy.shape) > 0 && force !== "xnnpack"
+    ? simdKernels(backend)
+    : null;
+  if (simd && heap) {
+    const dx = heap.makeOutput(x.shape, "float32");
+    // Offsets read after the allocation, which may grow (and move the views of) the heap.
+    const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
+    simd.maxPoolGrad(
+      at(x),
+      at(dy),
+      at(dx),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    return dx;
+  }
+  if (force === "simd") throw new Error("MaxPoolGrad: the SIMD kernel cannot run here");
   const nonOverlapping = info.strideHeight === info.filterHeight &&
     info.strideWidth === info.filterWidth;
   return _scoped(
@@ -768,6 +860,49 @@ function gather(original: _Original, args: _Args): Info {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A fused Adam update (harness/train/adam.ts calls it): one kernel per weight instead of 14.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Name of the fused Adam kernel registered on wasm: inputs `value`, `m`, `v`, `g`; attrs `beta1`,
+ * `beta2`, `oneMinusAccBeta1`, `oneMinusAccBeta2`, `epsilon`, `learningRate`; outputs the new
+ * value, m and v.
+ */
+export const FUSED_ADAM = "ClaimcheckFusedAdam";
+
+function fusedAdam({ inputs, backend, attrs }: _Args): Info[] {
+  const { value, m, v, g } = inputs as Record<string, Info>;
+  const a = attrs as Record<string, number>;
+  const heap = _heap(backend), simd = heap && simdKernels(backend);
+  const ts = [value, m, v, g];
+  if (!heap || !simd || ts.some((t) => t.dtype !== "float32")) {
+    throw new Error(`${FUSED_ADAM}: needs float32 tensors on the wasm backend's heap`);
+  }
+  const size = tf.util.sizeFromShape(value.shape);
+  if (ts.some((t) => tf.util.sizeFromShape(t.shape) !== size)) {
+    throw new Error(`${FUSED_ADAM}: value, m, v and g must have the same size`);
+  }
+  const outs = [0, 1, 2].map(() => heap.makeOutput(value.shape, "float32"));
+  // Offsets read after the allocations, which may grow (and move the views of) the heap.
+  const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
+  // As float32 parameters these round as tfjs' float32 scalars of the same numbers do.
+  simd.adam(
+    ...ts.map(at),
+    ...outs.map(at),
+    size,
+    a.beta1,
+    1 - a.beta1,
+    a.beta2,
+    1 - a.beta2,
+    a.oneMinusAccBeta1,
+    a.oneMinusAccBeta2,
+    a.epsilon,
+    -a.learningRate,
+  );
+  return outs;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registration
 // ---------------------------------------------------------------------------------------------
 
@@ -777,6 +912,7 @@ interface _Replacement {
 }
 
 const _REPLACEMENTS: _Replacement[] = [
+  { name: FUSED_ADAM, make: () => fusedAdam as unknown as tf.KernelFunc },
   { name: "Conv2DBackpropFilter", make: () => conv2DBackpropFilter as unknown as tf.KernelFunc },
   {
     name: "Conv2DBackpropInput",

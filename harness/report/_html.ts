@@ -71,9 +71,10 @@ td.statement{min-width:12em}
 td.statement .sub{overflow-wrap:anywhere}
 td.verdict{min-width:9em}
 td.verdict .sub{margin-top:4px;overflow-wrap:anywhere;white-space:normal}
-td.rep{min-width:11em;background:#fcfcfd;border-right:1px solid #e5e7eb}
+td.rep{min-width:11em;width:16em;background:#fcfcfd;border-right:1px solid #e5e7eb}
 td.rep .sub{overflow-wrap:anywhere}
 tbody.rep{border-top:2px solid #d0d7de}
+details.more{margin-top:14px}details.more>summary{cursor:pointer;font-weight:600;margin-bottom:8px}
 td.tta .sub{white-space:normal;max-width:11em;margin-left:auto}
 .sub{display:block;font-size:12px;color:#57606a;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 9px;border-radius:11px;font-size:12.5px;font-weight:600;color:#fff;white-space:nowrap}

@@ -52,6 +52,10 @@ export interface ReScienceTitle {
   reasons: string[];
   /** Claims on stated protocols (those the title counts). */
   stated: string[];
+  /** The stated claims whose verdict holds (not one of {@link FAILING_VERDICTS}). */
+  held: string[];
+  /** Claims on stated protocols of the spec that the rerun left out (e.g. by --protocols). */
+  unchecked: string[];
 }
 
 /**
@@ -61,13 +65,14 @@ export interface ReScienceTitle {
 export function reScienceTitle(results: Results, spec: ReplicationSpec): ReScienceTitle {
   const exploratory = new Set(spec.protocols.filter((p) => p.exploratory).map((p) => p.id));
   const stated = results.claims.filter((c) => !exploratory.has(c.protocol));
-  const reasons = stated.filter((c) => FAILING_VERDICTS.includes(c.verdict)).map((c) =>
-    `${c.id}: ${c.verdict}`
-  );
+  const failing = (c: ClaimResult) => FAILING_VERDICTS.includes(c.verdict);
   const rerun = new Set(results.claims.map((c) => c.id));
-  for (const c of spec.claims) {
-    if (!exploratory.has(c.protocol) && !rerun.has(c.id)) reasons.push(`${c.id}: not checked`);
-  }
+  const unchecked = spec.claims.filter((c) => !exploratory.has(c.protocol) && !rerun.has(c.id))
+    .map((c) => c.id);
+  const reasons = [
+    ...stated.filter(failing).map((c) => `${c.id}: ${c.verdict}`),
+    ...unchecked.map((id) => `${id}: not checked`),
+  ];
   if (!stated.length && !reasons.length) reasons.push("no claim on a stated protocol");
   const reproduced = reasons.length === 0;
   return {
@@ -75,6 +80,8 @@ export function reScienceTitle(results: Results, spec: ReplicationSpec): ReScien
     reproduced,
     reasons,
     stated: stated.map((c) => c.id),
+    held: stated.filter((c) => !failing(c)).map((c) => c.id),
+    unchecked,
   };
 }
 

@@ -1,10 +1,13 @@
 /**
  * The published report site, built from every `<out>/<name>/results.json`:
  *
- * - `<out>/index.html`: the scoreboard, every claim of every replication with its verdict;
+ * - `<out>/index.html`: the scoreboard, every claim of every replication with its verdict, each
+ *   replication's headline claims first and the rest folded below;
  * - `<out>/<name>/index.html` (and `events.jsonl`): the replication page;
  * - `<out>/summary.md`: a markdown table for a README or a pull request;
- * - `<out>/results.csv`: one row per claim and seed.
+ * - `<out>/results.csv`: one row per claim and seed;
+ * - `<out>/badge.svg` and `<out>/<name>/badge.svg`: status badges for the suite and each
+ *   replication, with shields.io endpoint JSON beside them (`badge.json`).
  *
  * Every page is standalone HTML with inline SVG charts rendered at build time: no script,
  * nothing loaded, relative links only, so the folder works from file:// or any static host.
@@ -23,6 +26,7 @@ import {
   relativeHref,
   verdictBadge,
 } from "./_html.ts";
+import { type Badge, badgeEndpoint, badgeSvg, replicationBadge, suiteBadge } from "./badge.ts";
 import { eventLog } from "./event_log.ts";
 import { loadReplication } from "../replications.ts";
 import type { ReplicationModule } from "../plugin.ts";
@@ -33,9 +37,9 @@ import {
   type ReScienceTitle,
   reScienceTitle,
 } from "./report.ts";
-import { loadResults, type Results, type Verdict } from "../results/result.ts";
+import { type ClaimResult, loadResults, type Results, type Verdict } from "../results/result.ts";
 import { variantFileName } from "../results/run_store.ts";
-import type { ReplicationSpec } from "../spec/spec.ts";
+import type { Claim, ReplicationSpec } from "../spec/spec.ts";
 
 /** One replication on the site. */
 export interface SiteEntry {
@@ -184,6 +188,10 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
     await writeFileAtomic(path, content);
     written.push(path);
   };
+  const writeBadge = async (dir: string, badge: Badge) => {
+    await write(join(dir, "badge.svg"), badgeSvg(badge));
+    await write(join(dir, "badge.json"), JSON.stringify(badgeEndpoint(badge)) + "\n");
+  };
   for (const e of entries) {
     const dir = join(outDir, e.dir);
     const variant = e.results.variant;
@@ -205,12 +213,18 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
   );
   await write(join(outDir, "summary.md"), renderSummaryMarkdown(full));
   await write(join(outDir, "results.csv"), renderResultsCsv(full));
+  // Badges state the full protocols' outcome; a variant (e.g. --epochs 1) never drives one.
+  for (const e of full) {
+    await writeBadge(join(outDir, e.dir), replicationBadge(e.results.replication, e.title));
+  }
+  await writeBadge(outDir, suiteBadge(full.map((e) => e.title)));
   return { written, skipped };
 }
 
 /**
- * The scoreboard: every claim of every replication, one table; below it, links to `variants`
- * (results of reruns that change what is trained, e.g. --epochs 1).
+ * The scoreboard: each replication's headline claims in one table (see {@link scoreboardRows}),
+ * its other claims folded below it; then links to `variants` (results of reruns that change
+ * what is trained, e.g. --epochs 1).
  */
 export function renderIndexPage(entries: SiteEntry[], variants: SiteEntry[] = []): string {
   const claims = entries.reduce((n, e) => n + e.results.claims.length, 0);
@@ -224,20 +238,24 @@ export function renderIndexPage(entries: SiteEntry[], variants: SiteEntry[] = []
 <h1>Scoreboard</h1>
 <p>${plural(entries.length, "replication")}, ${plural(claims, "claim")}: ${re} [Re], ${
     entries.length - re
-  } [¬Re]. Verdicts: ${tally || "none"}. Each claimed number is set beside the mean over seeds of
-the rerun, with the half-width of its 95 % confidence interval and the number of seeds n.</p>
-<p class="rule">${_e(RESCIENCE_RULE)}</p>
+  } [¬Re]. Verdicts: ${tally || "none"}. Each replication's headline claims, the source's main
+numbers (marked <code>headline</code> in its spec; where none is, its claims on stated protocols),
+are set beside the mean over seeds of the rerun, with the half-width of its 95 % confidence
+interval and the number of seeds n; its other claims are folded below.</p>
 ${
     entries.length
       ? _scoreboard(entries)
       : "<p>No results yet: run <code>deno task replicate --all</code>.</p>"
   }
+<p class="rule">${_e(RESCIENCE_RULE)}</p>
 <p class="note">Time to accuracy (MLPerf): seconds from a run's start to its first evaluation at
 or above claim − ε, as the olympic mean over seeds (fastest and slowest dropped when n ≥ 3),
 with the epochs each seed took; warm-up and data loading are logged apart. “—”: the claim sets
 no accuracy target; “not reached”: too few seeds reached it. Downloads:
 <a href="summary.md">summary.md</a> (markdown table), <a href="results.csv">results.csv</a> (one
-row per claim and seed).</p>${_variantList(variants)}`;
+row per claim and seed); status badges <a href="badge.svg">badge.svg</a> (the suite) and
+<code>&lt;name&gt;/badge.svg</code> (each replication), each with shields.io endpoint JSON
+beside it (<a href="badge.json">badge.json</a>).</p>${_variantList(variants)}`;
   return htmlPage("claimcheck scoreboard", body, 1280);
 }
 
@@ -265,60 +283,99 @@ the full protocol's results, never over them, and are not on the scoreboard.</p>
 <ul>${items.join("\n")}</ul>`;
 }
 
+/** A scoreboard row: a claim the rerun judged, or a headline claim of the spec it left out. */
+export type ScoreboardRow = ClaimResult | Claim;
+
+/**
+ * A replication's claims in scoreboard order. `headline`: the claims its spec marks `headline`
+ * (one the rerun left out, e.g. by --protocols, is the spec's claim, shown as not checked);
+ * where none is marked, the claims on stated (non-exploratory) protocols, else all. `rest`: the
+ * other claims the rerun judged.
+ */
+export function scoreboardRows(
+  results: Results,
+  spec: ReplicationSpec,
+): { headline: ScoreboardRow[]; rest: ClaimResult[] } {
+  const claims = results.claims;
+  const marked = spec.claims.filter((c) => c.headline);
+  const exploratory = new Set(spec.protocols.filter((p) => p.exploratory).map((p) => p.id));
+  const stated = claims.filter((c) => !exploratory.has(c.protocol));
+  const headline = marked.length
+    ? marked.map((m) => claims.find((c) => c.id === m.id) ?? m)
+    : stated.length
+    ? stated
+    : claims;
+  return { headline, rest: claims.filter((c) => !headline.includes(c)) };
+}
+
 function _scoreboard(entries: SiteEntry[]): string {
-  const groups = entries.map((e) => {
-    const r = e.results;
-    const n = Math.max(1, r.claims.length);
-    const adapter = r.backend.adapter === null
-      ? ""
-      : ` · ${_e(r.backend.adapter)}${r.backend.fallbackAdapter ? " (software)" : ""}`;
-    // Replication-wide facts (title, backend, date) sit once, spanning the claim rows.
-    const repCell = `<td class="rep" rowspan="${n}">${reScienceBadge(e.title)}<a href="${
-      _e(relativeHref(e.dir, "index.html"))
-    }">${_e(r.title)}</a><span class="sub"><code class="id">${_e(r.replication)}</code> · ${
-      plural(new Set(r.runs.map((run) => run.seed)).size, "seed")
-    }</span><span class="sub backend">backend <code>${
-      _e(r.backend.name)
-    }</code>${adapter}</span><span class="sub date">${_e(r.createdAt.slice(0, 10))} ${
-      _e(r.createdAt.slice(11, 16))
-    } UTC</span></td>`;
-    if (!r.claims.length) {
-      return `<tbody class="rep"><tr data-replication="${
-        _e(r.replication)
-      }">${repCell}<td colspan="6">no claims</td></tr></tbody>`;
-    }
-    const rows = r.claims.map((c, i) => {
-      const source = e.spec.sources.find((s) => s.id === c.source);
-      const tta = formatTimeToTarget(c.timeToTarget);
-      const exploratory = e.spec.protocols.find((p) => p.id === c.protocol)?.exploratory;
-      return `<tr data-replication="${_e(r.replication)}" data-claim="${_e(c.id)}">${
-        i ? "" : repCell
-      }<td>${
-        source ? `<code class="file" title="${_e(source.title)}">${_e(source.file)}</code>` : _e(
-          c.source,
-        )
-      }</td><td class="statement">${_e(c.statement)}<span class="sub"><code class="id">${
-        _e(c.id)
-      }</code> · ${_e(c.protocol)}${
-        exploratory ? " (exploratory)" : ""
-      }</span></td><td class="num">${_e(formatClaimed(c))}<span class="sub">${
-        _e(formatCompare(c))
-      }</span></td><td class="num">${_reproduced(c)}</td><td>${
-        verdictBadge(c.verdict)
-      }</td><td class="num tta">${
-        tta === null ? "—" : `${_e(tta.olympic)}<span class="sub">${_e(tta.epochs)}</span>`
-      }</td></tr>`;
-    });
-    return `<tbody class="rep">\n${rows.join("\n")}\n</tbody>`;
-  });
-  return `<div class="scroll"><table class="scoreboard">
-<thead><tr><th>Replication, backend, date</th><th>Source</th><th>Claim</th><th class="num">Claimed</th><th class="num">Reproduced</th><th>Verdict</th><th class="num">Time to accuracy</th></tr></thead>
+  const split = entries.map((e) => ({ e, ...scoreboardRows(e.results, e.spec) }));
+  const more = split.filter((s) => s.rest.length);
+  const folded = more.reduce((n, s) => n + s.rest.length, 0);
+  const table = (rows: string, groups: string[]) =>
+    `<div class="scroll"><table class="scoreboard" data-rows="${rows}">
+<thead><tr><th>Replication, backend, date</th><th>Claim and source</th><th class="num">Claimed</th><th class="num">Reproduced</th><th>Verdict</th><th class="num">Time to accuracy</th></tr></thead>
 ${groups.join("\n")}
 </table></div>`;
+  const details = more.length
+    ? `\n<details class="more"><summary>${plural(folded, "more claim")}, by replication</summary>
+${table("more", more.map((s) => _group(s.e, s.rest)))}
+</details>`
+    : "";
+  return table("headline", split.map((s) => _group(s.e, s.headline))) + details;
+}
+
+/**
+ * One replication's rows: its facts (title, backend, date) once, spanning its claims. Rows are
+ * kept to two lines (a claim's source file sits under its statement) so that the headline
+ * table of a few replications fits one screen.
+ */
+function _group(e: SiteEntry, rows: ScoreboardRow[]): string {
+  const r = e.results;
+  const adapter = r.backend.adapter === null
+    ? ""
+    : ` · ${_e(r.backend.adapter)}${r.backend.fallbackAdapter ? " (software)" : ""}`;
+  const repCell = `<td class="rep" rowspan="${Math.max(1, rows.length)}">${
+    reScienceBadge(e.title)
+  }<a href="${_e(relativeHref(e.dir, "index.html"))}">${
+    _e(r.title)
+  }</a><span class="sub"><code class="id">${_e(r.replication)}</code> · ${
+    plural(new Set(r.runs.map((run) => run.seed)).size, "seed")
+  }</span><span class="sub backend">backend <code>${_e(r.backend.name)}</code>${adapter} · ${
+    _e(r.createdAt.slice(0, 10))
+  } ${_e(r.createdAt.slice(11, 16))} UTC</span></td>`;
+  if (!rows.length) {
+    return `<tbody class="rep"><tr data-replication="${
+      _e(r.replication)
+    }">${repCell}<td colspan="5">no claims</td></tr></tbody>`;
+  }
+  const trs = rows.map((c, i) => {
+    const judged = "verdict" in c ? c : null;
+    const source = e.spec.sources.find((s) => s.id === c.source);
+    const tta = judged && formatTimeToTarget(judged.timeToTarget);
+    const exploratory = e.spec.protocols.find((p) => p.id === c.protocol)?.exploratory;
+    const file = source
+      ? `<code class="file" title="${_e(source.title)}">${_e(source.file)}</code>`
+      : _e(c.source);
+    return `<tr data-replication="${_e(r.replication)}" data-claim="${_e(c.id)}">${
+      i ? "" : repCell
+    }<td class="statement">${_e(c.statement)}<span class="sub"><code class="id">${
+      _e(c.id)
+    }</code> · ${_e(c.protocol)}${
+      exploratory ? " (exploratory)" : ""
+    } · ${file}</span></td><td class="num">${_e(formatClaimed(c))}<span class="sub">${
+      _e(formatCompare(c))
+    }</span></td><td class="num">${judged ? _reproduced(judged) : "—"}</td><td>${
+      judged ? verdictBadge(judged.verdict) : '<span class="badge muted">not checked</span>'
+    }</td><td class="num tta">${
+      tta ? `${_e(tta.olympic)}<span class="sub">${_e(tta.epochs)}</span>` : "—"
+    }</td></tr>`;
+  });
+  return `<tbody class="rep">\n${trs.join("\n")}\n</tbody>`;
 }
 
 /** Mean ± CI half-width on one line, n below. */
-function _reproduced(c: SiteEntry["results"]["claims"][number]): string {
+function _reproduced(c: ClaimResult): string {
   const text = formatReproduced(c);
   const m = text.match(/^(.*) \((n=.*)\)$/);
   return m ? `${_e(m[1])}<span class="sub">${_e(m[2])}</span>` : _e(text);

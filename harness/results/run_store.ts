@@ -59,6 +59,19 @@ export function variantOf(key: Pick<RunKey, "epochs" | "trainLimit">): string {
   ].filter(Boolean).join(".");
 }
 
+/**
+ * The settings a variant stands for, the inverse of variantOf (`epochs-1` → epochs 1); null
+ * for a string variantOf does not write.
+ */
+export function variantSettings(variant: string): Pick<RunKey, "epochs" | "trainLimit"> | null {
+  const of = (name: string) => {
+    const m = variant.match(new RegExp(`(?:^|\\.)${name}-(\\d+)(?:\\.|$)`));
+    return m ? Number(m[1]) : null;
+  };
+  const settings = { epochs: of("epochs"), trainLimit: of("train") };
+  return variantOf(settings) === variant ? settings : null;
+}
+
 /** A file's name for a variant: `results.json`, or `results.epochs-1.json` for `epochs-1`. */
 export function variantFileName(stem: string, ext: string, variant = ""): string {
   return variant ? `${stem}.${variant}.${ext}` : `${stem}.${ext}`;
@@ -71,9 +84,15 @@ export function resultsFile(dir: string, variant: string): string {
 
 const _same = (a: RunKey, b: RunKey) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Where a rerun's numbers come from, as recorded: spec, commit, versions, backend, data. */
+export type RunProvenance = Pick<
+  Results,
+  "spec" | "gitCommit" | "backend" | "versions" | "datasets"
+>;
+
 /** The key of the runs of a rerun: its results' provenance and the settings it trains with. */
 export function runKey(
-  results: Pick<Results, "spec" | "gitCommit" | "backend" | "versions" | "datasets">,
+  results: RunProvenance,
   settings: { epochs?: number; trainLimit?: number },
 ): RunKey {
   return {

@@ -169,6 +169,7 @@ export function parseSpec(data: unknown, file: string, sha256 = ""): Replication
       statement: `${c.statement} (epoch ${epoch}: ${claimed})`,
       epoch: Number(epoch),
       claimed,
+      headline: false,
     }));
   });
   const spec = { ...parsed, claims };

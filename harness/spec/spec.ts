@@ -237,6 +237,11 @@ export const ClaimSchema = z.strictObject({
   ..._claimBase,
   epoch: z.number().int().positive().optional(),
   claimed: z.number(),
+  /**
+   * The source's main number (its stated protocol's final test accuracy, say): the scoreboard
+   * leads with headline claims and folds the rest. Not on curves: a headline is one number.
+   */
+  headline: z.boolean().default(false),
 });
 
 /**
@@ -435,6 +440,8 @@ export interface Claim {
   epoch?: number;
   /** The claimed value. */
   claimed: number;
+  /** The source's main number: the scoreboard leads with it and folds the other claims. */
+  headline: boolean;
 }
 
 /** The accuracy gate `deno test` runs for a claim. */

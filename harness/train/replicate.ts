@@ -14,7 +14,7 @@ import type { Progress } from "./loop.ts";
 import { runGrid, runJobs } from "./plan.ts";
 import { runJob, type RunTask, Trainer, type TrainSettings } from "./trainer.ts";
 import { type PoolOutcome, runOnWorkers, wasmThreadsPer } from "./_pool.ts";
-import { runKey, type RunStore, variantOf } from "../results/run_store.ts";
+import { runKey, type RunProvenance, type RunStore, variantOf } from "../results/run_store.ts";
 
 /** How to rerun a replication. */
 export interface ReplicateOptions extends TrainSettings {
@@ -43,6 +43,11 @@ export interface ReplicateOptions extends TrainSettings {
   log?: (message: string) => void;
   /** Aborting stops training; the results hold the finished runs and say what was not. */
   signal?: AbortSignal;
+  /**
+   * Called with the provenance the results will record, once the data is loaded and before
+   * anything trains; throwing stops the rerun there (e.g. a replay whose data differ).
+   */
+  beforeTraining?: (provenance: RunProvenance) => void | Promise<void>;
 }
 
 /**
@@ -71,6 +76,7 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
     backend: opts.backend,
     datasets: trainer.provenance(),
   };
+  await opts.beforeTraining?.(head);
   const key = runKey(head, opts);
 
   const deviations: string[] = [];

@@ -1,0 +1,157 @@
+/**
+ * The GitHub Actions workflow (.github/workflows/replicate.yml) cannot run here, so its wiring
+ * is checked instead: it parses, its jobs depend on each other in order, every `deno task` it
+ * runs exists and every flag it passes is one harness/cli.ts accepts, the shards cover the grid,
+ * and the folders handed between jobs match.
+ */
+import assert from "assert";
+import { relative } from "node:path";
+import { parseArgs } from "node:util";
+import { parse } from "yaml";
+import { PROJECT_ROOT, REPORTS_DIR } from "../harness/paths.ts";
+import { parseShard } from "../harness/results/shard.ts";
+
+const root = new URL("../", import.meta.url);
+const read = (path: string) => Deno.readTextFile(new URL(path, root));
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  needs?: string | string[];
+  permissions?: Record<string, string>;
+  strategy?: { matrix?: Record<string, unknown[]> };
+  steps: Step[];
+}
+
+const workflow = parse(await read(".github/workflows/replicate.yml")) as {
+  jobs: Record<string, Job>;
+};
+const tasks: Record<string, string> = JSON.parse(await read("deno.json")).tasks;
+
+type Options = Record<string, { type: "string" | "boolean" }>;
+
+/**
+ * The options `command` of harness/cli.ts accepts, read from its source: `main` sends
+ * `command === "<command>"` to a function whose first `parseArgs({ … options: { … } })` lists
+ * them. cli.ts keeps these tables private, so they are read rather than imported (and not
+ * copied here); a shape this reader does not understand fails the test instead of passing it.
+ */
+function cliOptions(source: string, command: string): Options {
+  const fn = source.match(new RegExp(`command === "${command}"\\) (?:return )?await (_\\w+)\\(`))
+    ?.[1];
+  assert.ok(fn, `cli.ts: main does not dispatch "${command}"`);
+  const body = source.slice(source.indexOf(`function ${fn}(`));
+  const call = body.indexOf("parseArgs({");
+  const open = call < 0 ? -1 : body.indexOf("{", call + body.slice(call).search(/\boptions:\s*\{/));
+  assert.ok(call >= 0 && open > call, `cli.ts: no parseArgs options in ${fn}`);
+  // The options object, braces balanced; its keys are the entries at depth 1.
+  const step = (depth: number, ch: string) => depth + (ch === "{" ? 1 : ch === "}" ? -1 : 0);
+  let end = open;
+  for (let depth = step(0, body[end]); depth; depth = step(depth, body[end])) end++;
+  const table = body.slice(open, end + 1);
+  const options: Options = {};
+  for (let i = 0, depth = 0; i < table.length; depth = step(depth, table[i++])) {
+    if (depth !== 1 || (table[i - 1] !== "{" && table[i - 1] !== ",")) continue;
+    const rest = table.slice(i);
+    const entry = /^\s*(?:"([a-z][a-z-]*)"|([a-z]+))\s*:\s*\{[^{}]*?\btype:\s*"(string|boolean)"/
+      .exec(rest);
+    // Past the last entry only the closing brace may follow.
+    assert.ok(entry || /^\s*\}/.test(rest), `cli.ts ${fn}: cannot read ${rest.slice(0, 40)}`);
+    if (entry) options[entry[1] ?? entry[2]] = { type: entry[3] as "string" | "boolean" };
+  }
+  return options;
+}
+
+/** One `deno task <name> <args…>` of a job, with `${{ matrix.<key> }}` filled in. */
+interface TaskRun {
+  task: string;
+  args: string[];
+  matrix: Record<string, unknown>;
+}
+
+/** Every `deno task` a job runs, once per combination of its matrix. */
+function taskRuns(job: Job): TaskRun[] {
+  let combos: Record<string, unknown>[] = [{}];
+  for (const [key, values] of Object.entries(job.strategy?.matrix ?? {})) {
+    assert.ok(Array.isArray(values), `matrix.${key}: only plain lists are read here`);
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [key]: v })));
+  }
+  return combos.flatMap((matrix) =>
+    job.steps.flatMap((step) => {
+      const script = (step.run ?? "").replace(
+        /\$\{\{\s*matrix\.(\w+)\s*\}\}/g,
+        (_, key) => String(matrix[key]),
+      );
+      return script.split(/&&|\|\||;|\n/).map((c) => c.trim().split(/\s+/))
+        .filter((words) => words[0] === "deno" && words[1] === "task")
+        .map(([, , task, ...args]) => {
+          assert.ok(!args.join(" ").includes("${{"), `deno task ${task}: an unchecked expression`);
+          return { task, args, matrix };
+        });
+    })
+  );
+}
+
+const { shard, merge, deploy } = workflow.jobs;
+const runs = Object.values(workflow.jobs).flatMap(taskRuns);
+/** The job's step that uses `action` (e.g. actions/upload-artifact), at any version. */
+const using = (job: Job, action: string) => job.steps.find((s) => s.uses?.startsWith(`${action}@`));
+
+Deno.test("workflow: shard, merge and deploy jobs, each after the one before", () => {
+  assert.ok(shard && merge && deploy, `jobs: ${Object.keys(workflow.jobs).join(", ")}`);
+  assert.deepEqual([merge.needs].flat(), ["shard"]);
+  assert.deepEqual([deploy.needs].flat(), ["merge"]);
+});
+
+Deno.test("workflow: every deno task exists and gets only flags harness/cli.ts accepts", async () => {
+  const cli = await read("harness/cli.ts");
+  assert.deepEqual([...new Set(runs.map((r) => r.task))].sort(), ["merge", "replicate"]);
+  for (const { task, args } of runs) {
+    assert.ok(task in tasks, `deno task ${task}: not in deno.json (${Object.keys(tasks)})`);
+    const command = tasks[task].match(/\bharness\/cli\.ts (\w+)$/)?.[1];
+    const options = command && cliOptions(cli, command);
+    assert.ok(options && Object.keys(options).length, `deno task ${task}: options not found`);
+    // node:util's own parser with cli.ts's table: an unknown flag or a missing value throws.
+    parseArgs({ args, options, allowPositionals: true, strict: true });
+  }
+});
+
+Deno.test("workflow: the shards cover the grid once, and each job reads what the last wrote", () => {
+  const replicate = runs.filter((r) => r.task === "replicate");
+  const flag = (r: TaskRun, name: string) => r.args[r.args.indexOf(`--${name}`) + 1];
+  const shards = replicate.map((r) => parseShard(flag(r, "shard")));
+  const count = shards[0]?.count;
+  assert.ok(shards.every((s) => s.count === count), "one split");
+  assert.deepEqual(
+    shards.map((s) => s.index).sort((a, b) => a - b),
+    Array.from({ length: count }, (_, i) => i + 1),
+  );
+  for (const r of replicate) assert.ok(r.args.includes("--all"), "every replication");
+  const out = flag(replicate[0], "out");
+  assert.ok(replicate.every((r) => flag(r, "out") === out));
+  assert.equal(using(shard, "actions/upload-artifact")?.with?.path, out);
+  assert.equal(using(merge, "actions/download-artifact")?.with?.path, out);
+  const [mergeRun] = taskRuns(merge).filter((r) => r.task === "merge");
+  assert.ok(mergeRun, "the merge job runs deno task merge");
+  assert.deepEqual(mergeRun.args, [out], "merge reads the shards and writes the default --out");
+  assert.equal(
+    using(merge, "actions/upload-pages-artifact")?.with?.path,
+    relative(PROJECT_ROOT, REPORTS_DIR),
+  );
+});
+
+Deno.test("workflow: GitHub Pages deployment with least privilege, Deno as CI pins it", async () => {
+  assert.ok(using(deploy, "actions/configure-pages") && using(deploy, "actions/deploy-pages"));
+  assert.deepEqual(deploy.permissions, { pages: "write", "id-token": "write" });
+  const pin = (text: string) => [...text.matchAll(/\bdeno@(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
+  const ci = pin(await read(".ci/run"));
+  const installs = pin(await read(".github/workflows/replicate.yml"));
+  assert.ok(ci.length && installs.length);
+  assert.deepEqual([...new Set([...ci, ...installs])], [ci[0]]);
+  for (const job of [shard, merge]) {
+    assert.ok(job.steps.some((s) => s.run?.includes("deno install --frozen")), "locked packages");
+  }
+});
