@@ -22,7 +22,8 @@ import { loadResults, type Results } from "./results/result.ts";
 import { resultsFile, runKey, RunStore, variantOf, withStoredRuns } from "./results/run_store.ts";
 import { withLock } from "./with_lock.ts";
 import { buildSite } from "./report/site.ts";
-import { checkDataDirs } from "./data/datasets.ts";
+import { checkDataDirs, loadManifest } from "./data/datasets.ts";
+import { TransferError } from "./train/transfer.ts";
 import { verifyCommand } from "./verify.ts";
 
 const USAGE = `usage:
@@ -39,6 +40,8 @@ options (replicate):
   --backend B        auto | webgpu | wasm | cpu (default auto)
   --data-dir DIR     folder holding <dataset>/<file> (else $CLAIMCHECK_DATA_DIR, data/cache, download)
   --epochs N         override every protocol's epochs (recorded as a deviation)
+  --dataset NAME     train and test every protocol on this dataset instead of its own (a
+                     transfer test: same image size and classes; written beside the main results)
   --protocols a,b    run these protocols (default: all non-exploratory ones)
   --out DIR          where reports go (default reports/)
   --replications DIR folder holding the replication folders (default replications/)
@@ -157,6 +160,7 @@ async function _replicate(args: string[]): Promise<number> {
       backend: { type: "string", default: "auto" },
       "data-dir": { type: "string" },
       epochs: { type: "string" },
+      dataset: { type: "string" },
       protocols: { type: "string" },
       out: { type: "string", default: REPORTS_DIR },
       json: { type: "boolean" },
@@ -181,6 +185,12 @@ async function _replicate(args: string[]): Promise<number> {
     parseSeeds(values.seed, values.seeds ?? String(rep.spec.defaultSeeds));
   parseSeeds(values.seed, values.seeds); // a bad --seed/--seeds fails before any spec loads
   const epochs = values.epochs === undefined ? undefined : _int("--epochs", values.epochs, 1);
+  const dataset = values.dataset;
+  if (dataset !== undefined) {
+    await loadManifest(dataset).catch((e) => {
+      throw new UsageError(`--dataset: ${(e as Error).message}`);
+    });
+  }
   const jobs = values.jobs === undefined
     ? navigator.hardwareConcurrency
     : _int("--jobs", values.jobs, 1);
@@ -228,10 +238,16 @@ async function _replicate(args: string[]): Promise<number> {
       const tasks = mine.filter((m) => m.rep === rep).map((m) => m.task);
       if (!tasks.length || stop.signal.aborted) continue;
       const folder = join(values.out!, rep.name);
-      const store = new RunStore(folder, variantOf({ epochs: epochs ?? null, trainLimit: null }));
+      const variant = variantOf({
+        epochs: epochs ?? null,
+        trainLimit: null,
+        dataset: dataset ?? null,
+      });
+      const store = new RunStore(folder, variant);
       const results = await replicate(rep, {
         seeds: seedsOf(rep),
         epochs,
+        dataset,
         protocols,
         jobs,
         shard: shard && { ...shard, tasks },
@@ -251,7 +267,10 @@ async function _replicate(args: string[]): Promise<number> {
         all.push(results);
       } else {
         all.push(
-          await withLock(values.out!, () => _writeMerged(results, store, rep, epochs, values.out!)),
+          await withLock(
+            values.out!,
+            () => _writeMerged(results, store, rep, { epochs, dataset }, values.out!),
+          ),
         );
       }
     }
@@ -304,10 +323,10 @@ async function _writeMerged(
   results: Results,
   store: RunStore,
   rep: Replication,
-  epochs: number | undefined,
+  settings: { epochs?: number; dataset?: string },
   out: string,
 ): Promise<Results> {
-  const key = runKey(results, { epochs });
+  const key = runKey(results, settings);
   const merged = withStoredRuns(results, await store.load(key), rep.spec);
   const folder = join(out, rep.name);
   const file = resultsFile(folder, merged.variant ?? "");
@@ -315,7 +334,7 @@ async function _writeMerged(
   const old = exists ? await loadResults(file).catch(() => null) : null;
   const cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
   const kept = new Set(merged.runs.map(cell));
-  const sameKey = old && JSON.stringify(runKey(old, { epochs })) === JSON.stringify(key);
+  const sameKey = old && JSON.stringify(runKey(old, settings)) === JSON.stringify(key);
   // Not overwritten: a file that does not validate, or runs of another key or that we lack.
   const why = exists && !old
     ? "it does not validate"
@@ -457,7 +476,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const usage = e instanceof UsageError || e instanceof UnknownReplicationError ||
-      e instanceof UnknownProtocolError ||
+      e instanceof UnknownProtocolError || e instanceof TransferError ||
       (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     console.error(`error: ${(e as Error).message}${usage ? `\n\n${USAGE}` : ""}`);
     return usage ? 2 : 1;

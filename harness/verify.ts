@@ -98,7 +98,7 @@ export async function verifyRun(file: string, opts: VerifyOptions): Promise<Veri
   const settings = variantSettings(recorded.variant ?? "");
   if (!settings) {
     throw new VerifyError(
-      `${file}: variant: "${recorded.variant}" is not one claimcheck writes (epochs-N, train-N)`,
+      `${file}: variant: "${recorded.variant}" is not one claimcheck writes (epochs-N, train-N, dataset-NAME)`,
     );
   }
   const cells = _select(recorded, file, opts);
@@ -123,6 +123,7 @@ export async function verifyRun(file: string, opts: VerifyOptions): Promise<Veri
     protocols: cells.map((r) => r.protocol),
     epochs: settings.epochs ?? undefined,
     trainLimit: settings.trainLimit ?? undefined,
+    dataset: settings.dataset ?? undefined,
     data: opts.data,
     backend,
     command: `deno task verify ${file} --seed ${cells[0].seed}`,

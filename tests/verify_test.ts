@@ -245,10 +245,13 @@ Deno.test("compareProvenance: spec and data block a replay; backend, commit, tfj
 Deno.test("variantSettings inverts variantOf and rejects what variantOf never writes", () => {
   for (const epochs of [null, 1, 20]) {
     for (const trainLimit of [null, 512]) {
-      assert.deepEqual(variantSettings(variantOf({ epochs, trainLimit })), { epochs, trainLimit });
+      for (const dataset of [null, "fashion-mnist"]) {
+        const settings = { epochs, trainLimit, dataset };
+        assert.deepEqual(variantSettings(variantOf(settings)), settings);
+      }
     }
   }
-  for (const bad of ["epochs-x", "train-512.epochs-1", "epochs-1.", "fast"]) {
+  for (const bad of ["epochs-x", "train-512.epochs-1", "epochs-1.", "fast", "dataset-"]) {
     assert.equal(variantSettings(bad), null, bad);
   }
 });

@@ -32,6 +32,7 @@ import {
 } from "../results/result.ts";
 import type { ReplicationSpec } from "../spec/spec.ts";
 import { variantFileName } from "../results/run_store.ts";
+import { renderTransferSection } from "./transfer_table.ts";
 
 /** Verdicts that keep a replication from the [Re] title when a stated claim gets one. */
 export const FAILING_VERDICTS: readonly Verdict[] = ["not reproduced", "diverged", "inconclusive"];
@@ -101,6 +102,8 @@ export interface ReplicationPageOptions {
    * ones; a function that throws shows its error on the page instead.
    */
   charts?: ReplicationChart[] | (() => ReplicationChart[]);
+  /** Results of the same replication on other datasets (`--dataset`): the transfer table. */
+  transfers?: Results[];
 }
 
 /** Renders the whole replication page for `results` (the rerun) and `spec` (what was claimed). */
@@ -156,6 +159,7 @@ and the worst seed, n ≥ 3). A verdict is decided when the whole interval lies 
 claim ± ε, else “inconclusive”. Time to accuracy (MLPerf) runs from each run's start to its
 first evaluation at or above claim − ε, warm-up excluded; its olympic mean drops the fastest and
 the slowest seed.</p>
+${renderTransferSection(results, options.transfers ?? [])}
 <h2>Curves per epoch</h2>
 <div class="charts">
 ${curves.join("\n") || "<p>no epochs to plot</p>"}

@@ -40,6 +40,7 @@ import {
 import { type ClaimResult, loadResults, type Results, type Verdict } from "../results/result.ts";
 import { variantFileName } from "../results/run_store.ts";
 import type { Claim, ReplicationSpec } from "../spec/spec.ts";
+import { transferDataset, transferMarkdown } from "./transfer_table.ts";
 
 /** One replication on the site. */
 export interface SiteEntry {
@@ -192,9 +193,17 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
     await write(join(dir, "badge.svg"), badgeSvg(badge));
     await write(join(dir, "badge.json"), JSON.stringify(badgeEndpoint(badge)) + "\n");
   };
+  // A replication's runs on other datasets (--dataset), for its main page's transfer table.
+  const transfersOf = (main: SiteEntry) =>
+    entries.filter((e) => e.dir === main.dir && transferDataset(e.results) !== null)
+      .map((e) => e.results);
   for (const e of entries) {
     const dir = join(outDir, e.dir);
     const variant = e.results.variant;
+    const transfers = variant ? [] : transfersOf(e);
+    if (transfers.length) {
+      await write(join(dir, "transfer.md"), transferMarkdown(e.results, transfers));
+    }
     // Derived from results.json, so the page's link to it always resolves.
     await write(join(dir, variantFileName("events", "jsonl", variant)), eventLog(e.results));
     await write(
@@ -202,6 +211,7 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
       await renderReplicationPage(e.results, e.spec, {
         siteLink: true,
         charts: e.module?.charts && (() => e.module!.charts!(e.results)),
+        transfers,
       }),
     );
   }

@@ -28,6 +28,8 @@ export interface RunKey {
   epochs: number | null;
   /** The training-set limit, where given (the accuracy gate). */
   trainLimit: number | null;
+  /** --dataset: the dataset every protocol trained on instead of its own, where given. */
+  dataset: string | null;
 }
 
 const _RunKeySchema = z.strictObject({
@@ -38,6 +40,8 @@ const _RunKeySchema = z.strictObject({
   datasets: z.array(z.string()),
   epochs: z.number().int().nullable(),
   trainLimit: z.number().int().nullable(),
+  // Run files written before --dataset existed trained on their protocols' own datasets.
+  dataset: z.string().nullable().default(null),
 });
 
 const _StoredRunSchema = z.strictObject({
@@ -52,23 +56,31 @@ const _StoredRunSchema = z.strictObject({
  * The variant of a rerun that changes what is trained: "" for the protocols as specified,
  * else e.g. `epochs-1`. Its results and runs are kept apart from the full protocol's.
  */
-export function variantOf(key: Pick<RunKey, "epochs" | "trainLimit">): string {
+export function variantOf(key: VariantSettings): string {
   return [
     key.epochs !== null ? `epochs-${key.epochs}` : "",
     key.trainLimit !== null ? `train-${key.trainLimit}` : "",
+    key.dataset !== null ? `dataset-${key.dataset}` : "",
   ].filter(Boolean).join(".");
 }
+
+/** The settings of a rerun that make it a variant (see variantOf). */
+export type VariantSettings = Pick<RunKey, "epochs" | "trainLimit" | "dataset">;
 
 /**
  * The settings a variant stands for, the inverse of variantOf (`epochs-1` → epochs 1); null
  * for a string variantOf does not write.
  */
-export function variantSettings(variant: string): Pick<RunKey, "epochs" | "trainLimit"> | null {
-  const of = (name: string) => {
-    const m = variant.match(new RegExp(`(?:^|\\.)${name}-(\\d+)(?:\\.|$)`));
-    return m ? Number(m[1]) : null;
+export function variantSettings(variant: string): VariantSettings | null {
+  const of = (name: string) =>
+    variant.match(new RegExp(`(?:^|\\.)${name}-([a-z0-9-]+)(?:\\.|$)`))?.[1];
+  const number = (text: string | undefined) =>
+    text === undefined || !/^\d+$/.test(text) ? null : Number(text);
+  const settings = {
+    epochs: number(of("epochs")),
+    trainLimit: number(of("train")),
+    dataset: of("dataset") ?? null,
   };
-  const settings = { epochs: of("epochs"), trainLimit: of("train") };
   return variantOf(settings) === variant ? settings : null;
 }
 
@@ -93,7 +105,7 @@ export type RunProvenance = Pick<
 /** The key of the runs of a rerun: its results' provenance and the settings it trains with. */
 export function runKey(
   results: RunProvenance,
-  settings: { epochs?: number; trainLimit?: number },
+  settings: { epochs?: number; trainLimit?: number; dataset?: string },
 ): RunKey {
   return {
     spec: results.spec.sha256,
@@ -103,6 +115,7 @@ export function runKey(
     datasets: results.datasets.flatMap((d) => d.files.map((f) => f.sha256)),
     epochs: settings.epochs ?? null,
     trainLimit: settings.trainLimit ?? null,
+    dataset: settings.dataset ?? null,
   };
 }
 

@@ -77,6 +77,7 @@ export function runOnWorkers(
     settings: {
       epochs: settings.epochs,
       trainLimit: settings.trainLimit,
+      dataset: settings.dataset,
       data,
     },
     backend,

@@ -14,6 +14,7 @@ import type { Progress } from "./loop.ts";
 import { runGrid, runJobs } from "./plan.ts";
 import { runJob, type RunTask, Trainer, type TrainSettings } from "./trainer.ts";
 import { type PoolOutcome, runOnWorkers, wasmThreadsPer } from "./_pool.ts";
+import { checkTransfer } from "./transfer.ts";
 import { runKey, type RunProvenance, type RunStore, variantOf } from "../results/run_store.ts";
 
 /** How to rerun a replication. */
@@ -62,6 +63,7 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
   );
   // Load (and hash-check) the data here first, so a bad file stops the run before any worker starts.
   const trainer = new Trainer(rep, opts);
+  if (opts.dataset !== undefined) await checkTransfer(rep, protocols, trainer, opts);
   for (const p of protocols) await trainer.dataset(p);
   const git = await gitCommit();
   const head = {
@@ -85,6 +87,13 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
   }
   if (opts.trainLimit !== undefined) {
     deviations.push(`trained on the first ${opts.trainLimit} training images only`);
+  }
+  if (opts.dataset !== undefined) {
+    const own = [...new Set(protocols.map((p) => p.dataset))].join(", ");
+    deviations.push(
+      `--dataset ${opts.dataset}: every protocol trained and tested on ${opts.dataset} instead ` +
+        `of ${own} (a transfer test: the claimed numbers are the source's, on ${own})`,
+    );
   }
 
   // --resume: a job whose runs are all stored with the same key is not trained again.

@@ -35,6 +35,11 @@ export interface TrainSettings {
   epochs?: number;
   /** Trains on the first N training images only. */
   trainLimit?: number;
+  /**
+   * Trains and tests every protocol on this dataset instead of its own (--dataset, a transfer
+   * test); replicate checks first that its images and classes match the protocols' datasets.
+   */
+  dataset?: string;
   /** Where dataset files are looked for and whether they may be downloaded. */
   data?: DataOptions;
 }
@@ -67,18 +72,24 @@ export class Trainer {
   /** @param rep the replication; @param settings what every run shares */
   constructor(readonly rep: TrainableReplication, readonly settings: TrainSettings) {}
 
+  /** The name of the dataset a protocol trains on: its own, or the --dataset it transfers to. */
+  datasetName(p: Protocol): string {
+    return this.settings.dataset ?? p.dataset;
+  }
+
   /** The loaded dataset of a protocol (loaded on first use). */
   async dataset(p: Protocol): Promise<ImageDataset | TableDataset> {
-    let data = this.#datasets.get(p.dataset);
+    const name = this.datasetName(p);
+    let data = this.#datasets.get(name);
     if (!data) {
       const t0 = performance.now();
-      const manifest = await loadManifest(p.dataset);
+      const manifest = await loadManifest(name);
       // A manifest with a "table" file is a CSV table (digits); the others are IDX image sets.
       data = manifest.files.some((f) => f.role === "table")
         ? await loadDigitsDataset(manifest, this.settings.data)
         : await loadImageDataset(manifest, this.settings.data);
       this.setupSeconds += (performance.now() - t0) / 1000;
-      this.#datasets.set(p.dataset, data);
+      this.#datasets.set(name, data);
     }
     return data;
   }
@@ -152,12 +163,12 @@ export class Trainer {
   }
 
   async #images_(p: LayersProtocol): Promise<{ train: _Images; test: _Images }> {
-    const key = `${p.dataset}|${p.pixelDivisor}`;
+    const key = `${this.datasetName(p)}|${p.pixelDivisor}`;
     let t = this.#images.get(key);
     if (!t) {
       const data = await this.dataset(p);
       if (!("train" in data)) {
-        throw new Error(`${this.rep.name}/${p.id}: ${p.dataset} has no images`);
+        throw new Error(`${this.rep.name}/${p.id}: ${this.datasetName(p)} has no images`);
       }
       // The loader scales to [0, 1]; pixelDivisor is stated against raw 0..255 values.
       const factor = 255 / p.pixelDivisor;
@@ -177,7 +188,9 @@ export class Trainer {
   async #derivedData(p: LayersProtocol, seed: number): Promise<DerivedData> {
     const inputs = p.inputs as Exclude<LayersProtocol["inputs"], "images">;
     const key =
-      `${inputs.derived}|${JSON.stringify(inputs.params)}|${p.dataset}|${p.pixelDivisor}|` +
+      `${inputs.derived}|${JSON.stringify(inputs.params)}|${
+        this.datasetName(p)
+      }|${p.pixelDivisor}|` +
       `${p.uses.join(",")}#${seed}`;
     let d = this.#derived.get(key);
     if (!d) {
@@ -187,7 +200,7 @@ export class Trainer {
       }
       const data = await this.dataset(p);
       if (!("train" in data)) {
-        throw new Error(`${this.rep.name}/${p.id}: ${p.dataset} has no images`);
+        throw new Error(`${this.rep.name}/${p.id}: ${this.datasetName(p)} has no images`);
       }
       const images = await this.#images_(p);
       d = await builder({
@@ -236,7 +249,7 @@ export class Trainer {
         if (p.inputs !== "images") {
           return [own(tf.tidy(() => tf.oneHot(s.labels as tf.Tensor1D, p.classes).toFloat()))];
         }
-        const key = `${p.dataset}|${p.pixelDivisor}|${p.classes}`;
+        const key = `${this.datasetName(p)}|${p.pixelDivisor}|${p.classes}`;
         let hot = this.#oneHot.get(key);
         if (!hot) {
           const images = await this.#images_(p);
