@@ -24,6 +24,13 @@ import { withLock } from "./with_lock.ts";
 import { buildSite } from "./report/site.ts";
 import { checkDataDirs, loadManifest } from "./data/datasets.ts";
 import { TransferError } from "./train/transfer.ts";
+import {
+  EXPLAIN_VARIANT,
+  rankingText,
+  rankVariants,
+  variantsOf,
+  withPerturbations,
+} from "./score/explain.ts";
 import { verifyCommand } from "./verify.ts";
 
 const USAGE = `usage:
@@ -32,6 +39,9 @@ const USAGE = `usage:
   deno task merge <folder>... [--out DIR]
   deno task new <name> [--replications DIR]   a new replication folder from the template
   deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare
+  deno task explain <name> [--seeds N] [--protocols a,b]   rank the variants of its stated
+                     protocols (its exploratory ones; lr ×½ ×2, batch ×½ ×2) by how well they
+                     reproduce the claims; trains the variants not yet run
 
 options (replicate):
   --seed S           first seed (default 1)
@@ -463,6 +473,93 @@ async function _new(args: string[]): Promise<void> {
   console.error(`  deno task replicate ${positionals[0]}${where} --epochs 1`);
 }
 
+/**
+ * `deno task explain <name>`: trains the variants of its stated protocols that have not run yet
+ * (runs kept in `<out>/<name>/runs.explain/`), writes `results.explain.json` and the site (the
+ * claims table then says what comes closest to a missed claim and whether a held one survives
+ * the perturbations), and prints each protocol's ranking.
+ */
+async function _explain(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      seed: { type: "string" },
+      seeds: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      "data-dir": { type: "string" },
+      protocols: { type: "string" },
+      out: { type: "string", default: REPORTS_DIR },
+      replications: { type: "string", default: REPLICATIONS_DIR },
+      jobs: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("name one replication to explain");
+  const started = performance.now();
+  const dir = values.replications!, out = values.out!;
+  const loaded = await loadReplication(positionals[0], dir);
+  const rep = { ...loaded, spec: withPerturbations(loaded.spec) };
+  const seeds = parseSeeds(values.seed, values.seeds ?? String(Math.min(3, rep.spec.defaultSeeds)));
+  const stated = rep.spec.protocols.filter((p) =>
+    !p.exploratory && rep.spec.claims.some((c) => c.protocol === p.id)
+  );
+  const targets = values.protocols === undefined
+    ? stated.map((p) => p.id)
+    : _once("--protocols", _list("--protocols", values.protocols));
+  for (const t of targets) {
+    if (!stated.some((p) => p.id === t)) {
+      throw new UsageError(
+        `--protocols: "${t}" is not a stated protocol of ${rep.name} with claims (` +
+          `${stated.map((p) => p.id).join(", ")})`,
+      );
+    }
+  }
+  const ids = targets.flatMap((t) => [t, ...variantsOf(rep.spec, t).map((p) => p.id)]);
+  const jobs = values.jobs === undefined
+    ? navigator.hardwareConcurrency
+    : _int("--jobs", values.jobs, 1);
+  const backendChoice = values.backend as BackendChoice;
+  if (backendChoice !== "auto" && !(BACKENDS as readonly string[]).includes(backendChoice)) {
+    throw new UsageError(
+      `--backend: "${values.backend}" is not one of auto, ${BACKENDS.join(", ")}`,
+    );
+  }
+  await _checkWritable(out);
+  await checkDataDirs({ dataDir: values["data-dir"] });
+  const backend = await setupBackend(backendChoice);
+  const log = values.quiet ? undefined : (m: string) => console.error(m);
+  const folder = join(out, rep.name);
+  const store = new RunStore(folder, EXPLAIN_VARIANT);
+  const results = await replicate(rep, {
+    seeds,
+    protocols: ids,
+    jobs,
+    perturbations: true,
+    data: { dataDir: values["data-dir"], log },
+    backend,
+    command: ["deno task explain", ...args].join(" "),
+    onProgress: values.quiet ? undefined : (p) => _progress(p, jobs > 1),
+    store,
+    resume: true,
+    log: (m) => console.error(m),
+  });
+  // Every variant run saved with this key, also those of protocols not asked for this time.
+  const merged = {
+    ...withStoredRuns(results, await store.load(runKey(results, {})), rep.spec),
+    variant: EXPLAIN_VARIANT,
+  };
+  await withLock(out, async () => {
+    await _write(merged, resultsFile(folder, EXPLAIN_VARIANT));
+    await _site(out, dir);
+  });
+  for (const t of targets) {
+    console.log(`\n${rankingText(t, rankVariants(rep.spec, t, merged.runs))}`);
+  }
+  console.error(`total wall time ${_duration((performance.now() - started) / 1000)}`);
+  return merged.failures?.length ? 1 : 0;
+}
+
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -472,6 +569,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (command === "merge") return await _merge(rest);
     else if (command === "new") await _new(rest);
     else if (command === "verify") return await verifyCommand(rest);
+    else if (command === "explain") return await _explain(rest);
     else throw new UsageError(`unknown command "${command ?? ""}"`);
     return 0;
   } catch (e) {

@@ -33,6 +33,7 @@ import {
 import type { ReplicationSpec } from "../spec/spec.ts";
 import { variantFileName } from "../results/run_store.ts";
 import { renderTransferSection } from "./transfer_table.ts";
+import { claimNotes, withPerturbations } from "../score/explain.ts";
 
 /** Verdicts that keep a replication from the [Re] title when a stated claim gets one. */
 export const FAILING_VERDICTS: readonly Verdict[] = ["not reproduced", "diverged", "inconclusive"];
@@ -104,6 +105,11 @@ export interface ReplicationPageOptions {
   charts?: ReplicationChart[] | (() => ReplicationChart[]);
   /** Results of the same replication on other datasets (`--dataset`): the transfer table. */
   transfers?: Results[];
+  /**
+   * `deno task explain`'s results for this replication: each claim's row then says which
+   * variant comes closest to a miss, or whether a hit survives the perturbations.
+   */
+  explained?: Results;
 }
 
 /** Renders the whole replication page for `results` (the rerun) and `spec` (what was claimed). */
@@ -149,7 +155,15 @@ ${_intro(results, spec)}
 ${_status(results)}
 ${_titleNote(title)}
 <h2>Claims</h2>
-${_claimsTable(results.claims, spec)}
+${
+    _claimsTable(
+      results.claims,
+      spec,
+      options.explained && !results.variant
+        ? claimNotes(withPerturbations(spec), results.claims, options.explained.runs)
+        : new Map(),
+    )
+  }
 <p class="note">Comparison: ≈ ±ε means the reproduced mean is within ε of the claim (beyond ε on
 the better side counts as better, unless two-sided); ≥ (−ε) and ≤ (+ε) mean it is at least
 claim − ε or at most claim + ε; “fails” claims that the setup fails, confirmed when the mean is
@@ -283,7 +297,11 @@ function _titleNote(t: ReScienceTitle): string {
   }</span></p>`;
 }
 
-function _claimsTable(claims: ClaimResult[], spec: ReplicationSpec): string {
+function _claimsTable(
+  claims: ClaimResult[],
+  spec: ReplicationSpec,
+  notes: Map<string, string>,
+): string {
   const rows = claims.map((c) => {
     const source = spec.sources.find((s) => s.id === c.source);
     const specClaim = spec.claims.find((s) => s.id === c.id);
@@ -320,7 +338,9 @@ function _claimsTable(claims: ClaimResult[], spec: ReplicationSpec): string {
 <td class="num">${s === null ? "—" : fmt(s.sd)}</td>
 <td class="num">${s === null ? "—" : `${fmt(s.min)}–${fmt(s.max)}`}</td>
 <td class="num">${s === null ? "—" : fmt(s.olympicMean)}</td>
-<td class="verdict">${verdictBadge(c.verdict)}<span class="sub">${_e(c.evidence)}</span></td>
+<td class="verdict">${verdictBadge(c.verdict)}<span class="sub">${_e(c.evidence)}</span>${
+      notes.has(c.id) ? `<span class="sub explain" data-explain>${_e(notes.get(c.id))}</span>` : ""
+    }</td>
 <td class="num tta">${_tta(c)}</td>
 </tr>`;
   });

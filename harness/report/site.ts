@@ -41,6 +41,7 @@ import { type ClaimResult, loadResults, type Results, type Verdict } from "../re
 import { variantFileName } from "../results/run_store.ts";
 import type { Claim, ReplicationSpec } from "../spec/spec.ts";
 import { transferDataset, transferMarkdown } from "./transfer_table.ts";
+import { EXPLAIN_VARIANT, withPerturbations } from "../score/explain.ts";
 
 /** One replication on the site. */
 export interface SiteEntry {
@@ -201,6 +202,9 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
     const dir = join(outDir, e.dir);
     const variant = e.results.variant;
     const transfers = variant ? [] : transfersOf(e);
+    const explained = variant
+      ? undefined
+      : entries.find((x) => x.dir === e.dir && x.results.variant === EXPLAIN_VARIANT)?.results;
     if (transfers.length) {
       await write(join(dir, "transfer.md"), transferMarkdown(e.results, transfers));
     }
@@ -208,11 +212,17 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
     await write(join(dir, variantFileName("events", "jsonl", variant)), eventLog(e.results));
     await write(
       join(dir, variantFileName("index", "html", variant)),
-      await renderReplicationPage(e.results, e.spec, {
-        siteLink: true,
-        charts: e.module?.charts && (() => e.module!.charts!(e.results)),
-        transfers,
-      }),
+      // explain's results hold runs of the perturbations the harness derives.
+      await renderReplicationPage(
+        e.results,
+        variant === EXPLAIN_VARIANT ? withPerturbations(e.spec) : e.spec,
+        {
+          siteLink: true,
+          charts: e.module?.charts && (() => e.module!.charts!(e.results)),
+          transfers,
+          explained,
+        },
+      ),
     );
   }
   // The scoreboard, summary and CSV hold the full protocols' results; variants are linked apart.

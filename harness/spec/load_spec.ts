@@ -42,8 +42,9 @@ export function resolveExtends(protocols: unknown, file: string): unknown {
       ]);
     }
     const { extends: _, ...own } = p;
-    const { id: _id, ...inherited } = resolve(base, i, [...seen, p.id as string]);
-    return { ...inherited, ...own };
+    const { id: _id, explains: _e, ...inherited } = resolve(base, i, [...seen, p.id as string]);
+    // A variant explains the protocol it extends unless it says otherwise.
+    return { ...inherited, explains: p.extends, ...own };
   };
   return protocols.map((p, i) => {
     if (!p || typeof p !== "object") return p;
@@ -68,6 +69,13 @@ function _crossCheck(spec: Omit<ReplicationSpec, "sha256">): string[] {
     if (!sources.has(p.source)) {
       issues.push(
         `protocols.${i}.source: unknown source "${p.source}" ${known("source", sources)}`,
+      );
+    }
+    if (p.explains !== undefined && (!index.has(p.explains) || p.explains === p.id)) {
+      issues.push(
+        `protocols.${i}.explains: "${p.explains}" is not another protocol ${
+          known("protocol", index.keys())
+        }`,
       );
     }
     for (const u of p.uses) {
@@ -170,6 +178,7 @@ export function parseSpec(data: unknown, file: string, sha256 = ""): Replication
       epoch: Number(epoch),
       claimed,
       headline: false,
+      curve: c.id,
     }));
   });
   const spec = { ...parsed, claims };

@@ -105,6 +105,11 @@ const _protocolBase = {
   epochs: z.number().int().positive(),
   /** Exploratory protocols (sweeps, diagnostics) run only when named with --protocols. */
   exploratory: z.boolean().default(false),
+  /**
+   * The protocol an exploratory one is a variant of, for `deno task explain` (which ranks the
+   * variants of a protocol by how well they reproduce its claims); default: the one it extends.
+   */
+  explains: z.string().optional(),
   /** A dataset manifest name (data/<name>.json). */
   dataset: z.string().regex(/^[a-z0-9-]+$/),
   /**
@@ -357,6 +362,8 @@ export interface ProtocolBase {
   epochs: number;
   /** Exploratory protocols (sweeps, diagnostics) run only when named with --protocols. */
   exploratory: boolean;
+  /** The protocol this one is a variant of (`deno task explain`), where it is one. */
+  explains?: string;
   /** A dataset manifest name (data/<name>.json). */
   dataset: string;
   /** Earlier protocols whose trained model (same seed) this one uses. */
@@ -442,6 +449,8 @@ export interface Claim {
   claimed: number;
   /** The source's main number: the scoreboard leads with it and folds the other claims. */
   headline: boolean;
+  /** The id of the logged curve this claim is a point of, where it is one. */
+  curve?: string;
 }
 
 /** The accuracy gate `deno test` runs for a claim. */
@@ -494,7 +503,8 @@ const _sameAsSchemas: [
   SameType<LayersProtocol, z.infer<typeof LayersProtocolSchema>>,
   SameType<CustomProtocol, z.infer<typeof CustomProtocolSchema>>,
   SameType<Protocol, z.infer<typeof ProtocolSchema>>,
-  SameType<Claim, z.infer<typeof ClaimSchema>>,
+  // `curve` is set by the loader when it expands a logged curve into points, never written.
+  SameType<Omit<Claim, "curve">, z.infer<typeof ClaimSchema>>,
   SameType<Gate, z.infer<typeof GateSchema>>,
   SameType<
     Omit<ReplicationSpec, "claims" | "sha256">,

@@ -78,6 +78,7 @@ export function runOnWorkers(
       epochs: settings.epochs,
       trainLimit: settings.trainLimit,
       dataset: settings.dataset,
+      perturbations: settings.perturbations,
       data,
     },
     backend,

@@ -20,6 +20,7 @@ import type { CustomProtocol, LayersProtocol, Protocol, ReplicationSpec } from "
 import { type Progress, type RunIdentity, RunRecorder } from "./loop.ts";
 import { classifierArtifacts, headlineOf, layersRun, type RunTensors } from "./layers_run.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
+import { withPerturbations } from "../score/explain.ts";
 
 /** One cell of the (protocol × seed) grid. */
 export interface RunTask {
@@ -40,6 +41,11 @@ export interface TrainSettings {
    * test); replicate checks first that its images and classes match the protocols' datasets.
    */
   dataset?: string;
+  /**
+   * Adds the standard perturbations of each stated protocol (`<id>.lr-x2` …, see
+   * score/explain.ts) to the protocols it can run: `deno task explain` trains them.
+   */
+  perturbations?: boolean;
   /** Where dataset files are looked for and whether they may be downloaded. */
   data?: DataOptions;
 }
@@ -69,8 +75,13 @@ export class Trainer {
   /** Seconds spent loading data so far. */
   setupSeconds = 0;
 
+  /** The replication, with the perturbations of its protocols where the settings ask. */
+  readonly rep: TrainableReplication;
+
   /** @param rep the replication; @param settings what every run shares */
-  constructor(readonly rep: TrainableReplication, readonly settings: TrainSettings) {}
+  constructor(rep: TrainableReplication, readonly settings: TrainSettings) {
+    this.rep = settings.perturbations ? { ...rep, spec: withPerturbations(rep.spec) } : rep;
+  }
 
   /** The name of the dataset a protocol trains on: its own, or the --dataset it transfers to. */
   datasetName(p: Protocol): string {
