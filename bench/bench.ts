@@ -389,6 +389,14 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const log = o.quiet ? () => {} : (msg: string) => console.error(msg);
+  // Minutes of measuring must not end in a folder that cannot be written.
+  try {
+    await Deno.mkdir(o.out, { recursive: true });
+    await Deno.remove(await Deno.makeTempFile({ dir: o.out, prefix: ".write-test-" }));
+  } catch (e) {
+    console.error(`--out: cannot write to ${o.out}: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
   try {
     const bench = await runBench(o, log);
     const json = join(o.out, "bench.json"), html = join(o.out, "index.html");

@@ -1,6 +1,6 @@
 import assert from "assert";
 import * as tf from "@tensorflow/tfjs";
-import { formatSummary, parseBenchArgs, runBench } from "../bench/bench.ts";
+import { formatSummary, main, parseBenchArgs, runBench } from "../bench/bench.ts";
 import { median } from "../bench/cell.ts";
 import { BENCH_MODELS } from "../bench/models.ts";
 import { autoencoder as convAutoencoder } from "../replications/medium-autoencoder/model.ts";
@@ -121,4 +121,14 @@ Deno.test("bench: command line and ratios", () => {
   });
   assert.deepEqual(ratios.map((r) => [r.tfjsBackend, r.ratio]), [["wasm", 2]]);
   assert.deepEqual(trainingRatios([cell("cpu", 1)], { status: "unavailable", reason: "no" }), []);
+});
+
+Deno.test("bench: an --out it cannot write stops it before measuring (exit 2)", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    // A folder inside a plain file cannot be created.
+    assert.equal(await main(["--out", `${file}/bench`, "--quiet", "--backends", "cpu"]), 2);
+  } finally {
+    await Deno.remove(file);
+  }
 });
