@@ -9,7 +9,7 @@ import type { LossName } from "../harness/train/step.ts";
 import { models as denseModels } from "../replications/keras-dense/model.ts";
 import { cnn } from "../replications/cnn-sgd/model.ts";
 import { autoencoder } from "../replications/medium-autoencoder/model.ts";
-import { adam } from "../harness/train/adam.ts";
+import { adam, momentum } from "../harness/train/fused_optimizers.ts";
 
 /** Everything the bench needs to train and run one model. */
 export interface BenchModel {
@@ -70,7 +70,7 @@ export const BENCH_MODELS: readonly BenchModel[] = [
       "cnn-sgd models.cnn: Conv2D(32,5×5) → MaxPool(3) → Conv2D(64,2×2) → MaxPool(2) → " +
       "Dense 500/100/10",
     build: cnn,
-    optimizer: () => tf.train.momentum(0.01, 0.9),
+    optimizer: () => momentum(0.01, 0.9),
     optimizerName: "SGD (lr 0.01, momentum 0.9)",
     loss: "categoricalCrossentropy",
     batchSize: 32,

@@ -21,7 +21,7 @@ import { cnn } from "../replications/cnn-sgd/model.ts";
 import { autoencoder } from "../replications/medium-autoencoder/model.ts";
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
-import { adam } from "../harness/train/adam.ts";
+import { adam, momentum } from "../harness/train/fused_optimizers.ts";
 import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import {
   _testing,
@@ -525,7 +525,7 @@ Deno.test("conv autoencoder: one Adam step on wasm matches cpu", async () => {
   );
 });
 
-Deno.test("fused Adam on wasm: weights and moments bit-identical to tfjs' Adam", async () => {
+Deno.test("fused Adam and momentum on wasm: weights and state bit-identical to tfjs'", async () => {
   await tf.setBackend("wasm");
   const dense = () =>
     tf.sequential({
@@ -538,40 +538,48 @@ Deno.test("fused Adam on wasm: weights and moments bit-identical to tfjs' Adam",
     ["dense", dense, [16, 30], 10],
     ["conv autoencoder", () => autoencoder(1), [4, 28, 28, 1], 0],
   ];
+  const optimizers: [string, () => tf.Optimizer, () => tf.Optimizer][] = [
+    ["adam", () => tf.train.adam(0.01), () => adam(0.01)],
+    ["momentum", () => tf.train.momentum(0.05, 0.9), () => momentum(0.05, 0.9)],
+  ];
   for (const [what, build, shape, classes] of models) {
-    const weights: Float32Array[][] = [];
-    for (const optimizer of [tf.train.adam(0.01), adam(0.01)]) {
-      const model = build();
-      // The same starting weights for both.
-      model.setWeights(model.getWeights().map((w, i) => tf.tensor(rand(w.size, 700 + i), w.shape)));
-      const step = makeTrainStep(
-        model,
-        optimizer,
-        singleOutput(
-          classes ? "categoricalCrossentropy" : "binaryCrossentropy",
-        ),
-      );
-      for (let s = 0; s < 4; s++) {
-        const x = tf.tensor(rand(shape.reduce((a, b) => a * b, 1), 800 + s), [...shape]);
-        const y = classes
-          ? tf.oneHot(
-            tf.tensor1d([...rand(shape[0], 900 + s)].map((v) => (v + 1) * 4.9 | 0), "int32"),
-            classes,
-          )
-          : x.abs().minimum(1);
-        step([x], [y]).dispose();
-        tf.dispose([x, y]);
+    for (const [name, theirs, ours] of optimizers) {
+      const weights: Float32Array[][] = [];
+      for (const optimizer of [theirs(), ours()]) {
+        const model = build();
+        // The same starting weights for both.
+        model.setWeights(
+          model.getWeights().map((w, i) => tf.tensor(rand(w.size, 700 + i), w.shape)),
+        );
+        const step = makeTrainStep(
+          model,
+          optimizer,
+          singleOutput(
+            classes ? "categoricalCrossentropy" : "binaryCrossentropy",
+          ),
+        );
+        for (let s = 0; s < 4; s++) {
+          const x = tf.tensor(rand(shape.reduce((a, b) => a * b, 1), 800 + s), [...shape]);
+          const y = classes
+            ? tf.oneHot(
+              tf.tensor1d([...rand(shape[0], 900 + s)].map((v) => (v + 1) * 4.9 | 0), "int32"),
+              classes,
+            )
+            : x.abs().minimum(1);
+          step([x], [y]).dispose();
+          tf.dispose([x, y]);
+        }
+        const state = (await optimizer.getWeights()).map((w) => w.tensor);
+        weights.push([...model.getWeights(), ...state].map((t) => Float32Array.from(t.dataSync())));
+        step.dispose();
+        model.dispose();
+        optimizer.dispose();
       }
-      const state = (await optimizer.getWeights()).map((w) => w.tensor);
-      weights.push([...model.getWeights(), ...state].map((t) => Float32Array.from(t.dataSync())));
-      step.dispose();
-      model.dispose();
-      optimizer.dispose();
+      const [fused, tfjs] = [weights[1], weights[0]];
+      assert.equal(fused.length, tfjs.length);
+      fused.forEach((w, i) =>
+        assert.deepEqual(w, tfjs[i], `${what}, ${name}: weight or optimizer state ${i} differs`)
+      );
     }
-    const [ours, theirs] = [weights[1], weights[0]];
-    assert.equal(ours.length, theirs.length);
-    ours.forEach((w, i) =>
-      assert.deepEqual(w, theirs[i], `${what}: weight or moment ${i} differs`)
-    );
   }
 });

@@ -860,7 +860,7 @@ function gather(original: _Original, args: _Args): Info {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A fused Adam update (harness/train/adam.ts calls it): one kernel per weight instead of 14.
+// Fused optimizer updates (harness/train/fused_optimizers.ts calls them): one kernel per weight.
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -902,6 +902,30 @@ function fusedAdam({ inputs, backend, attrs }: _Args): Info[] {
   return outs;
 }
 
+/**
+ * Name of the fused momentum-SGD kernel registered on wasm: inputs `value`, `accumulation`,
+ * `g`; attrs `momentum`, `learningRate`; outputs the new value and accumulation.
+ */
+export const FUSED_MOMENTUM = "ClaimcheckFusedMomentum";
+
+function fusedMomentum({ inputs, backend, attrs }: _Args): Info[] {
+  const { value, accumulation, g } = inputs as Record<string, Info>;
+  const a = attrs as Record<string, number>;
+  const heap = _heap(backend), simd = heap && simdKernels(backend);
+  const ts = [value, accumulation, g];
+  if (!heap || !simd || ts.some((t) => t.dtype !== "float32")) {
+    throw new Error(`${FUSED_MOMENTUM}: needs float32 tensors on the wasm backend's heap`);
+  }
+  const size = tf.util.sizeFromShape(value.shape);
+  if (ts.some((t) => tf.util.sizeFromShape(t.shape) !== size)) {
+    throw new Error(`${FUSED_MOMENTUM}: value, accumulation and g must have the same size`);
+  }
+  const outs = [0, 1].map(() => heap.makeOutput(value.shape, "float32"));
+  const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
+  simd.momentum(...ts.map(at), ...outs.map(at), size, a.momentum, -a.learningRate);
+  return outs;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Registration
 // ---------------------------------------------------------------------------------------------
@@ -913,6 +937,7 @@ interface _Replacement {
 
 const _REPLACEMENTS: _Replacement[] = [
   { name: FUSED_ADAM, make: () => fusedAdam as unknown as tf.KernelFunc },
+  { name: FUSED_MOMENTUM, make: () => fusedMomentum as unknown as tf.KernelFunc },
   { name: "Conv2DBackpropFilter", make: () => conv2DBackpropFilter as unknown as tf.KernelFunc },
   {
     name: "Conv2DBackpropInput",

@@ -11,7 +11,7 @@ import { RunRecorder } from "./loop.ts";
 import { pixelsToBase64 } from "../report/digit_image.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import { evaluate, makeTrainStep, predict } from "./step.ts";
-import { adam } from "./adam.ts";
+import { adam, momentum } from "./fused_optimizers.ts";
 
 /** Inputs and targets of one split, one tensor per model input and per output. */
 export interface SplitTensors {
@@ -26,12 +26,10 @@ export interface RunTensors {
   test: SplitTensors;
 }
 
-/** Creates the optimizer a spec names (Adam fused on wasm, bit-identical to tfjs' own). */
+/** Creates the optimizer a spec names (Adam and momentum fused on wasm, bit-identical to tfjs'). */
 export function makeOptimizer(o: Optimizer): tf.Optimizer {
   if (o.name === "adam") return adam(o.learningRate);
-  return o.momentum > 0
-    ? tf.train.momentum(o.learningRate, o.momentum)
-    : tf.train.sgd(o.learningRate);
+  return o.momentum > 0 ? momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
 }
 
 /**

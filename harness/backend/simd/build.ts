@@ -15,6 +15,7 @@ export const SIMD_KERNEL_SOURCES: readonly string[] = [
   "adam",
   "conv2d_backprop_filter",
   "max_pool_grad",
+  "momentum",
 ];
 
 const _UNSHARED = '(import "env" "memory" (memory 1))';

@@ -17,6 +17,8 @@ export interface SimdKernels {
   conv2dBackpropFilter: SimdKernel;
   /** `(x, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl)`; c % 4 = 0. */
   maxPoolGrad: SimdKernel;
+  /** `(w, a, g, outW, outA, size, momentum, −lr)`. */
+  momentum: SimdKernel;
 }
 
 interface _Emscripten {
@@ -54,6 +56,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | null {
       adam: exports("adam").adam as SimdKernel,
       conv2dBackpropFilter: exports("conv2d_backprop_filter").conv2dBackpropFilter as SimdKernel,
       maxPoolGrad: exports("max_pool_grad").maxPoolGrad as SimdKernel,
+      momentum: exports("momentum").momentum as SimdKernel,
     };
   }
   _instances.set(backend, kernels);

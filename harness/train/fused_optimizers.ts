@@ -1,9 +1,9 @@
 /**
- * tfjs' Adam with each weight's update fused into one kernel on wasm.
+ * tfjs' Adam and momentum SGD with each weight's update fused into one kernel on wasm.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_ADAM } from "../backend/wasm_kernels.ts";
+import { FUSED_ADAM, FUSED_MOMENTUM } from "../backend/wasm_kernels.ts";
 
 interface _Slot {
   originalName: string;
@@ -78,4 +78,58 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 /** Adam with Keras' and tfjs' defaults (β1 0.9, β2 0.999, the backend's ε), fused on wasm. */
 export function adam(learningRate: number): FusedAdamOptimizer {
   return new FusedAdamOptimizer(learningRate, 0.9, 0.999);
+}
+
+/** tfjs' MomentumOptimizer's private state, which this subclass keeps exactly as tfjs does. */
+interface _MomentumState {
+  momentum: number;
+  useNesterov: boolean;
+  accumulations: _Slot[];
+}
+
+/**
+ * `tf.train.momentum` (without Nesterov), except that on the wasm backend each weight's update
+ * is one fused kernel ({@link FUSED_MOMENTUM}, harness/backend/simd/momentum.wat) instead of
+ * tfjs' four kernels: the same float32 operations in the same order, so bit-identical weights
+ * and accumulations; elsewhere (or with Nesterov) this is tfjs' momentum optimizer.
+ */
+export class FusedMomentumOptimizer extends tf.MomentumOptimizer {
+  override applyGradients(
+    variableGradients: Parameters<tf.MomentumOptimizer["applyGradients"]>[0],
+  ): void {
+    const state = this as unknown as _MomentumState;
+    if (
+      state.useNesterov || tf.getBackend() !== "wasm" || !tf.getKernel(FUSED_MOMENTUM, "wasm")
+    ) {
+      return super.applyGradients(variableGradients);
+    }
+    const named = Array.isArray(variableGradients);
+    const names = named ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const attrs = { momentum: state.momentum, learningRate: this.learningRate };
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name];
+      state.accumulations[i] ??= {
+        originalName: `${name}/momentum`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
+      const accumulation = state.accumulations[i].variable;
+      const g = named ? variableGradients[i].tensor : variableGradients[name];
+      if (g == null) return;
+      tf.tidy(() => {
+        const [w2, a2] = tf.engine().runKernel(
+          FUSED_MOMENTUM,
+          { value, accumulation, g },
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+        accumulation.assign(a2);
+        value.assign(w2);
+      });
+    });
+    this.incrementIterations();
+  }
+}
+
+/** Momentum SGD as `tf.train.momentum(learningRate, momentum)`, fused on wasm. */
+export function momentum(learningRate: number, momentum: number): FusedMomentumOptimizer {
+  return new FusedMomentumOptimizer(learningRate, momentum);
 }
