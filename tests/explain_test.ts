@@ -101,7 +101,7 @@ Deno.test("explain ranks by distance to the logged curve and notes the claims", 
   assert.equal(main.find((c) => c.id === "curve-epoch-1")!.verdict, "not reproduced");
   assert.match(
     notes.get("curve-epoch-1")!,
-    /^closest: Sweep: .*, RMS 0\.015 over 5 epochs, n = 2$/,
+    /^closest: sweep-pixels-scaled-twice, RMS 0\.015 over 5 epochs, n = 2$/,
   );
   assert.equal(main.find((c) => c.id === "test-acc")!.verdict, "reproduced");
   assert.equal(notes.get("test-acc"), "fragile: fails at lr ×½");

@@ -84,7 +84,7 @@ export interface CurveDistance {
 export interface VariantScore {
   /** The variant's protocol id (the target's own id for the protocol as stated). */
   protocol: string;
-  /** In words: "as stated", a perturbation's label, or the protocol's description. */
+  /** In words: "as stated", a perturbation's label, or the exploratory protocol's id. */
   label: string;
   /** Whether it is one of the harness's perturbations. */
   perturbation: boolean;
@@ -137,7 +137,8 @@ export function scoreVariant(
   const x = perturbationOf(variant.id);
   return {
     protocol: variant.id,
-    label: variant.id === target ? "as stated" : x ? x.label : variant.description,
+    // Ids of exploratory protocols are their names (descriptions run to sentences).
+    label: variant.id === target ? "as stated" : x ? x.label : variant.id,
     perturbation: x !== undefined,
     n: new Set(mine.map((r) => r.seed)).size,
     claims,
@@ -150,7 +151,8 @@ export function scoreVariant(
 /**
  * The target as stated and each variant that ran, best first: by the distance to the target's
  * first logged curve where it has one (variants that do not reach it last), then by the share
- * of its single-number claims reproduced, then by the mean distance of those claims in ε.
+ * of its single-number claims reproduced, then by the mean distance of its claims in ε (a bound
+ * that holds counts as 0).
  */
 export function rankVariants(
   spec: Pick<ReplicationSpec, "protocols" | "metrics" | "claims">,
@@ -161,9 +163,12 @@ export function rankVariants(
     p.id === target || variantsOf(spec, target).includes(p)
   );
   const scores = protocols.map((p) => scoreVariant(spec, target, p, runs)).filter((s) => s.n > 0);
+  // A bound that holds is met, however far past it: only ≈ claims and misses have a distance.
   const gap = (s: VariantScore) => {
     const d = s.claims.filter((c) => c.stats).map((c) =>
-      Math.abs(c.stats!.mean - c.claimed) / Math.max(c.epsilon, 1e-9)
+      c.compare !== "approx" && holds(c.verdict)
+        ? 0
+        : Math.abs(c.stats!.mean - c.claimed) / Math.max(c.epsilon, 1e-9)
     );
     return d.length ? d.reduce((a, b) => a + b, 0) / d.length : Infinity;
   };

@@ -56,7 +56,8 @@ export interface PoolHooks {
 }
 
 /**
- * Runs jobs on `workersWanted` workers, each with its own tfjs and backend. A run that throws
+ * Runs jobs on `workersWanted` workers, each with its own tfjs and backend (on wasm with
+ * `wasmThreads` threads: above 1, the threaded build; see wasmThreadsPer). A run that throws
  * fails alone (with the rest of its job); a worker that crashes fails its job's remaining runs
  * and is replaced; an abort terminates the workers and reports what was left unfinished.
  */
@@ -66,6 +67,7 @@ export function runOnWorkers(
   settings: TrainSettings,
   backend: BackendInfo["name"],
   workersWanted: number,
+  wasmThreads: number,
   hooks: PoolHooks = {},
 ): Promise<PoolOutcome> {
   // Functions (fetch, log) cannot cross to a worker; the paths, flags and limits can.
@@ -82,7 +84,7 @@ export function runOnWorkers(
       data,
     },
     backend,
-    wasmThreads: wasmThreadsPer(Math.min(workersWanted, jobs.length)),
+    wasmThreads,
   };
   const out: PoolOutcome = { runs: [], failures: [], unfinished: [], setupSeconds: 0 };
   const saving: Promise<void>[] = [];

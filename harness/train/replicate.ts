@@ -121,7 +121,7 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
     ? wasmThreadsPer(Math.min(opts.jobs, jobs.length))
     : 1;
   if (opts.jobs !== undefined && jobs.length) {
-    outcome = await runOnWorkers(rep, jobs, opts, opts.backend.name, opts.jobs, {
+    outcome = await runOnWorkers(rep, jobs, opts, opts.backend.name, opts.jobs, threads, {
       onProgress: opts.onProgress,
       onRun,
       signal: opts.signal,
