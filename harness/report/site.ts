@@ -298,7 +298,8 @@ function _variantList(variants: SiteEntry[]): string {
     }</li>`;
   });
   return `<h2>Other results</h2>
-<p>Reruns that change what is trained (fewer epochs, part of the training set) are written beside
+<p>Reruns that change what is trained (fewer epochs, part of the training set, another dataset, the
+variants <code>deno task explain</code> ranks) are written beside
 the full protocol's results, never over them, and are not on the scoreboard.</p>
 <ul>${items.join("\n")}</ul>`;
 }
