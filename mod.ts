@@ -110,6 +110,7 @@ export {
   type RunProvenance,
   RunStore,
   variantOf,
+  type VariantSettings,
   variantSettings,
   withStoredRuns,
 } from "./harness/results/run_store.ts";

@@ -1,5 +1,6 @@
 /**
- * Training kernels for tfjs-backend-wasm 4.22, built on its XNNPACK convolution and matmul.
+ * Training kernels for tfjs-backend-wasm 4.22, built on its XNNPACK convolution and matmul and
+ * on claimcheck's own SIMD kernels.
  *
  * The wasm backend cannot train conv nets: it has no `Conv2DBackpropFilter`, and its
  * `Conv2DBackpropInput`, `MaxPoolGrad`, transposed `BatchMatMul` and leading-axis `Sum` are
@@ -8,8 +9,10 @@
  * `Slice` copies the whole input out of the heap first. Each kernel here rewrites the work as
  * XNNPACK `Conv2D` / untransposed `BatchMatMul` / elementwise / pooling over rearranged
  * operands (rearranged with the backend's `Transpose`, `PadV2`, `Reshape`), calling the
- * backend's kernel functions directly (no engine, no gradient tape). Arguments these rewrites
- * do not cover go to the backend's own kernel.
+ * backend's kernel functions directly (no engine, no gradient tape), or runs claimcheck's own
+ * WebAssembly SIMD kernels in the backend's heap (simd/: the filter gradient without packing,
+ * MaxPoolGrad, and fused Adam and momentum updates, which harness/train/fused_optimizers.ts
+ * calls). Arguments these do not cover go to the backend's own kernel.
  *
  * `registerWasmTrainingKernels()` installs them (harness/backend.ts does, for `wasm`).
  * @module
