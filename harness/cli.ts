@@ -72,6 +72,14 @@ function _usage<T>(f: () => T): T {
   }
 }
 
+/** `--backend`'s value, checked. */
+function _backendChoice(value: string): BackendChoice {
+  if (value !== "auto" && !(BACKENDS as readonly string[]).includes(value)) {
+    throw new UsageError(`--backend: "${value}" is not one of auto, ${BACKENDS.join(", ")}`);
+  }
+  return value as BackendChoice;
+}
+
 function _int(flag: string, value: string, min = 0): number {
   if (!/^\d+$/.test(value.trim())) {
     throw new UsageError(`${flag}: "${value}" is not a whole number ≥ ${min}`);
@@ -185,12 +193,7 @@ async function _replicate(args: string[]): Promise<number> {
   const dir = values.replications!;
   const names = values.all ? await listReplications(dir) : positionals;
   if (!names.length) throw new UsageError("name a replication or pass --all");
-  const backendChoice = values.backend as BackendChoice;
-  if (backendChoice !== "auto" && !(BACKENDS as readonly string[]).includes(backendChoice)) {
-    throw new UsageError(
-      `--backend: "${values.backend}" is not one of auto, ${BACKENDS.join(", ")}`,
-    );
-  }
+  const backendChoice = _backendChoice(values.backend!);
   const seedsOf = (rep: Replication) =>
     parseSeeds(values.seed, values.seeds ?? String(rep.spec.defaultSeeds));
   parseSeeds(values.seed, values.seeds); // a bad --seed/--seeds fails before any spec loads
@@ -519,12 +522,7 @@ async function _explain(args: string[]): Promise<number> {
   const jobs = values.jobs === undefined
     ? navigator.hardwareConcurrency
     : _int("--jobs", values.jobs, 1);
-  const backendChoice = values.backend as BackendChoice;
-  if (backendChoice !== "auto" && !(BACKENDS as readonly string[]).includes(backendChoice)) {
-    throw new UsageError(
-      `--backend: "${values.backend}" is not one of auto, ${BACKENDS.join(", ")}`,
-    );
-  }
+  const backendChoice = _backendChoice(values.backend!);
   await _checkWritable(out);
   await checkDataDirs({ dataDir: values["data-dir"] });
   const backend = await setupBackend(backendChoice);

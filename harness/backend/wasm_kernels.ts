@@ -873,36 +873,50 @@ function gather(original: _Original, args: _Args): Info {
  */
 export const FUSED_ADAM = "ClaimcheckFusedAdam";
 
+/**
+ * A fused elementwise update: `inputs` must be float32 tensors of one size in the heap; makes
+ * `outputs` new tensors of their shape and calls `kernel` with the inputs' then the outputs'
+ * heap offsets and the size.
+ */
+function _fusedUpdate(
+  name: string,
+  backend: Backend,
+  inputs: Info[],
+  outputs: number,
+  kernel: (simd: SimdKernels, offsets: number[], size: number) => void,
+): Info[] {
+  const heap = _heap(backend), simd = heap && simdKernels(backend);
+  if (!heap || !simd || inputs.some((t) => t.dtype !== "float32")) {
+    throw new Error(`${name}: needs float32 tensors on the wasm backend's heap`);
+  }
+  const size = tf.util.sizeFromShape(inputs[0].shape);
+  if (inputs.some((t) => tf.util.sizeFromShape(t.shape) !== size)) {
+    throw new Error(`${name}: its inputs must have the same size`);
+  }
+  const outs = Array.from({ length: outputs }, () => heap.makeOutput(inputs[0].shape, "float32"));
+  // Offsets read after the allocations, which may grow (and move the views of) the heap.
+  const offsets = [...inputs, ...outs].map((t) => heap.typedArrayFromHeap(t).byteOffset);
+  kernel(simd, offsets, size);
+  return outs;
+}
+
 function fusedAdam({ inputs, backend, attrs }: _Args): Info[] {
   const { value, m, v, g } = inputs as Record<string, Info>;
   const a = attrs as Record<string, number>;
-  const heap = _heap(backend), simd = heap && simdKernels(backend);
-  const ts = [value, m, v, g];
-  if (!heap || !simd || ts.some((t) => t.dtype !== "float32")) {
-    throw new Error(`${FUSED_ADAM}: needs float32 tensors on the wasm backend's heap`);
-  }
-  const size = tf.util.sizeFromShape(value.shape);
-  if (ts.some((t) => tf.util.sizeFromShape(t.shape) !== size)) {
-    throw new Error(`${FUSED_ADAM}: value, m, v and g must have the same size`);
-  }
-  const outs = [0, 1, 2].map(() => heap.makeOutput(value.shape, "float32"));
-  // Offsets read after the allocations, which may grow (and move the views of) the heap.
-  const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
   // As float32 parameters these round as tfjs' float32 scalars of the same numbers do.
-  simd.adam(
-    ...ts.map(at),
-    ...outs.map(at),
-    size,
-    a.beta1,
-    1 - a.beta1,
-    a.beta2,
-    1 - a.beta2,
-    a.oneMinusAccBeta1,
-    a.oneMinusAccBeta2,
-    a.epsilon,
-    -a.learningRate,
-  );
-  return outs;
+  return _fusedUpdate(FUSED_ADAM, backend, [value, m, v, g], 3, (simd, offsets, size) =>
+    simd.adam(
+      ...offsets,
+      size,
+      a.beta1,
+      1 - a.beta1,
+      a.beta2,
+      1 - a.beta2,
+      a.oneMinusAccBeta1,
+      a.oneMinusAccBeta2,
+      a.epsilon,
+      -a.learningRate,
+    ));
 }
 
 /**
@@ -914,19 +928,13 @@ export const FUSED_MOMENTUM = "ClaimcheckFusedMomentum";
 function fusedMomentum({ inputs, backend, attrs }: _Args): Info[] {
   const { value, accumulation, g } = inputs as Record<string, Info>;
   const a = attrs as Record<string, number>;
-  const heap = _heap(backend), simd = heap && simdKernels(backend);
-  const ts = [value, accumulation, g];
-  if (!heap || !simd || ts.some((t) => t.dtype !== "float32")) {
-    throw new Error(`${FUSED_MOMENTUM}: needs float32 tensors on the wasm backend's heap`);
-  }
-  const size = tf.util.sizeFromShape(value.shape);
-  if (ts.some((t) => tf.util.sizeFromShape(t.shape) !== size)) {
-    throw new Error(`${FUSED_MOMENTUM}: value, accumulation and g must have the same size`);
-  }
-  const outs = [0, 1].map(() => heap.makeOutput(value.shape, "float32"));
-  const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-  simd.momentum(...ts.map(at), ...outs.map(at), size, a.momentum, -a.learningRate);
-  return outs;
+  return _fusedUpdate(
+    FUSED_MOMENTUM,
+    backend,
+    [value, accumulation, g],
+    2,
+    (simd, offsets, size) => simd.momentum(...offsets, size, a.momentum, -a.learningRate),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
