@@ -3,7 +3,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { type BackendChoice, BACKENDS, setupBackend } from "./backend/backend.ts";
 import { writeFileAtomic } from "./write_file_atomic.ts";
 import { REPLICATIONS_DIR, REPORTS_DIR } from "./paths.ts";
@@ -299,6 +299,18 @@ async function _replicate(args: string[]): Promise<number> {
   for (const f of failures) {
     console.error(`failed: ${f.rep} ${f.protocol} seed ${f.seed}: ${f.error}`);
   }
+  const differ = all.flatMap((r) =>
+    (r.rerunsDiffer ?? []).map((d) => ({ ...d, rep: r.replication }))
+  );
+  for (const d of differ) {
+    console.error(
+      `not deterministic: ${d.rep} ${d.protocol} seed ${d.seed} gave other numbers than its ` +
+        `stored run (${d.fields[0]}${
+          d.fields.length > 1 ? `, ${d.fields.length - 1} more` : ""
+        }); ` +
+        `the stored run is kept at ${d.kept}`,
+    );
+  }
   if (stop.signal.aborted) {
     const signal = stop.signal.reason as (typeof _SIGNALS)[number];
     const unfinished = all.reduce((n, r) => n + (r.interrupted?.unfinished.length ?? 0), 0);
@@ -308,7 +320,7 @@ async function _replicate(args: string[]): Promise<number> {
     );
     return _SIGNAL_EXIT[signal];
   }
-  return failures.length ? 1 : 0;
+  return failures.length || differ.length ? 1 : 0;
 }
 
 const _SIGNALS = ["SIGINT", "SIGTERM"] as const;
@@ -328,9 +340,7 @@ async function _checkWritable(out: string): Promise<void> {
 
 /**
  * Writes a rerun's results merged by run with the runs saved earlier under the same key (other
- * seeds or protocols, another process's runs). A results file of another key (another commit,
- * spec, backend or data), or one holding runs the new one lacks, is moved to history/, not
- * overwritten.
+ * seeds or protocols, another process's runs); see _replaceResults.
  */
 async function _writeMerged(
   results: Results,
@@ -339,31 +349,38 @@ async function _writeMerged(
   settings: { epochs?: number; dataset?: string },
   out: string,
 ): Promise<Results> {
-  const key = runKey(results, settings);
-  const merged = withStoredRuns(results, await store.load(key), rep.spec);
-  const folder = join(out, rep.name);
-  const file = resultsFile(folder, merged.variant ?? "");
+  const merged = withStoredRuns(results, await store.load(runKey(results, settings)), rep.spec);
+  await _replaceResults(resultsFile(join(out, rep.name), merged.variant ?? ""), merged);
+  return merged;
+}
+
+/**
+ * Writes `results` to `file`. A results file already there that does not validate, or that was
+ * made with another key (commit, spec, code, backend or data) or holds runs `results` lacks, is
+ * moved to history/ first, never overwritten.
+ */
+async function _replaceResults(file: string, results: Results): Promise<void> {
   const exists = await Deno.stat(file).then(() => true, () => false);
   const old = exists ? await loadResults(file).catch(() => null) : null;
   const cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
-  const kept = new Set(merged.runs.map(cell));
-  const sameKey = old && JSON.stringify(runKey(old, settings)) === JSON.stringify(key);
-  // Not overwritten: a file that does not validate, or runs of another key or that we lack.
+  const kept = new Set(results.runs.map(cell));
+  // The variant is in the file's name, so only the provenance can differ.
+  const key = (r: Results) => JSON.stringify(runKey(r, {}));
   const why = exists && !old
     ? "it does not validate"
-    : old && (!sameKey || old.runs.some((r) => !kept.has(cell(r))))
+    : old && (key(old) !== key(results) || old.runs.some((r) => !kept.has(cell(r))))
     ? `its ${old.runs.length} runs (commit ${old.gitCommit ?? "unknown"}) were made with ` +
-      "another commit, spec, backend or data"
+      "another commit, spec, code, backend or data, or are not all in the new results"
     : null;
   if (why) {
+    const folder = dirname(file);
     const stamp = _stamp(old?.createdAt ?? new Date().toISOString());
     const moved = join(folder, "history", `${basename(file, ".json")}.${stamp}.json`);
     await Deno.mkdir(join(folder, "history"), { recursive: true });
     await Deno.rename(file, moved);
     console.error(`moved the previous ${file} to ${moved}: ${why}`);
   }
-  await _write(merged, file);
-  return merged;
+  await _write(results, file);
 }
 
 const _stamp = (iso: string) => iso.replace(/[:.]/g, "-");
@@ -410,7 +427,7 @@ async function _merge(args: string[]): Promise<number> {
   for (const [name, parts] of byName) {
     const rep = await loadReplication(name, values.replications);
     const results = mergeShards(parts, rep.spec);
-    await _write(results, resultsFile(join(values.out!, name), results.variant ?? ""));
+    await _replaceResults(resultsFile(join(values.out!, name), results.variant ?? ""), results);
     merged.push(results);
   }
   const skipped = await withLock(values.out!, () => _site(values.out!, values.replications));

@@ -21,7 +21,8 @@ import {
 } from "./results/compare_runs.ts";
 import { loadResults, type Results, type Run } from "./results/result.ts";
 import { variantSettings } from "./results/run_store.ts";
-import { SpecError } from "./spec/spec.ts";
+import { type ReplicationSpec, SpecError } from "./spec/spec.ts";
+import { ClaimsDisagreeError, withDerivedClaims } from "./score/claims.ts";
 import type { Progress } from "./train/loop.ts";
 import { UnknownProtocolError } from "./train/plan.ts";
 import { replicate } from "./train/replicate.ts";
@@ -37,7 +38,8 @@ const USAGE = `usage:
   --data-dir DIR     folder holding <dataset>/<file> (else $CLAIMCHECK_DATA_DIR, data/cache, download)
   --replications DIR folder holding the replication folders (default replications/)
 
-exit codes: 0 verified, 1 numbers differ (or a rerun failed), 2 usage error or not replayable`;
+exit codes: 0 verified, 1 numbers differ (or a rerun failed, or the file's claims are not what
+its runs give), 2 usage error or not replayable`;
 
 /** Why a replay cannot run or be judged: exit 2, with what to do. */
 class VerifyError extends Error {}
@@ -75,6 +77,8 @@ export interface Verification {
   runs: { protocol: string; seed: number; fields: FieldComparison[] }[];
   /** Runs of the replay that failed. */
   failures: RunFailure[];
+  /** Stored claims that are not what the recorded runs give: the file was edited. */
+  claims: string[];
   /** True when every required field passed and no run failed. */
   verified: boolean;
 }
@@ -108,6 +112,8 @@ export async function verifyRun(file: string, opts: VerifyOptions): Promise<Veri
         ? new VerifyError(`${e.message}; pass --replications DIR, the folder that holds it`)
         : e;
     });
+  // A file whose claims are not its runs' is not the recording it claims to be.
+  const claims = _claimIssues(recorded, rep.spec, file);
   const name = opts.backend ?? recorded.backend.name;
   const backend = await setupBackend(name).catch((e) => {
     throw new VerifyError(
@@ -156,9 +162,20 @@ export async function verifyRun(file: string, opts: VerifyOptions): Promise<Veri
       : [];
   });
   const failures = results.failures ?? [];
-  const verified = !failures.length &&
+  const verified = !failures.length && !claims.length &&
     runs.every((r) => r.fields.every((f) => f.status !== "differs" || !f.required));
-  return { recorded, provenance, exact, runs, failures, verified };
+  return { recorded, provenance, exact, runs, failures, claims, verified };
+}
+
+/** Each stored claim that is not what the recorded runs give (see withDerivedClaims). */
+function _claimIssues(recorded: Results, spec: ReplicationSpec, file: string): string[] {
+  try {
+    withDerivedClaims(recorded, spec, file);
+    return [];
+  } catch (e) {
+    if (e instanceof ClaimsDisagreeError) return e.issues;
+    throw e;
+  }
 }
 
 /** The recorded runs to replay; an unknown or missing seed or protocol is an error. */
@@ -273,7 +290,10 @@ function _report(v: Verification): string {
       ]),
     ])
   );
-  const failed = v.failures.map((f) => `rerun failed: ${f.protocol} seed ${f.seed}: ${f.error}`);
+  const failed = [
+    ...v.failures.map((f) => `rerun failed: ${f.protocol} seed ${f.seed}: ${f.error}`),
+    ...v.claims.map((c) => `the stored claims disagree with the recorded runs: ${c}`),
+  ];
   const fields = v.runs.flatMap((r) => r.fields.map((f) => ({ ...f, run: r })));
   const required = fields.filter((f) => f.required);
   const differing = required.filter((f) => f.status === "differs");
@@ -286,7 +306,8 @@ function _report(v: Verification): string {
         : `identical or within tolerance (${CROSS_BACKEND_TOLERANCE} relative) of the recording`) +
       (shownOnly.length ? `; ${shownOnly.length} artifact(s) differ, not required` : "")
     : `not verified: ${differing.length} field(s) differ` +
-      (failed.length ? `, ${failed.length} run(s) failed` : "") +
+      (v.failures.length ? `, ${v.failures.length} run(s) failed` : "") +
+      (v.claims.length ? `, ${v.claims.length} stored claim(s) are not what the runs give` : "") +
       differing.map((f) =>
         `\n  ${f.run.protocol} seed ${f.run.seed} ${f.field}: recorded ${show(f.recorded)}, ` +
         `rerun ${show(f.rerun)}` + (f.note ? ` (${f.note})` : "")

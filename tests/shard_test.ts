@@ -46,5 +46,37 @@ Deno.test("merge refuses missing, doubled or mismatched shards", () => {
   assert.throws(() => mergeShards([a], fixtureSpec()), /missing runs: adam-b32 seed 2/);
   assert.throws(() => mergeShards([a, b, a], fixtureSpec()), /ran twice/);
   const other = { ...b, backend: { ...b.backend, name: "cpu" as const } };
-  assert.throws(() => mergeShards([a, other], fixtureSpec()), /backends differ/);
+  assert.throws(() => mergeShards([a, other], fixtureSpec()), /backend differs/);
+});
+
+Deno.test("merge refuses shards of another variant, spec, code, data or tfjs, in either order", () => {
+  const [a, b] = shardsOf(fixtureResults(), 2);
+  const code = (sha256: string) => ({ sha256, files: ["replication:model.ts"] });
+  const unlike: [Results, RegExp][] = [
+    [{ ...b, variant: "epochs-5" }, /variant differs/],
+    [{ ...b, spec: { ...b.spec, sha256: "other" } }, /spec sha256 differs/],
+    [{ ...b, code: code("other") }, /code sha256 differs/],
+    [{ ...b, datasets: [{ name: "mnist", files: [] }] }, /datasets differs/],
+    [{ ...b, versions: { ...b.versions, tfjs: "4.21.0" } }, /tfjs differs/],
+    [{ ...b, shard: { index: 2, count: 3 } }, /shard count differs/],
+    [{ ...b, shard: { index: 1, count: 2 } }, /shard 1 given twice/],
+  ];
+  for (const [shard, why] of unlike) {
+    assert.throws(() => mergeShards([{ ...a, code: code("same") }, shard], fixtureSpec()), why);
+    assert.throws(() => mergeShards([shard, { ...a, code: code("same") }], fixtureSpec()), why);
+  }
+});
+
+Deno.test("merge gives the same results whatever order the shards come in", () => {
+  const [a, b] = shardsOf(fixtureResults(), 2);
+  const tagged = [{ ...a, command: "shard one", deviations: ["x"] }, {
+    ...b,
+    command: "shard two",
+    deviations: ["y"],
+  }];
+  const strip = (r: Results) => ({ ...r, createdAt: "" });
+  assert.deepEqual(
+    strip(mergeShards(tagged, fixtureSpec())),
+    strip(mergeShards([...tagged].reverse(), fixtureSpec())),
+  );
 });

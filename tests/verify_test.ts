@@ -192,17 +192,23 @@ Deno.test("compareRuns: NaN equals NaN as stored; a missing epoch differs", () =
   );
 });
 
-Deno.test("compareProvenance: spec and data block a replay; backend, commit, tfjs relax it", () => {
+Deno.test("compareProvenance: spec and data block a replay; code, backend, commit, tfjs relax it", () => {
   const recorded = fixtureResults();
   const effects = (now: Results) =>
     Object.fromEntries(compareProvenance(recorded, now).map((f) => [f.field, f.effect]));
   assert.deepEqual(effects(recorded), {
     spec: "same",
     "data mnist": "same",
+    code: "same",
     commit: "same",
     backend: "same",
     tfjs: "same",
   });
+  const edited = { ...recorded, code: { sha256: "0".repeat(64), files: ["replication:model.ts"] } };
+  assert.equal(
+    compareProvenance(recorded, edited).find((f) => f.field === "code")?.effect,
+    "relaxes",
+  );
   const elsewhere = {
     ...recorded,
     backend: { ...recorded.backend, name: "cpu" as const },

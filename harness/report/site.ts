@@ -42,6 +42,7 @@ import { variantFileName } from "../results/run_store.ts";
 import type { Claim, ReplicationSpec } from "../spec/spec.ts";
 import { transferDataset, transferMarkdown } from "./transfer_table.ts";
 import { EXPLAIN_VARIANT, withPerturbations } from "../score/explain.ts";
+import { withDerivedClaims } from "../score/claims.ts";
 
 /** One replication on the site. */
 export interface SiteEntry {
@@ -100,8 +101,9 @@ export async function loadSiteEntries(
   for (const dir of dirs.sort()) {
     for (const file of await _resultsFiles(join(outDir, dir))) {
       try {
-        const results = await loadResults(file);
-        const { spec, module } = await load(results.replication);
+        const loaded = await loadResults(file);
+        const { spec, module } = await load(loaded.replication);
+        const results = withDerivedClaims(loaded, spec, file);
         entries.push({ dir, results, spec, module, title: reScienceTitle(results, spec) });
       } catch (e) {
         if (!options.onSkip) throw e;

@@ -152,7 +152,7 @@ function _union<T>(a: T[], b: T[]): T[] {
 
 /** One provenance field of a replay: what was recorded, what the rerun has, what it means. */
 export interface ProvenanceField {
-  /** `spec`, `commit`, `backend`, `tfjs`, or `data <dataset>`. */
+  /** `spec`, `code`, `commit`, `backend`, `tfjs`, or `data <dataset>`. */
   field: string;
   /** As recorded. */
   recorded: string;
@@ -169,8 +169,8 @@ export interface ProvenanceField {
 
 /**
  * Compares the provenance a rerun would record with the recorded one. A different spec or
- * dataset file blocks the replay (another computation); another backend (or WebGPU adapter),
- * commit or tfjs version relaxes the check to CROSS_BACKEND_TOLERANCE. Only the datasets the
+ * dataset file blocks the replay (another computation); other code, another backend (or WebGPU
+ * adapter), commit or tfjs version relaxes the check to CROSS_BACKEND_TOLERANCE. Only the datasets the
  * rerun loads are compared.
  */
 export function compareProvenance(recorded: RunProvenance, now: RunProvenance): ProvenanceField[] {
@@ -213,6 +213,13 @@ export function compareProvenance(recorded: RunProvenance, now: RunProvenance): 
         !changed.length && was.length === is.length,
       );
     }),
+    field(
+      "code",
+      recorded.code ? `sha256 ${recorded.code.sha256.slice(0, 12)}…` : "not recorded",
+      now.code ? `sha256 ${now.code.sha256.slice(0, 12)}…` : "not recorded",
+      "relaxes",
+      "model.ts, a file it imports or the training path changed since the recording",
+    ),
     field(
       "commit",
       commit(recorded),

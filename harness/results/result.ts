@@ -153,6 +153,11 @@ export const ResultsSchema = z.strictObject({
   title: z.string(),
   /** The spec format version and the SHA-256 of the spec.json that was run. */
   spec: z.strictObject({ version: z.number().int(), sha256: z.string() }),
+  /**
+   * The code the runs executed (see codeHash): model.ts, what it imports and the training path.
+   * Absent in files written before it was recorded.
+   */
+  code: z.strictObject({ sha256: z.string(), files: z.array(z.string()) }).optional(),
   createdAt: z.string(),
   command: z.string(),
   gitCommit: z.string().nullable(),
@@ -188,6 +193,16 @@ export const ResultsSchema = z.strictObject({
     signal: z.string(),
     unfinished: z.array(z.strictObject({ protocol: z.string(), seed: z.number().int() })),
   }).optional(),
+  /**
+   * Cells trained again under the key of their stored run that gave other numbers: the
+   * replication is not deterministic (e.g. an unseeded random layer). The stored run is kept.
+   */
+  rerunsDiffer: z.array(z.strictObject({
+    protocol: z.string(),
+    seed: z.number().int(),
+    fields: z.array(z.string()),
+    kept: z.string(),
+  })).optional(),
   /** Runs that failed with an error (the others ran and are scored without them). */
   failures: z.array(
     z.strictObject({ protocol: z.string(), seed: z.number().int(), error: z.string() }),
@@ -329,6 +344,8 @@ export interface Results {
   title: string;
   /** The spec's format version and SHA-256. */
   spec: { version: number; sha256: string };
+  /** The SHA-256 of the code the runs executed and the files it covers (see codeHash). */
+  code?: { sha256: string; files: string[] };
   /** When the results were written (ISO 8601). */
   createdAt: string;
   /** The command line. */
@@ -364,6 +381,8 @@ export interface Results {
   variant?: string;
   /** Set when a signal stopped the rerun. */
   interrupted?: { signal: string; unfinished: { protocol: string; seed: number }[] };
+  /** Cells whose rerun under the same key gave other numbers than the stored run. */
+  rerunsDiffer?: { protocol: string; seed: number; fields: string[]; kept: string }[];
   /** Runs that failed with an error. */
   failures?: { protocol: string; seed: number; error: string }[];
 }

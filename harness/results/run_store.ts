@@ -5,17 +5,20 @@
  * instead of training, and results merge them by run.
  * @module
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../write_file_atomic.ts";
 import { claimResults } from "../score/claims.ts";
 import type { ReplicationSpec } from "../spec/spec.ts";
+import { compareRuns } from "./compare_runs.ts";
 import { type Results, ResultsSchema, type Run, RunSchema } from "./result.ts";
 
 /** Everything a run's numbers depend on besides its protocol and seed. */
 export interface RunKey {
   /** The spec.json's SHA-256. */
   spec: string;
+  /** The SHA-256 of the code the run executed (model.ts, its imports, the training path). */
+  code: string | null;
   /** The commit, where known. */
   gitCommit: string | null;
   /** The backend's name. */
@@ -34,6 +37,8 @@ export interface RunKey {
 
 const _RunKeySchema = z.strictObject({
   spec: z.string(),
+  // Run files written before the code was hashed never match a rerun's key.
+  code: z.string().nullable().default(null),
   gitCommit: z.string().nullable(),
   backend: z.string(),
   tfjs: z.string(),
@@ -99,7 +104,7 @@ const _same = (a: RunKey, b: RunKey) => JSON.stringify(a) === JSON.stringify(b);
 /** Where a rerun's numbers come from, as recorded: spec, commit, versions, backend, data. */
 export type RunProvenance = Pick<
   Results,
-  "spec" | "gitCommit" | "backend" | "versions" | "datasets"
+  "spec" | "code" | "gitCommit" | "backend" | "versions" | "datasets"
 >;
 
 /** The key of the runs of a rerun: its results' provenance and the settings it trains with. */
@@ -109,6 +114,7 @@ export function runKey(
 ): RunKey {
   return {
     spec: results.spec.sha256,
+    code: results.code?.sha256 ?? null,
     gitCommit: results.gitCommit,
     backend: results.backend.name,
     tfjs: results.versions.tfjs,
@@ -161,6 +167,20 @@ export function withStoredRuns(results: Results, stored: Run[], spec: Replicatio
   });
 }
 
+/** A cell trained again under the same key that gave other numbers than its stored run. */
+export interface RerunDifference {
+  /** The protocol. */
+  protocol: string;
+  /** The seed. */
+  seed: number;
+  /** Each differing field, `name stored → rerun`. */
+  fields: string[];
+  /** Where the stored run was moved (its history/ folder). */
+  kept: string;
+}
+
+const _stamp = (stored: { createdAt: string }) => stored.createdAt.replace(/[:.]/g, "-");
+
 /** A replication's finished runs of one variant: `<dir>/runs[.<variant>]/<protocol>.seed-<n>.json`. */
 export class RunStore {
   /** The folder holding the run files. */
@@ -181,10 +201,37 @@ export class RunStore {
     return join(this.dir, `${run.protocol}.seed-${run.seed}.json`);
   }
 
-  /** Saves a finished run (atomically; it replaces the same cell's earlier run). */
-  async save(run: Run, key: RunKey, command: string): Promise<void> {
+  /**
+   * Saves a finished run atomically. It replaces the same cell's earlier run, except where that
+   * run was made with the same key and has other numbers: the same computation gave two
+   * answers, so the earlier run is moved to `history/` and the difference returned.
+   */
+  async save(run: Run, key: RunKey, command: string): Promise<RerunDifference | null> {
+    const file = this.file(run);
+    const earlier = await Deno.readTextFile(file).then(
+      (text) => _StoredRunSchema.safeParse(JSON.parse(text)).data,
+      () => undefined,
+    );
+    // Compared as stored: the earlier run went through JSON.
+    const now: Run = JSON.parse(JSON.stringify(run));
+    const differs = earlier && _same(earlier.key, key)
+      ? compareRuns(earlier.run, now, true).filter((f) => f.status === "differs" && f.required)
+      : [];
+    let difference: RerunDifference | null = null;
+    if (differs.length) {
+      const kept = join(this.dir, "history", `${basename(file, ".json")}.${_stamp(earlier!)}.json`);
+      await Deno.mkdir(dirname(kept), { recursive: true });
+      await Deno.rename(file, kept);
+      difference = {
+        protocol: run.protocol,
+        seed: run.seed,
+        fields: differs.map((f) => `${f.field} ${f.recorded} → ${f.rerun}`),
+        kept,
+      };
+    }
     const stored = { schema: 1, key, command, createdAt: new Date().toISOString(), run };
-    await writeFileAtomic(this.file(run), JSON.stringify(_StoredRunSchema.parse(stored)) + "\n");
+    await writeFileAtomic(file, JSON.stringify(_StoredRunSchema.parse(stored)) + "\n");
+    return difference;
   }
 
   /**

@@ -37,26 +37,38 @@ export function shardItems<T>(items: T[], shard: Shard): T[] {
 const _cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
 
 /**
- * Combines shard results of one replication into one results record. Throws when the shards
- * disagree on the grid, backend or commit, or when grid cells are missing or run twice.
+ * Combines shard results of one replication into one results record, whatever order the shards
+ * come in. Throws, naming every problem, when the shards are not one rerun split n ways: another
+ * replication, grid, variant (--epochs, --dataset), spec, code, data, tfjs, backend or commit,
+ * another shard count, a shard given twice, or grid cells missing or run twice.
  */
-export function mergeShards(parts: Results[], spec: ReplicationSpec): Results {
+export function mergeShards(given: Results[], spec: ReplicationSpec): Results {
+  const parts = [...given].sort((a, b) => (a.shard?.index ?? 0) - (b.shard?.index ?? 0));
   const [first] = parts;
   const problems: string[] = [];
-  for (const p of parts) {
-    if (p.replication !== first.replication) {
-      problems.push(`mixes ${p.replication} with ${first.replication}`);
-    }
-    if (JSON.stringify(p.grid) !== JSON.stringify(first.grid)) {
-      problems.push(`shard ${p.shard?.index} has another grid`);
-    }
-    if (p.backend.name !== first.backend.name) {
-      problems.push(`backends differ: ${p.backend.name}, ${first.backend.name}`);
-    }
-    if (p.gitCommit !== first.gitCommit) {
-      problems.push(`commits differ: ${p.gitCommit}, ${first.gitCommit}`);
+  const name = (p: Results) => p.shard ? `shard ${p.shard.index}/${p.shard.count}` : "a non-shard";
+  const same: [string, (r: Results) => unknown][] = [
+    ["replication", (r) => r.replication],
+    ["grid", (r) => r.grid],
+    ["variant", (r) => r.variant ?? "none"],
+    ["spec sha256", (r) => r.spec.sha256],
+    ["code sha256", (r) => r.code?.sha256 ?? "not recorded"],
+    ["datasets", (r) => r.datasets],
+    ["tfjs", (r) => r.versions.tfjs],
+    ["backend", (r) => r.backend.name],
+    ["commit", (r) => r.gitCommit],
+    ["shard count", (r) => r.shard?.count ?? null],
+  ];
+  for (const [what, of] of same) {
+    const differs = parts.filter((p) => JSON.stringify(of(p)) !== JSON.stringify(of(first)));
+    if (differs.length) {
+      const show = (p: Results) => `${name(p)}: ${JSON.stringify(of(p)).slice(0, 80)}`;
+      problems.push(`${what} differs (${[first, ...differs].map(show).join("; ")})`);
     }
   }
+  const indexes = parts.map((p) => p.shard?.index);
+  const twice = indexes.filter((i, k) => indexes.indexOf(i) !== k);
+  if (twice.length) problems.push(`shard ${[...new Set(twice)].join(", ")} given twice`);
   const byCell = new Map<string, Run>();
   for (const run of parts.flatMap((p) => p.runs)) {
     if (byCell.has(_cell(run))) problems.push(`${run.protocol} seed ${run.seed} ran twice`);

@@ -3,9 +3,9 @@
  * Used by a rerun and by `merge`; it trains nothing.
  * @module
  */
-import { type ClaimResult, epochValue, type Run } from "../results/result.ts";
+import { type ClaimResult, epochValue, type Results, type Run } from "../results/result.ts";
 import { PARAMS_METRIC, protocolMetrics } from "../spec/metrics.ts";
-import type { Better, Claim, ReplicationSpec } from "../spec/spec.ts";
+import { type Better, type Claim, type ReplicationSpec, SpecError } from "../spec/spec.ts";
 import { timeToTarget } from "./time_to_accuracy.ts";
 import { verdictFor } from "./verdict.ts";
 
@@ -69,4 +69,76 @@ export function claimResults(
       timeToTarget: timeToTarget({ ...claim, better }, mine),
     }];
   });
+}
+
+/** A results file whose stored claims are not what its runs give (edited by hand, or stale). */
+export class ClaimsDisagreeError extends SpecError {
+  /**
+   * Creates a ClaimsDisagreeError.
+   *
+   * @param file the results file
+   * @param issues one line per claim that disagrees
+   * @param remedy what to do about it
+   */
+  constructor(file: string, issues: string[], remedy: string) {
+    super(file, issues);
+    this.message = `${file}: the stored claims disagree with its runs:\n` +
+      `${issues.map((i) => `  - ${i}`).join("\n")}\n${remedy}`;
+    this.name = "ClaimsDisagreeError";
+  }
+}
+
+/** What a stored claim must agree on with the claim its runs give. */
+const _JUDGED = [
+  "claimed",
+  "compare",
+  "epsilon",
+  "seeds",
+  "values",
+  "mean",
+  "verdict",
+] as const satisfies (keyof ClaimResult)[];
+
+/**
+ * `results` with its claims derived anew from its runs, the only source of verdicts, badges and
+ * tables. A stored claim whose numbers or verdict differ from the derived one, or a claim only
+ * one side has, throws ClaimsDisagreeError naming the file and each claim with both values.
+ */
+export function withDerivedClaims(
+  results: Results,
+  spec: Pick<ReplicationSpec, "protocols" | "metrics" | "claims" | "sha256">,
+  file: string,
+): Results {
+  const derived = JSON.parse(JSON.stringify(claimResults(spec, results.runs))) as ClaimResult[];
+  const show = (c: ClaimResult) => `mean ${c.mean} over ${c.values.length} run(s), ${c.verdict}`;
+  const issues: string[] = [];
+  results.claims.forEach((stored, i) => {
+    const mine = derived.find((c) => c.id === stored.id);
+    const differs = mine &&
+      _JUDGED.filter((k) => JSON.stringify(stored[k]) !== JSON.stringify(mine[k]));
+    if (!mine) issues.push(`claims.${i} (${stored.id}): its runs give no such claim`);
+    else if (differs!.length) {
+      issues.push(
+        `claims.${i} (${stored.id}): stored ${show(stored)}; its runs give ${show(mine)} ` +
+          `(${differs!.join(", ")} differ)`,
+      );
+    }
+  });
+  for (const c of derived) {
+    if (!results.claims.some((s) => s.id === c.id)) {
+      issues.push(`claims: ${c.id} is missing; its runs give ${show(c)}`);
+    }
+  }
+  if (issues.length) {
+    throw new ClaimsDisagreeError(
+      file,
+      issues,
+      results.spec.sha256 !== spec.sha256
+        ? "spec.json changed since these results were written: rerun them " +
+          `(deno task replicate ${results.replication})`
+        : "Claims, verdicts and badges are derived from the runs: restore the file or rerun " +
+          `it (deno task replicate ${results.replication})`,
+    );
+  }
+  return { ...results, claims: derived };
 }

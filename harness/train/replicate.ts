@@ -3,8 +3,10 @@
  * turns the runs into claim results.
  * @module
  */
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "../backend/backend.ts";
+import { codeHash } from "../code_hash.ts";
 import { gitCommit } from "../git_commit.ts";
 import type { Replication } from "../replications.ts";
 import { type Results, RESULTS_SCHEMA, ResultsSchema, type Run } from "../results/result.ts";
@@ -15,7 +17,13 @@ import { runGrid, runJobs } from "./plan.ts";
 import { runJob, type RunTask, Trainer, type TrainSettings } from "./trainer.ts";
 import { type PoolOutcome, runOnWorkers, wasmThreadsPer } from "./_pool.ts";
 import { checkTransfer } from "./transfer.ts";
-import { runKey, type RunProvenance, type RunStore, variantOf } from "../results/run_store.ts";
+import {
+  type RerunDifference,
+  runKey,
+  type RunProvenance,
+  type RunStore,
+  variantOf,
+} from "../results/run_store.ts";
 
 /** How to rerun a replication. */
 export interface ReplicateOptions extends TrainSettings {
@@ -66,11 +74,13 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
   if (opts.dataset !== undefined) await checkTransfer(rep, protocols, trainer, opts);
   for (const p of protocols) await trainer.dataset(p);
   const git = await gitCommit();
+  const code = await codeHash(join(rep.dir, rep.name));
   const head = {
     schema: RESULTS_SCHEMA,
     replication: rep.name,
     title: rep.spec.title,
     spec: { version: SPEC_VERSION, sha256: rep.spec.sha256 },
+    code,
     command: opts.command,
     gitCommit: git.commit,
     ...(git.error ? { gitError: git.error } : {}),
@@ -112,7 +122,19 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
     );
   }
 
-  const onRun = (run: Run) => opts.store?.save(run, key, opts.command);
+  const differ: RerunDifference[] = [];
+  const onRun = async (run: Run) => {
+    const difference = await opts.store?.save(run, key, opts.command);
+    if (!difference) return;
+    differ.push(difference);
+    opts.log?.(
+      `${rep.name} ${run.protocol} seed ${run.seed}: NOT DETERMINISTIC: this rerun gave other ` +
+        `numbers than the stored run of the same code, spec, data and backend ` +
+        `(${difference.fields.slice(0, 3).join("; ")}${
+          difference.fields.length > 3 ? `; ${difference.fields.length - 3} more` : ""
+        }); the stored run is kept at ${difference.kept}`,
+    );
+  };
   let outcome: PoolOutcome;
   // Threads pay for convolutions (2 threads: cnn-sgd 1.4× faster) but not for small dense
   // layers, whose per-kernel cost they raise (keras-dense 0.7×).
@@ -155,6 +177,12 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
   for (const f of outcome.failures) {
     deviations.push(`${f.protocol} seed ${f.seed} failed: ${f.error}`);
   }
+  for (const d of differ) {
+    deviations.push(
+      `${d.protocol} seed ${d.seed} is not deterministic: a rerun under the same key gave ` +
+        `${d.fields.join("; ")} (the earlier run is kept at ${d.kept})`,
+    );
+  }
   const runs = _inGridOrder([...kept, ...outcome.runs], tasks);
   const claims = claimResults(rep.spec, runs);
   const ranIds = new Set(protocols.map((p) => p.id));
@@ -187,6 +215,7 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
       }
       : {}),
     ...(outcome.failures.length ? { failures: outcome.failures } : {}),
+    ...(differ.length ? { rerunsDiffer: differ } : {}),
   });
 }
 
