@@ -17,6 +17,7 @@ import {
 import type { Results } from "../harness/results/result.ts";
 import { variantOf, variantSettings } from "../harness/results/run_store.ts";
 import { replicate } from "../harness/train/replicate.ts";
+import { claimResults } from "../harness/score/claims.ts";
 import { fixtureResults } from "./_fixtures.ts";
 import { runTask } from "./_task_cli.ts";
 
@@ -39,9 +40,13 @@ async function altered(
   dir: string,
   name: string,
   change: (r: Results) => void,
+  rescore = false,
 ): Promise<string> {
   const copy = structuredClone(results);
   change(copy);
+  if (rescore) {
+    copy.claims = claimResults((await loadReplication(copy.replication, FIXTURES)).spec, copy.runs);
+  }
   const file = join(dir, `${name}.json`);
   await Deno.writeTextFile(file, JSON.stringify(copy, null, 2));
   return file;
@@ -91,7 +96,7 @@ Deno.test("verify: same numbers on a fixture, a tampered one named, nothing writ
   const nudged = await altered(results, copies, "nudged", (r) => {
     r.versions.tfjs = "4.21.0";
     probe(r).epochs[0].metrics.test_acc = acc + CROSS_BACKEND_TOLERANCE / 2;
-  });
+  }, true); // as a recording with that tfjs would have them: claims scored from its runs
   const relaxed = await verify(nudged, "--seed", "1", "--protocol", "probe");
   assert.equal(relaxed.code, 0, relaxed.stdout + relaxed.stderr);
   assert.match(relaxed.stdout, /tfjs +4\.21\.0 +4\.22\.0 +differs: another TensorFlow\.js/);
@@ -230,7 +235,7 @@ Deno.test("compareProvenance: spec and data block a replay; code, backend, commi
   });
   assert.deepEqual(
     compareProvenance(gpu("NVIDIA H200"), gpu("llvmpipe")).map((f) => f.effect),
-    ["same", "same", "same", "relaxes", "same"],
+    ["same", "same", "same", "same", "relaxes", "same"],
   );
   const otherData = structuredClone(recorded);
   otherData.datasets[0].files[0].sha256 = "00".repeat(32);
@@ -242,6 +247,7 @@ Deno.test("compareProvenance: spec and data block a replay; code, backend, commi
   // Only the datasets the rerun loads count; a recorded one it does not use is no difference.
   assert.deepEqual(effects({ ...recorded, datasets: [] }), {
     spec: "same",
+    code: "same",
     commit: "same",
     backend: "same",
     tfjs: "same",
