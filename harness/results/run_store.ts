@@ -153,7 +153,7 @@ export function withStoredRuns(results: Results, stored: Run[], spec: Replicatio
     claims: claimResults(spec, runs),
     deviations: [
       ...results.deviations,
-      `merged ${extra.length} run(s) saved earlier with the same commit, spec, backend and data: ` +
+      `merged ${extra.length} run(s) saved earlier with the same code, commit, spec, backend and data: ` +
       extra.map((r) => `${r.protocol} seed ${r.seed}`).join(", "),
     ],
     ...(results.interrupted

@@ -118,7 +118,7 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
   if (opts.resume) {
     opts.log?.(
       `${rep.name}: resume: ${kept.length} of ${tasks.length} run(s) already done with this ` +
-        `commit, spec, backend and data; training ${tasks.length - kept.length}`,
+        `code, commit, spec, backend and data; training ${tasks.length - kept.length}`,
     );
   }
 
