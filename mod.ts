@@ -4,7 +4,8 @@
  *
  * The command line (`deno task replicate <name> | --all`, `report`, `merge`, `new`, `verify`)
  * covers the usual work; this module exposes the same pieces for scripts and tests. A
- * replication's own code imports `harness/plugin.ts` instead (the contract for model.ts).
+ * replication's own code imports `claimcheck/plugin` instead (harness/plugin.ts, the contract
+ * for model.ts, by the name deno.json's import map gives it).
  *
  * Decide a claim from reproduced values:
  *

@@ -10,6 +10,7 @@ import { REPLICATIONS_DIR, REPORTS_DIR } from "./paths.ts";
 import {
   listReplications,
   loadReplication,
+  loadReplicationFrom,
   type Replication,
   UnknownReplicationError,
 } from "./replications.ts";
@@ -34,7 +35,7 @@ import {
 import { verifyCommand } from "./verify.ts";
 
 const USAGE = `usage:
-  deno task replicate <name>... | --all [options]
+  deno task replicate <name or ./path/to/folder>... | --all [options]
   deno task report [<name>...]      rebuild the report site from results.json files
   deno task merge <folder>... [--out DIR]
   deno task new <name> [--replications DIR]   a new replication folder from the template
@@ -287,7 +288,8 @@ async function _replicate(args: string[]): Promise<number> {
         );
       }
     }
-    if (!shard && all.length) await withLock(values.out!, () => _site(values.out!, dir));
+    const dirs = [...reps.map((r) => r.dir), dir]; // a replication given by its path, too
+    if (!shard && all.length) await withLock(values.out!, () => _site(values.out!, dirs));
   } finally {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
   }
@@ -391,12 +393,12 @@ async function _write(results: Results, file: string): Promise<void> {
 }
 
 /**
- * Rebuilds the whole report site; a results.json that no longer validates is left out, loudly,
- * and returned.
+ * Rebuilds the whole report site, with each replication from the first of `replications` that
+ * holds it; a results.json that no longer validates is left out, loudly, and returned.
  */
-async function _site(out: string, replications = REPLICATIONS_DIR): Promise<string[]> {
+async function _site(out: string, replications: string[]): Promise<string[]> {
   const { skipped } = await buildSite(out, {
-    loadReplication: (name) => loadReplication(name, replications),
+    loadReplication: (name) => loadReplicationFrom(name, replications),
     onSkip: (file, e) => console.error(`site: skipped ${file}: ${e.message}`),
   });
   console.error(`wrote ${join(out, "index.html")} (the report site)`);
@@ -430,7 +432,7 @@ async function _merge(args: string[]): Promise<number> {
     await _replaceResults(resultsFile(join(values.out!, name), results.variant ?? ""), results);
     merged.push(results);
   }
-  const skipped = await withLock(values.out!, () => _site(values.out!, values.replications));
+  const skipped = await withLock(values.out!, () => _site(values.out!, [values.replications!]));
   console.log(claimsTable(merged));
   return _skippedExit(skipped);
 }
@@ -459,7 +461,7 @@ async function _report(args: string[]): Promise<number> {
     }
   }
   return _skippedExit(
-    await withLock(values.out!, () => _site(values.out!, values.replications)),
+    await withLock(values.out!, () => _site(values.out!, [values.replications!])),
   );
 }
 
@@ -566,7 +568,7 @@ async function _explain(args: string[]): Promise<number> {
   };
   await withLock(out, async () => {
     await _write(merged, resultsFile(folder, EXPLAIN_VARIANT));
-    await _site(out, dir);
+    await _site(out, [rep.dir, dir]);
   });
   for (const t of targets) {
     console.log(`\n${rankingText(t, rankVariants(rep.spec, t, merged.runs))}`);

@@ -4,8 +4,8 @@
  * for turning it into the claim at hand.
  * @module
  */
-import { dirname, join, relative, resolve } from "node:path";
-import { PROJECT_ROOT, TEMPLATE_DIR } from "./paths.ts";
+import { dirname, join, resolve } from "node:path";
+import { TEMPLATE_DIR } from "./paths.ts";
 import { writeFileAtomic } from "./write_file_atomic.ts";
 
 const _FILES = ["spec.json", "model.ts", "README.md"];
@@ -27,16 +27,15 @@ export async function newReplication(name: string, dir: string): Promise<string>
   if (await Deno.stat(folder).then(() => true, () => false)) {
     throw new NewReplicationError(`new: ${folder} exists already; pick another name`);
   }
-  // model.ts imports the harness by a relative path, which depends on where the folder is.
-  let harness = relative(folder, join(PROJECT_ROOT, "harness", "plugin.ts")).replaceAll("\\", "/");
-  if (!harness.startsWith(".")) harness = `./${harness}`;
   await Deno.mkdir(dirname(folder), { recursive: true });
   await Deno.mkdir(folder);
   try {
     for (const file of _FILES) {
-      const text = (await Deno.readTextFile(join(TEMPLATE_DIR, file)))
-        .replaceAll("_template", name)
-        .replaceAll("../../harness/plugin.ts", harness);
+      // model.ts imports the harness as "claimcheck/plugin", so the folder may be anywhere.
+      const text = (await Deno.readTextFile(join(TEMPLATE_DIR, file))).replaceAll(
+        "_template",
+        name,
+      );
       await writeFileAtomic(join(folder, file), text);
     }
   } catch (e) {

@@ -10,7 +10,7 @@
  *
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { type ModelBuilder, seededGlorot } from "./plugin.ts";
+ * import { type ModelBuilder, seededGlorot } from "claimcheck/plugin";
  *
  * export const models: Record<string, ModelBuilder> = {
  *   "dense64": (seed) => {

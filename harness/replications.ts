@@ -1,10 +1,11 @@
 /**
  * Finds replications: every folder with a spec.json and a model.ts under replications/ (or a
- * folder named with --replications). Adding a replication means adding such a folder; nothing
- * here names one. Folders whose name starts with "_" (the template) are not replications.
+ * folder named with --replications), or one folder given by its path. Adding a replication
+ * means adding such a folder; nothing here names one. Folders whose name starts with "_" (the
+ * template) are not replications.
  * @module
  */
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { REPLICATIONS_DIR } from "./paths.ts";
 import type { ReplicationModule } from "./plugin.ts";
@@ -36,14 +37,39 @@ export async function listReplications(dir: string = REPLICATIONS_DIR): Promise<
 }
 
 /**
- * Loads `<dir>/<name>`: validates spec.json and checks that model.ts exports every model,
- * derived dataset, target function and trainer the spec names.
+ * Where a replication argument points: a path to a replication folder (it has a "/", like
+ * `./my-claims/x`, or is "." or "..") is that folder, by its name and the folder holding it;
+ * a bare name is the folder of that name in `dir`.
+ */
+function _locate(arg: string, dir: string): { name: string; dir: string } {
+  const isPath = arg === "." || arg === ".." || arg.includes("/") || arg.includes(sep);
+  if (!isPath) return { name: arg, dir: resolve(dir) };
+  const folder = resolve(arg);
+  return { name: basename(folder), dir: dirname(folder) };
+}
+
+/**
+ * Loads `name` from the first of `dirs` that holds it: the report site's replications when they
+ * come from several folders (the --replications folder and folders given by their path).
+ */
+export async function loadReplicationFrom(name: string, dirs: string[]): Promise<Replication> {
+  for (const dir of dirs.slice(0, -1)) {
+    const names = await listReplications(dir).catch((): string[] => []);
+    if (names.includes(name)) return await loadReplication(name, dir);
+  }
+  return await loadReplication(name, dirs.at(-1));
+}
+
+/**
+ * Loads `<replications>/<arg>`, or the folder `arg` is a path to (one with a "/", like
+ * `./my-claims/x`, or "." or ".."): validates spec.json and checks that model.ts exports every
+ * model, derived dataset, target function and trainer the spec names.
  */
 export async function loadReplication(
-  name: string,
-  dir: string = REPLICATIONS_DIR,
+  arg: string,
+  replications: string = REPLICATIONS_DIR,
 ): Promise<Replication> {
-  dir = resolve(dir);
+  const { name, dir } = _locate(arg, replications);
   const known = await listReplications(dir);
   if (!known.includes(name)) {
     throw new UnknownReplicationError(

@@ -1,8 +1,9 @@
 import assert from "assert";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { claimsTable, parseSeeds } from "../harness/cli.ts";
 
-const CLI = new URL("../harness/cli.ts", import.meta.url).pathname;
+const CLI = fileURLToPath(new URL("../harness/cli.ts", import.meta.url));
 
 async function cli(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -219,6 +219,10 @@ Deno.test("plugin: deno task new makes a replication that reruns as it is", asyn
     const folder = await newReplication("demo-claim", dir);
     const spec = JSON.parse(await Deno.readTextFile(`${folder}/spec.json`));
     assert.equal(spec.name, "demo-claim");
+    // The harness by its import-map name, not a path into the checkout: the folder may move.
+    const model = await Deno.readTextFile(`${folder}/model.ts`);
+    assert.match(model, /^import \{[^}]*\} from "claimcheck\/plugin";$/m);
+    assert.doesNotMatch(model, /harness\/plugin\.ts/);
     const results = await rerun("demo-claim", { trainLimit: 1024 }, dir);
     assert.equal(results.replication, "demo-claim");
     const claim = results.claims.find((c) => c.id === "test-acc");

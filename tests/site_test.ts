@@ -1,5 +1,6 @@
 import assert from "assert";
 import { basename, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { badgeSvg } from "../harness/report/badge.ts";
 import { RESCIENCE_RULE, reScienceTitle } from "../harness/report/report.ts";
 import {
@@ -331,7 +332,7 @@ Deno.test({
       const page = await browser.newPage(1280, 900);
       const pages = ["index.html", ...fixtures.map((f) => `${f.results.replication}/index.html`)];
       for (const file of pages) {
-        const url = new URL(`file://${join(await Deno.realPath(out), file)}`).href;
+        const url = pathToFileURL(join(await Deno.realPath(out), file)).href;
         await page.goto(url);
         const charts = await page.evaluate<
           { id: string; groups: number; empty: number; paths: number; area: number }[]
@@ -434,7 +435,7 @@ Deno.test({
           ["hostile-badge.svg", HOSTILE, "ab c"],
         ]
       ) {
-        await page.goto(new URL(`file://${join(await Deno.realPath(out), file)}`).href);
+        await page.goto(pathToFileURL(join(await Deno.realPath(out), file)).href);
         const svg = await page.evaluate(`(() => {
           const root = document.documentElement;
           const [box, right] = [...root.querySelectorAll("rect")].map((r) => r.getBBox());

@@ -6,9 +6,10 @@
  */
 import assert from "assert";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { BENCH_MODELS } from "../bench/models.ts";
 
-const SCRIPT = new URL("./_threads_step.ts", import.meta.url).pathname;
+const SCRIPT = fileURLToPath(new URL("./_threads_step.ts", import.meta.url));
 
 async function weightsWith(threads: number, dir: string): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -1,6 +1,6 @@
 /** Models of the _template replication, by the names spec.json uses. */
 import * as tf from "@tensorflow/tfjs";
-import { type ModelBuilder, seededGlorot } from "../../harness/plugin.ts";
+import { type ModelBuilder, seededGlorot } from "claimcheck/plugin";
 
 /** Model builders: name → (seed) → an uncompiled model with seeded initializers. */
 export const models: Record<string, ModelBuilder> = {

@@ -1,6 +1,6 @@
 /** Models of the cnn-sgd replication, by the names spec.json uses. */
 import * as tf from "@tensorflow/tfjs";
-import { type ModelBuilder, seededGlorot } from "../../harness/plugin.ts";
+import { type ModelBuilder, seededGlorot } from "claimcheck/plugin";
 
 /**
  * 003: `Conv2D(32, 5×5, relu) → MaxPool(3×3) → Conv2D(64, 2×2, relu) → MaxPool(2×2) → Flatten →

@@ -1,6 +1,6 @@
 /** Models of the keras-dense replication, by the names spec.json uses. */
 import * as tf from "@tensorflow/tfjs";
-import { seededGlorot } from "../../harness/plugin.ts";
+import { seededGlorot } from "claimcheck/plugin";
 
 function _mlp(hidden: number, activation: "sigmoid" | "relu", seed: number): tf.Sequential {
   const init = seededGlorot(seed);

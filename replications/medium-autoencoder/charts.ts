@@ -13,7 +13,7 @@ import {
   type ReplicationChart,
   type Results,
   type Run,
-} from "../../harness/plugin.ts";
+} from "claimcheck/plugin";
 import spec from "./spec.json" with { type: "json" };
 
 const _HEADS = ["sum_units", "sum_tens", "product_units", "product_tens", "compare"];

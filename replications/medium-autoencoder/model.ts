@@ -16,7 +16,7 @@ import {
   pixelsToBase64,
   seededGlorot,
   type TargetFunction,
-} from "../../harness/plugin.ts";
+} from "claimcheck/plugin";
 import { charts } from "./charts.ts";
 
 export { charts };

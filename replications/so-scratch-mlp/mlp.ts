@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { deriveSeed, mulberry32 } from "../../harness/plugin.ts";
+import { deriveSeed, mulberry32 } from "claimcheck/plugin";
 
 /** Digit classes = output units. */
 export const CLASSES = 10;

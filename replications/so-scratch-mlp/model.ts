@@ -13,7 +13,7 @@ import {
   type ReplicationChart,
   type Results,
   type TableDataset,
-} from "../../harness/plugin.ts";
+} from "claimcheck/plugin";
 import {
   checkpointIterations,
   curveIterations,

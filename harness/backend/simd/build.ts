@@ -7,6 +7,7 @@
  * @module
  */
 import wabtInit from "wabt";
+import { fileURLToPath } from "node:url";
 import { sha256Hex } from "../../sha256_hex.ts";
 import { writeFileAtomic } from "../../write_file_atomic.ts";
 
@@ -60,10 +61,10 @@ export async function simdSha256Sums(binaries: Map<string, Uint8Array>): Promise
 if (import.meta.main) {
   const binaries = await assembleSimdKernels();
   for (const [file, bytes] of binaries) {
-    await writeFileAtomic(new URL(file, import.meta.url).pathname, bytes);
+    await writeFileAtomic(fileURLToPath(new URL(file, import.meta.url)), bytes);
     console.log(`${file}: ${bytes.length} bytes`);
   }
   const sums = await simdSha256Sums(binaries);
-  await writeFileAtomic(new URL("SHA256SUMS", import.meta.url).pathname, sums);
+  await writeFileAtomic(fileURLToPath(new URL("SHA256SUMS", import.meta.url)), sums);
   console.log(sums.trimEnd());
 }
