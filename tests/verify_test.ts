@@ -16,6 +16,7 @@ import {
 } from "../harness/results/compare_runs.ts";
 import type { Results } from "../harness/results/result.ts";
 import { variantOf, variantSettings } from "../harness/results/run_store.ts";
+import { claimResults } from "../harness/score/claims.ts";
 import { replicate } from "../harness/train/replicate.ts";
 import { fixtureResults } from "./_fixtures.ts";
 import { runTask } from "./_task_cli.ts";
@@ -91,6 +92,7 @@ Deno.test("verify: same numbers on a fixture, a tampered one named, nothing writ
   const nudged = await altered(results, copies, "nudged", (r) => {
     r.versions.tfjs = "4.21.0";
     probe(r).epochs[0].metrics.test_acc = acc + CROSS_BACKEND_TOLERANCE / 2;
+    r.claims = claimResults(rep.spec, r.runs); // as that recording scored its own runs
   });
   const relaxed = await verify(nudged, "--seed", "1", "--protocol", "probe");
   assert.equal(relaxed.code, 0, relaxed.stdout + relaxed.stderr);
@@ -230,7 +232,7 @@ Deno.test("compareProvenance: spec and data block a replay; code, backend, commi
   });
   assert.deepEqual(
     compareProvenance(gpu("NVIDIA H200"), gpu("llvmpipe")).map((f) => f.effect),
-    ["same", "same", "same", "relaxes", "same"],
+    ["same", "same", "same", "same", "relaxes", "same"],
   );
   const otherData = structuredClone(recorded);
   otherData.datasets[0].files[0].sha256 = "00".repeat(32);
@@ -242,6 +244,7 @@ Deno.test("compareProvenance: spec and data block a replay; code, backend, commi
   // Only the datasets the rerun loads count; a recorded one it does not use is no difference.
   assert.deepEqual(effects({ ...recorded, datasets: [] }), {
     spec: "same",
+    code: "same",
     commit: "same",
     backend: "same",
     tfjs: "same",
