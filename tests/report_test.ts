@@ -104,7 +104,7 @@ Deno.test("replication page: claims table, escaping, inline SVG, local links onl
   assert.ok(
     html.includes("≈ ±0.005") && html.includes("≥ (−0.005)") && html.includes("≤ (+0.005)"),
   );
-  assert.ok(html.includes("0.9960") && html.includes("101,770"));
+  assert.ok(html.includes("0.9903") && html.includes("101,770"));
   assert.ok(html.includes("002_5dcc19fec036a721.txt"));
   assert.ok(html.includes("<li>--epochs 3 instead of 5</li>"));
   // Provenance: warm-up per run, dataset hashes, the exact command.
