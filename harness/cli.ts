@@ -11,6 +11,7 @@ import {
   listReplications,
   loadReplication,
   loadReplicationFrom,
+  ModelImportError,
   type Replication,
   UnknownReplicationError,
 } from "./replications.ts";
@@ -22,6 +23,8 @@ import { mergeShards, parseShard, shardItems } from "./results/shard.ts";
 import { loadResults, type Results } from "./results/result.ts";
 import { resultsFile, runKey, RunStore, variantOf, withStoredRuns } from "./results/run_store.ts";
 import { withLock } from "./with_lock.ts";
+import { guardExit } from "./exit_guard.ts";
+import { checkOutputs, keepResults, OutputError } from "./outputs.ts";
 import { buildSite } from "./report/site.ts";
 import { checkDataDirs, loadManifest } from "./data/datasets.ts";
 import { TransferError } from "./train/transfer.ts";
@@ -212,8 +215,11 @@ async function _replicate(args: string[]): Promise<number> {
   const protocols = values.protocols === undefined
     ? undefined
     : _once("--protocols", _list("--protocols", values.protocols));
-  // Fail on a bad spec or an unknown protocol before training.
-  const reps = await Promise.all(names.map((n) => loadReplication(n, dir)));
+  // Fail on a bad spec or an unknown protocol before training; a model.ts that does not load
+  // fails its replication alone.
+  const { reps, unloaded } = await _loadAll(names, dir);
+  if (!reps.length) throw new ModelImportError(unloaded.join("\n"));
+  for (const u of unloaded) console.error(`error: ${u}; running the others`);
   // The shard split is over the whole grid of jobs (a stage and its consumers stay together).
   const grid = reps.flatMap((rep) =>
     runJobs(rep.spec, runGrid(rep.spec, seedsOf(rep), protocols)).map((job) => ({ rep, job }))
@@ -222,6 +228,15 @@ async function _replicate(args: string[]): Promise<number> {
     job.map((task) => ({ rep, task }))
   );
   await _checkWritable(values.out!);
+  const variant = variantOf({ epochs: epochs ?? null, trainLimit: null, dataset: dataset ?? null });
+  // Every folder and file the grid writes, before anything trains.
+  for (const rep of new Set(mine.map((m) => m.rep))) {
+    const folder = join(values.out!, rep.name);
+    const runs = new RunStore(folder, variant).dir;
+    await (shard
+      ? checkOutputs([folder, runs], [_shardFile(folder, shard)])
+      : checkOutputs([folder, runs, join(folder, "history")], [resultsFile(folder, variant)]));
+  }
   await checkDataDirs({ dataDir: values["data-dir"] });
   const backend = await setupBackend(backendChoice);
   console.error(
@@ -247,16 +262,12 @@ async function _replicate(args: string[]): Promise<number> {
   for (const [s, f] of listeners) Deno.addSignalListener(s, f);
   const log = values.quiet ? undefined : (m: string) => console.error(m);
   const all: Results[] = [];
+  const unsaved: string[] = [];
   try {
     for (const rep of reps) {
       const tasks = mine.filter((m) => m.rep === rep).map((m) => m.task);
       if (!tasks.length || stop.signal.aborted) continue;
       const folder = join(values.out!, rep.name);
-      const variant = variantOf({
-        epochs: epochs ?? null,
-        trainLimit: null,
-        dataset: dataset ?? null,
-      });
       const store = new RunStore(folder, variant);
       const results = await replicate(rep, {
         seeds: seedsOf(rep),
@@ -272,24 +283,33 @@ async function _replicate(args: string[]): Promise<number> {
         store,
         resume: values.resume,
         log: (m) => console.error(m), // what --resume takes is said even with --quiet
+        onSaveError: (file) => unsaved.push(file),
         signal: stop.signal,
       });
-      if (shard) {
-        const file = join(folder, `results.shard-${shard.index}-of-${shard.count}.json`);
-        await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
-        console.error(`wrote ${file} (combine the shards with deno task merge)`);
-        all.push(results);
-      } else {
-        all.push(
-          await withLock(
-            values.out!,
-            () => _writeMerged(results, store, rep, { epochs, dataset }, values.out!),
-          ),
-        );
+      const file = shard ? _shardFile(folder, shard) : resultsFile(folder, variant);
+      try {
+        if (shard) {
+          await writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
+          console.error(`wrote ${file} (combine the shards with deno task merge)`);
+          all.push(results);
+        } else {
+          all.push(
+            await withLock(
+              values.out!,
+              () => _writeMerged(results, store, rep, { epochs, dataset }, values.out!),
+              { exitOnSignal: false }, // the listeners above stop; a second signal exits
+            ),
+          );
+        }
+      } catch (e) {
+        const why = `cannot write ${file}: ${(e as Error).message}`;
+        throw new OutputError(await keepResults(results, why, file));
       }
     }
     const dirs = [...reps.map((r) => r.dir), dir]; // a replication given by its path, too
-    if (!shard && all.length) await withLock(values.out!, () => _site(values.out!, dirs));
+    if (!shard && all.length) {
+      await withLock(values.out!, () => _site(values.out!, dirs), { exitOnSignal: false });
+    }
   } finally {
     for (const [s, f] of listeners) Deno.removeSignalListener(s, f);
   }
@@ -313,6 +333,10 @@ async function _replicate(args: string[]): Promise<number> {
         `the stored run is kept at ${d.kept}`,
     );
   }
+  for (const u of unloaded) console.error(`failed: ${u}`);
+  for (const file of unsaved) {
+    console.error(`failed: cannot save ${file}; its run is in the results file written above`);
+  }
   if (stop.signal.aborted) {
     const signal = stop.signal.reason as (typeof _SIGNALS)[number];
     const unfinished = all.reduce((n, r) => n + (r.interrupted?.unfinished.length ?? 0), 0);
@@ -322,8 +346,33 @@ async function _replicate(args: string[]): Promise<number> {
     );
     return _SIGNAL_EXIT[signal];
   }
-  return failures.length || differ.length ? 1 : 0;
+  return failures.length || differ.length || unloaded.length || unsaved.length ? 1 : 0;
 }
+
+/**
+ * The replications named, loaded; those whose model.ts does not load are left out and
+ * described in `unloaded`. Any other error (a bad spec, an unknown name) is thrown, the first
+ * in the order named.
+ */
+async function _loadAll(
+  names: string[],
+  dir: string,
+): Promise<{ reps: Replication[]; unloaded: string[] }> {
+  const loaded = await Promise.allSettled(names.map((n) => loadReplication(n, dir)));
+  const other = loaded.find((r) =>
+    r.status === "rejected" && !(r.reason instanceof ModelImportError)
+  );
+  if (other) throw (other as PromiseRejectedResult).reason;
+  return {
+    reps: loaded.flatMap((r) => r.status === "fulfilled" ? [r.value] : []),
+    unloaded: loaded.flatMap((r, i) =>
+      r.status === "rejected" ? [`${names[i]}: ${(r.reason as Error).message}`] : []
+    ),
+  };
+}
+
+const _shardFile = (folder: string, shard: { index: number; count: number }) =>
+  join(folder, `results.shard-${shard.index}-of-${shard.count}.json`);
 
 const _SIGNALS = ["SIGINT", "SIGTERM"] as const;
 /** The shell's convention: 128 + the signal's number. */
@@ -469,8 +518,9 @@ async function _report(args: string[]): Promise<number> {
 function _skippedExit(skipped: string[]): number {
   if (!skipped.length) return 0;
   console.error(
-    `error: the site lacks ${skipped.length} results file(s) that do not validate: ` +
-      `${skipped.join(", ")}; fix or rerun them (deno task replicate <name>)`,
+    `error: the site lacks ${skipped.length} results file(s) that do not validate or whose ` +
+      `replication does not load: ${skipped.join(", ")}; fix or rerun them ` +
+      "(deno task replicate <name>)",
   );
   return 1;
 }
@@ -580,6 +630,7 @@ async function _explain(args: string[]): Promise<number> {
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const unguardExit = guardExit();
   try {
     if (command === "replicate") return await _replicate(rest);
     else if (command === "report") return await _report(rest);
@@ -595,6 +646,8 @@ export async function main(argv: string[]): Promise<number> {
       (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     console.error(`error: ${(e as Error).message}${usage ? `\n\n${USAGE}` : ""}`);
     return usage ? 2 : 1;
+  } finally {
+    unguardExit();
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import { REPLICATIONS_DIR } from "./paths.ts";
 import type { ReplicationModule } from "./plugin.ts";
 import { loadSpec } from "./spec/load_spec.ts";
@@ -26,6 +27,18 @@ export interface Replication {
 
 /** Thrown for a replication name that is not a folder of `dir` (a usage error). */
 export class UnknownReplicationError extends Error {}
+
+/**
+ * Thrown for a model.ts that cannot be imported: it throws, ends the process or does not finish
+ * within {@link MODEL_IMPORT_TIMEOUT_MS}. Its replication fails alone.
+ */
+export class ModelImportError extends Error {}
+
+/**
+ * How long the import of a model.ts may take (in a worker; about 0.2 s with tfjs on a 2-core
+ * machine) before it counts as hanging.
+ */
+export const MODEL_IMPORT_TIMEOUT_MS = 10_000;
 
 /** Names of all replication folders under `dir`, sorted. */
 export async function listReplications(dir: string = REPLICATIONS_DIR): Promise<string[]> {
@@ -63,11 +76,15 @@ export async function loadReplicationFrom(name: string, dirs: string[]): Promise
 /**
  * Loads `<replications>/<arg>`, or the folder `arg` is a path to (one with a "/", like
  * `./my-claims/x`, or "." or ".."): validates spec.json and checks that model.ts exports every
- * model, derived dataset, target function and trainer the spec names.
+ * model, derived dataset, target function and trainer the spec names. model.ts is first imported
+ * in a worker (see {@link ModelImportError}), so that one that throws, hangs or calls `Deno.exit`
+ * at import fails here, naming it, instead of stopping or hanging this process; `isolated: false`
+ * skips that where the caller is such a worker already (a run worker).
  */
 export async function loadReplication(
   arg: string,
   replications: string = REPLICATIONS_DIR,
+  { isolated = true } = {},
 ): Promise<Replication> {
   const { name, dir } = _locate(arg, replications);
   const known = await listReplications(dir);
@@ -83,6 +100,7 @@ export async function loadReplication(
     throw new SpecError(specFile, [`name: "${spec.name}" should be the folder name "${name}"`]);
   }
   const modelFile = join(folder, "model.ts");
+  if (isolated) await _importInWorker(modelFile);
   const module = await import(pathToFileURL(modelFile).href) as ReplicationModule;
   const missing: string[] = [];
   const need = (path: string, table: keyof ReplicationModule, key: string) => {
@@ -139,4 +157,41 @@ export async function loadReplication(
   }
   if (missing.length) throw new SpecError(specFile, missing);
   return { name, dir, spec, module };
+}
+
+/** Imports already tried in a worker, by model.ts path (each is tried once per process). */
+const _tried = new Map<string, Promise<void>>();
+
+/** Imports `modelFile` in a worker, failing with a ModelImportError if that fails or hangs. */
+function _importInWorker(modelFile: string): Promise<void> {
+  let tried = _tried.get(modelFile);
+  if (!tried) {
+    tried = new Promise((resolve, reject) => {
+      const w = new Worker(new URL("./_import_worker.ts", import.meta.url), { type: "module" });
+      const end = (error?: string) => {
+        clearTimeout(timer);
+        w.terminate();
+        if (error === undefined) return resolve();
+        // Deno colours some import errors (a missing file, a bad specifier).
+        const why = stripVTControlCharacters(error);
+        reject(new ModelImportError(`${modelFile} did not load: ${why}`));
+      };
+      const timer = setTimeout(
+        () =>
+          end(
+            `its import did not finish within ${MODEL_IMPORT_TIMEOUT_MS / 1000} s ` +
+              "(an endless loop, or a wait, at import?)",
+          ),
+        MODEL_IMPORT_TIMEOUT_MS,
+      );
+      w.onmessage = ({ data }: MessageEvent<{ error?: string }>) => end(data.error);
+      w.onerror = (e) => {
+        e.preventDefault();
+        end(e.message);
+      };
+      w.postMessage(pathToFileURL(modelFile).href);
+    });
+    _tried.set(modelFile, tried);
+  }
+  return tried;
 }

@@ -30,3 +30,16 @@ export async function runTask(task: string, ...args: string[]) {
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/**
+ * {@link runTask}, killed (SIGKILL, exit code 137) if it has not ended within `seconds`: a
+ * command that hangs fails its test instead of stalling it.
+ */
+export async function runTaskWithin(seconds: number, task: string, ...args: string[]) {
+  const child = taskCommand(task, args).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), seconds * 1000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -1,8 +1,12 @@
 /// <reference lib="deno.worker" />
 import { setupBackend } from "../backend/backend.ts";
+import { guardExit } from "../exit_guard.ts";
 import { loadReplication } from "../replications.ts";
 import { runJob, Trainer } from "./trainer.ts";
 import type { WorkerReply, WorkerRequest } from "./_pool.ts";
+
+// Deno.exit in a worker ends only the worker, silently: its runs would never finish.
+guardExit();
 
 let trainer: Trainer | undefined;
 const reply = (m: WorkerReply) => self.postMessage(m);
@@ -11,7 +15,9 @@ self.onmessage = async ({ data }: MessageEvent<WorkerRequest>) => {
   if (data.type === "init") {
     try {
       await setupBackend(data.backend, { wasmThreads: data.wasmThreads });
-      const rep = await loadReplication(data.replication, data.replicationsDir);
+      const rep = await loadReplication(data.replication, data.replicationsDir, {
+        isolated: false, // the process that started this worker has loaded it
+      });
       trainer = new Trainer(rep, data.settings);
       reply({ type: "ready" });
     } catch (e) {

@@ -48,8 +48,13 @@ export interface ReplicateOptions extends TrainSettings {
   store?: RunStore;
   /** Take the runs `store` already holds for this grid (same key) instead of training them. */
   resume?: boolean;
-  /** Called with a message when runs are taken from `store`. */
+  /** Called with a message when runs are taken from `store`, or one cannot be saved there. */
   log?: (message: string) => void;
+  /**
+   * Called (besides `log`) when a finished run cannot be saved to `store`, e.g. on a full disk;
+   * the run stays in the results.
+   */
+  onSaveError?: (file: string, error: Error) => void;
   /** Aborting stops training; the results hold the finished runs and say what was not. */
   signal?: AbortSignal;
   /**
@@ -123,8 +128,14 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
   }
 
   const differ: RerunDifference[] = [];
+  // A run that cannot be saved is kept in the results, not lost with the whole rerun.
   const onRun = async (run: Run) => {
-    const difference = await opts.store?.save(run, key, opts.command);
+    const difference = await opts.store?.save(run, key, opts.command).catch((e: Error) => {
+      const file = opts.store!.file(run);
+      opts.log?.(`error: cannot save ${file}: ${e.message}`);
+      opts.onSaveError?.(file, e);
+      return null;
+    });
     if (!difference) return;
     differ.push(difference);
     opts.log?.(
