@@ -137,6 +137,7 @@ export {
   RESULTS_SCHEMA,
   type Run,
   type RunEvent,
+  type TestPredictions,
   type Verdict,
 } from "./harness/results/result.ts";
 export { mergeShards, parseShard, type Shard, shardItems } from "./harness/results/shard.ts";

@@ -37,6 +37,9 @@ import {
 } from "./score/explain.ts";
 import { verifyCommand } from "./verify.ts";
 
+/** A grid of more runs than this needs --yes: `--seeds 100000` is more likely a typo than a plan. */
+const _MAX_RUNS = 100;
+
 const USAGE = `usage:
   deno task replicate <name or ./path/to/folder>... | --all [options]
   deno task report [<name>...]      rebuild the report site from results.json files
@@ -59,7 +62,8 @@ options (replicate):
   --protocols a,b    run these protocols (default: all non-exploratory ones)
   --out DIR          where reports go (default reports/)
   --replications DIR folder holding the replication folders (default replications/)
-  --jobs N           runs at once, each on its own worker (default: number of cores)
+  --jobs N           runs at once, each on its own worker (default and most: number of cores)
+  --yes              train a grid of more than ${_MAX_RUNS} runs (asked for, against typos)
   --shard i/n        run only slice i of n of the (replication, protocol, seed) grid and write
                      <out>/<name>/results.shard-i-of-n.json; combine them with deno task merge
   --json             print the results as JSON on stdout instead of the table
@@ -85,7 +89,7 @@ function _backendChoice(value: string): BackendChoice {
 }
 
 function _int(flag: string, value: string, min = 0): number {
-  if (!/^\d+$/.test(value.trim())) {
+  if (!/^-?\d+$/.test(value.trim())) {
     throw new UsageError(`${flag}: "${value}" is not a whole number ≥ ${min}`);
   }
   const n = Number(value);
@@ -93,6 +97,44 @@ function _int(flag: string, value: string, min = 0): number {
     throw new UsageError(`${flag}: need a whole number ≥ ${min}, got ${value}`);
   }
   return n;
+}
+
+/**
+ * `--opt -1` as `--opt=-1`: node:util's parseArgs rejects an option value that starts with a
+ * dash as "ambiguous", but a negative number after an option can only be its value, which the
+ * option's own check then rejects clearly (`--seed: need a whole number ≥ 0, got -1`).
+ */
+function _joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (/^--[^=]+$/.test(args[i]) && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+/** Stops a grid of more than {@link _MAX_RUNS} runs unless --yes says it is meant. */
+function _checkGridSize(runs: number, yes: boolean | undefined): void {
+  if (runs > _MAX_RUNS && !yes) {
+    throw new UsageError(
+      `this would train ${runs} runs (more than ${_MAX_RUNS}); check --seeds and --protocols, ` +
+        `or pass --yes to train them all`,
+    );
+  }
+}
+
+/** `--jobs`: at most the machine's cores (more workers than cores only wait), said when capped. */
+function _jobs(value: string | undefined): number {
+  const cores = navigator.hardwareConcurrency;
+  if (value === undefined) return cores;
+  const asked = _int("--jobs", value, 1);
+  if (asked > cores) {
+    console.error(`--jobs ${asked}: capped at ${cores}, the number of cores of this machine`);
+  }
+  return Math.min(asked, cores);
 }
 
 /**
@@ -161,7 +203,7 @@ export function claimsTable(results: Results[]): string {
         _fmt(c.claimed),
         _fmt(c.mean),
         String(c.values.length),
-        c.verdict,
+        c.note ? `${c.verdict} (${c.note})` : c.verdict,
       ]);
     }
   }
@@ -191,6 +233,7 @@ async function _replicate(args: string[]): Promise<number> {
       shard: { type: "string" },
       replications: { type: "string", default: REPLICATIONS_DIR },
       resume: { type: "boolean" },
+      yes: { type: "boolean" },
     },
   });
   const started = performance.now();
@@ -208,9 +251,7 @@ async function _replicate(args: string[]): Promise<number> {
       throw new UsageError(`--dataset: ${(e as Error).message}`);
     });
   }
-  const jobs = values.jobs === undefined
-    ? navigator.hardwareConcurrency
-    : _int("--jobs", values.jobs, 1);
+  const jobs = _jobs(values.jobs);
   const shard = values.shard === undefined ? undefined : _usage(() => parseShard(values.shard!));
   const protocols = values.protocols === undefined
     ? undefined
@@ -227,6 +268,7 @@ async function _replicate(args: string[]): Promise<number> {
   const mine = (shard ? shardItems(grid, shard) : grid).flatMap(({ rep, job }) =>
     job.map((task) => ({ rep, task }))
   );
+  _checkGridSize(mine.length, values.yes);
   await _checkWritable(values.out!);
   const variant = variantOf({ epochs: epochs ?? null, trainLimit: null, dataset: dataset ?? null });
   // Every folder and file the grid writes, before anything trains.
@@ -565,6 +607,7 @@ async function _explain(args: string[]): Promise<number> {
       replications: { type: "string", default: REPLICATIONS_DIR },
       jobs: { type: "string" },
       quiet: { type: "boolean" },
+      yes: { type: "boolean" },
     },
   });
   if (positionals.length !== 1) throw new UsageError("name one replication to explain");
@@ -588,9 +631,8 @@ async function _explain(args: string[]): Promise<number> {
     }
   }
   const ids = targets.flatMap((t) => [t, ...variantsOf(rep.spec, t).map((p) => p.id)]);
-  const jobs = values.jobs === undefined
-    ? navigator.hardwareConcurrency
-    : _int("--jobs", values.jobs, 1);
+  _checkGridSize(runGrid(rep.spec, seeds, ids).length, values.yes);
+  const jobs = _jobs(values.jobs);
   const backendChoice = _backendChoice(values.backend!);
   await _checkWritable(out);
   await checkDataDirs({ dataDir: values["data-dir"] });
@@ -629,7 +671,7 @@ async function _explain(args: string[]): Promise<number> {
 
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...rest] = _joinNegativeValues(argv);
   const unguardExit = guardExit();
   try {
     if (command === "replicate") return await _replicate(rest);

@@ -40,6 +40,26 @@ export class ModelImportError extends Error {}
  */
 export const MODEL_IMPORT_TIMEOUT_MS = 10_000;
 
+/** The tables of model.ts whose entries spec.json names. */
+type _Table = Exclude<keyof ReplicationModule, "charts">;
+/** What a table holds (a model builder, a trainer, a zod schema, …). */
+type _Entry<T extends _Table> = NonNullable<ReplicationModule[T]> extends Record<string, infer V>
+  ? V
+  : never;
+
+/**
+ * The entry `key` of a model.ts table, where the table itself has it: its own properties only,
+ * so that a spec naming "constructor" or "toString" does not find Object.prototype's.
+ */
+export function moduleEntry<T extends _Table>(
+  module: ReplicationModule,
+  table: T,
+  key: string,
+): _Entry<T> | undefined {
+  const t = module[table] as Record<string, _Entry<T>> | undefined;
+  return t && Object.hasOwn(t, key) ? t[key] : undefined;
+}
+
 /** Names of all replication folders under `dir`, sorted. */
 export async function listReplications(dir: string = REPLICATIONS_DIR): Promise<string[]> {
   const names: string[] = [];
@@ -103,9 +123,8 @@ export async function loadReplication(
   if (isolated) await _importInWorker(modelFile);
   const module = await import(pathToFileURL(modelFile).href) as ReplicationModule;
   const missing: string[] = [];
-  const need = (path: string, table: keyof ReplicationModule, key: string) => {
-    const t = module[table] as Record<string, unknown> | undefined;
-    if (typeof t?.[key] !== "function") {
+  const need = (path: string, table: _Table, key: string) => {
+    if (typeof moduleEntry(module, table, key) !== "function") {
       missing.push(`${path}: "${key}" is not exported in \`${table}\` of ${modelFile}`);
     }
   };
@@ -116,7 +135,7 @@ export async function loadReplication(
     given: Record<string, unknown>,
   ) => {
     const id = `protocol "${spec.protocols[at[1]].id}"`;
-    const schema = module.params?.[name];
+    const schema = moduleEntry(module, "params", name);
     if (!schema) {
       if (Object.keys(given).length) {
         missing.push(

@@ -34,19 +34,26 @@ Deno.test("parseSeeds: repeated seeds, empty entries and non-numbers are usage e
   assert.throws(() => parseSeeds("1", "2,3"), /--seed: give either --seed with a count/);
 });
 
-Deno.test("claimsTable lines up claimed and reproduced values", () => {
+Deno.test("claimsTable lines up claimed and reproduced values, a note beside the verdict", () => {
+  const claim = { id: "acc", claimed: 0.97, mean: 0.96512, values: [0.96512] };
   const table = claimsTable([{
     replication: "r",
-    claims: [{
-      id: "acc",
-      claimed: 0.97,
-      mean: 0.96512,
-      values: [0.96512],
-      verdict: "not reproduced",
-    }],
+    claims: [
+      { ...claim, verdict: "not reproduced" },
+      {
+        ...claim,
+        id: "flat",
+        verdict: "not reproduced",
+        note: "degenerate: every test output is class 3",
+      },
+    ],
   }] as never);
   assert.match(table, /^replication\s+claim\s+claimed\s+reproduced\s+n\s+verdict$/m);
   assert.match(table, /^r\s+acc\s+0\.9700\s+0\.9651\s+1\s+not reproduced$/m);
+  assert.match(
+    table,
+    /^r\s+flat\s+0\.9700\s+0\.9651\s+1\s+not reproduced \(degenerate: every test output is class 3\)$/m,
+  );
 });
 
 Deno.test("usage errors exit 2 with the usage text", async () => {
@@ -68,6 +75,48 @@ Deno.test("usage errors exit 2 with the usage text", async () => {
   const epochs = await cli("replicate", "keras-dense", "--epochs", "0");
   assert.equal(epochs.code, 2);
   assert.match(epochs.stderr, /--epochs: need a whole number ≥ 1/);
+});
+
+Deno.test("a negative number after an option is rejected as that option's value", async () => {
+  const cases: [string[], RegExp][] = [
+    [["replicate", "keras-dense", "--seed", "-1"], /--seed: need a whole number ≥ 0, got -1/],
+    [["replicate", "keras-dense", "--epochs", "-1"], /--epochs: need a whole number ≥ 1, got -1/],
+    [["explain", "keras-dense", "--jobs", "-2"], /--jobs: need a whole number ≥ 1, got -2/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli(...args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+  }
+});
+
+Deno.test("a grid of more than 100 runs needs --yes; --jobs is capped at the cores", async () => {
+  const big = await cli("replicate", "keras-dense", "--seeds", "51");
+  assert.equal(big.code, 2);
+  assert.match(big.stderr, /this would train 102 runs \(more than 100\).* pass --yes/);
+  assert.doesNotMatch(big.stderr, /backend:/, "it got as far as setting up a backend");
+  // With --yes it goes on, to the next check (an --out that cannot be written).
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(join(dir, "file"), "not a folder");
+  const jobs = navigator.hardwareConcurrency + 1;
+  const out = ["--out", join(dir, "file", "reports")];
+  const yes = await cli(
+    "replicate",
+    "keras-dense",
+    "--seeds",
+    "51",
+    "--yes",
+    "--jobs",
+    `${jobs}`,
+    ...out,
+  );
+  assert.equal(yes.code, 2);
+  assert.match(yes.stderr, /--out: cannot write/);
+  assert.match(
+    yes.stderr,
+    new RegExp(`--jobs ${jobs}: capped at ${jobs - 1}, the number of cores of this machine`),
+  );
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("a corrupted data file stops the run with a clear error and keeps old results", async () => {

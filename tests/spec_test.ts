@@ -1,5 +1,8 @@
 import assert from "assert";
+import { join } from "node:path";
+import { sha256Hex } from "../harness/sha256_hex.ts";
 import { loadSpec, parseSpec } from "../harness/spec/load_spec.ts";
+import { Trainer } from "../harness/train/trainer.ts";
 import { SpecError } from "../harness/spec/spec.ts";
 import { listReplications, loadReplication } from "../harness/replications.ts";
 
@@ -129,6 +132,75 @@ Deno.test("loadSpec names the file for unreadable JSON", async () => {
   await Deno.writeTextFile(file, "{ not json");
   await assert.rejects(() => loadSpec(file), (e: Error) => e.message.includes(file));
   await Deno.remove(file);
+});
+
+Deno.test("loadSpec accepts a spec saved with a byte-order mark, hashing the file's bytes", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  const bytes = new TextEncoder().encode(`\uFEFF${JSON.stringify(good)}`);
+  await Deno.writeFile(file, bytes);
+  const spec = await loadSpec(file);
+  assert.equal(spec.name, "demo");
+  assert.equal(spec.sha256, await sha256Hex(bytes));
+  await Deno.remove(file);
+});
+
+/** A spec naming, for each table of model.ts, a member of Object.prototype. */
+const prototypeNames = {
+  ...good,
+  name: "proto",
+  protocols: [
+    {
+      ...good.protocols[0],
+      model: "toString",
+      inputs: { derived: "valueOf", params: {} },
+      targets: { function: "hasOwnProperty" },
+    },
+    {
+      kind: "custom",
+      id: "custom",
+      source: "002",
+      description: "d",
+      trainer: "constructor",
+      dataset: "mnist",
+      epochs: 1,
+      params: { n: 1 },
+    },
+  ],
+};
+
+Deno.test("a spec naming Object.prototype members (constructor, toString) fails validation", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(join(dir, "proto"));
+  await Deno.writeTextFile(join(dir, "proto", "spec.json"), JSON.stringify(prototypeNames));
+  // Every table exists, empty: only Object.prototype has these names.
+  await Deno.writeTextFile(
+    join(dir, "proto", "model.ts"),
+    ["models", "datasets", "targets", "trainers", "params"]
+      .map((t) => `export const ${t} = {};\n`).join(""),
+  );
+  const error = await loadReplication("proto", dir).then(() => null, (e) => e);
+  assert.ok(error instanceof SpecError, String(error));
+  assert.deepEqual(error.issues.map((i) => i.split(":")[0]), [
+    "protocols.0.model",
+    "protocols.0.inputs.derived",
+    "protocols.0.targets.function",
+    "protocols.1.params",
+    "protocols.1.trainer",
+  ]);
+  assert.match(error.issues[0], /"toString" is not exported in `models`/);
+  assert.match(error.issues[3], /"constructor" takes no params/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the trainer looks model.ts names up as own properties too", async () => {
+  const spec = parseSpec(prototypeNames, "proto/spec.json");
+  const trainer = new Trainer({ name: "proto", spec, module: { models: {}, trainers: {} } }, {});
+  await assert.rejects(() => trainer.run({ protocol: "p", seed: 1 }), /no model "toString"/);
+  await assert.rejects(
+    () => trainer.run({ protocol: "custom", seed: 1 }),
+    /no trainer "constructor"/,
+  );
+  trainer.dispose();
 });
 
 Deno.test("every replication folder loads, and its sources exist in ../shared/seeds", async () => {

@@ -1,7 +1,8 @@
 /**
  * Trust: a spec typo, a bad seed list or an unwritable --out fails before training; a failing
  * or crashing run fails alone; SIGINT keeps finished runs and --resume trains only the rest; two
- * processes writing one replication keep each other's runs; a git failure is recorded as such.
+ * processes writing one replication keep each other's runs; a git failure is recorded as such;
+ * a batch larger than the data is clipped and said, a constant model is flagged beside its verdict.
  */
 import assert from "assert";
 import { join } from "node:path";
@@ -9,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { newReplication } from "../harness/new_replication.ts";
 import { loadReplication } from "../harness/replications.ts";
+import { claimsTable } from "../harness/cli.ts";
+import { renderReplicationPage } from "../harness/report/report.ts";
 import { REPORTS_DIR } from "../harness/paths.ts";
 import { loadResults } from "../harness/results/result.ts";
 import { RunStore } from "../harness/results/run_store.ts";
@@ -195,4 +198,39 @@ Deno.test("report exits 1 naming a results file that does not validate", async (
   assert.match(r.stderr, /error: the site lacks 1 results file\(s\) .*broken\/results\.json/);
   assert.ok(await Deno.stat(join(out, "index.html")), "the rest of the site is still written");
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("a batch larger than the training set is clipped (noted); a constant model is flagged", async () => {
+  const rep = await loadReplication("degenerate", FIXTURES);
+  const results = await replicate(rep, {
+    seeds: [1],
+    trainLimit: 512,
+    backend: await setupBackend("wasm"),
+    command: "test",
+  });
+  assert.equal(results.failures, undefined, JSON.stringify(results.failures));
+  const [big, constant] = results.runs;
+  const clipped = "batchSize 100000 is more than the 512 training samples: each epoch trained " +
+    "one batch of all 512, as Keras clips it";
+  assert.deepEqual(big.notes, [clipped]);
+  assert.ok(results.deviations.includes(`big-batch: ${clipped}`), results.deviations.join("\n"));
+  assert.equal(big.testPredictions?.[0].classes, 10);
+  assert.ok(big.testPredictions![0].distinct > 1, "a trained model predicts several classes");
+  assert.equal(results.claims.find((c) => c.id === "big-batch-acc")?.note, undefined);
+
+  // Every pixel / 1e300 is 0 in float32: one input, so one prediction for every test image.
+  const [spread] = constant.testPredictions!;
+  assert.deepEqual(spread, { output: "", classes: 10, distinct: 1, top: spread.top, topShare: 1 });
+  const claim = results.claims.find((c) => c.id === "constant-acc")!;
+  const note = `degenerate: every test output is class ${spread.top}`;
+  assert.equal(claim.verdict, "not reproduced");
+  assert.equal(claim.note, note);
+  assert.match(
+    claimsTable([results]),
+    new RegExp(`constant-acc .* not reproduced \\(${note}\\)$`, "m"),
+  );
+  // The page shows both, the clipped batch also where the run was merged in from an earlier rerun.
+  const page = await renderReplicationPage({ ...results, deviations: [] }, rep.spec);
+  assert.ok(page.includes(note), "the note is not on the page");
+  assert.ok(page.includes(`big-batch: ${clipped}`), "the clipped batch is not on the page");
 });

@@ -71,6 +71,7 @@ td.statement{min-width:12em}
 td.statement .sub{overflow-wrap:anywhere}
 td.verdict{min-width:9em}
 td.verdict .sub{margin-top:4px;overflow-wrap:anywhere;white-space:normal}
+td.verdict .degenerate{color:#9a6700;font-weight:600}
 td.rep{min-width:11em;width:16em;background:#fcfcfd;border-right:1px solid #e5e7eb}
 td.rep .sub{overflow-wrap:anywhere}
 tbody.rep{border-top:2px solid #d0d7de}

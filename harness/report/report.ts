@@ -28,6 +28,7 @@ import {
   epochValue,
   type Results,
   type Run,
+  runDeviations,
   type Verdict,
 } from "../results/result.ts";
 import type { ReplicationSpec } from "../spec/spec.ts";
@@ -149,6 +150,8 @@ lowest to highest seed (band).</figcaption>
       _e(results.replication)
     }</p>`
     : `<p class="kicker">claimcheck replication · ${_e(results.replication)}</p>`;
+  // Runs merged in from an earlier rerun bring their departures (notes) with them.
+  const deviations = [...new Set([...results.deviations, ...runDeviations(results.runs)])];
   const body = `${kicker}
 <h1>${reScienceBadge(title)}${_e(results.title)}</h1>
 ${_intro(results, spec)}
@@ -190,9 +193,9 @@ ${await _ownCharts(options.charts)}
 ${_runsTable(results.runs, spec)}
 <h2>Deviations from the spec</h2>
 ${
-    results.deviations.length === 0
+    deviations.length === 0
       ? "<p>none</p>"
-      : `<ul>${results.deviations.map((d) => `<li>${_e(d)}</li>`).join("")}</ul>`
+      : `<ul>${deviations.map((d) => `<li>${_e(d)}</li>`).join("")}</ul>`
   }
 <h2>Provenance</h2>
 ${_provenance(results)}`;
@@ -338,7 +341,9 @@ function _claimsTable(
 <td class="num">${s === null ? "—" : fmt(s.sd)}</td>
 <td class="num">${s === null ? "—" : `${fmt(s.min)}–${fmt(s.max)}`}</td>
 <td class="num">${s === null ? "—" : fmt(s.olympicMean)}</td>
-<td class="verdict">${verdictBadge(c.verdict)}<span class="sub">${_e(c.evidence)}</span>${
+<td class="verdict">${verdictBadge(c.verdict)}${
+      c.note ? `<span class="sub degenerate" data-note>${_e(c.note)}</span>` : ""
+    }<span class="sub">${_e(c.evidence)}</span>${
       notes.has(c.id) ? `<span class="sub explain" data-explain>${_e(notes.get(c.id))}</span>` : ""
     }</td>
 <td class="num tta">${_tta(c)}</td>

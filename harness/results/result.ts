@@ -53,6 +53,23 @@ export const EventSchema = z.strictObject({
   value: z.union([z.number(), z.string()]).optional(),
 });
 
+/**
+ * How a classifier output's predictions on the test set spread over its classes (softmax
+ * units: the argmax; one sigmoid unit: above 0.5 or not), for the run's final model.
+ */
+export const TestPredictionsSchema = z.strictObject({
+  /** The output's name ("" for a protocol's one unnamed output). */
+  output: z.string(),
+  /** The classes it can predict. */
+  classes: z.number().int().positive(),
+  /** The classes it predicted at least once: 1 is a degenerate, constant model. */
+  distinct: z.number().int().min(0),
+  /** The class it predicted most often (the lowest of a tie). */
+  top: z.number().int().min(0),
+  /** The share of the test samples predicted as `top`. */
+  topShare: z.number().min(0).max(1),
+});
+
 /** One protocol trained with one seed. */
 export const RunSchema = z.strictObject({
   protocol: z.string(),
@@ -81,6 +98,16 @@ export const RunSchema = z.strictObject({
   events: z.array(EventSchema),
   /** Data for the replication's and the harness's charts (confusion matrix, images, curves). */
   artifacts: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Per classifier output of a layers run that did not diverge: how the final model's test
+   * predictions spread over the classes. Absent in older results and for other outputs.
+   */
+  testPredictions: z.array(TestPredictionsSchema).optional(),
+  /**
+   * How this run departed from its protocol as written, e.g. a batch larger than the training
+   * set clipped to it (as Keras does); each is also listed in the results' deviations.
+   */
+  notes: z.array(z.string()).optional(),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -138,6 +165,11 @@ export const ClaimResultSchema = z.strictObject({
     /** Olympic mean of the seconds; null when more than one run (or any of < 3) never got there. */
     olympicSeconds: z.number().nullable(),
   }).nullable(),
+  /**
+   * Shown beside the verdict: "degenerate: every test output is class 3" where a run's final
+   * model predicted one class for every test sample (see the runs' `testPredictions`).
+   */
+  note: z.string().optional(),
 });
 
 /** Where a dataset's bytes came from: its manifest name and each file's SHA-256. */
@@ -245,6 +277,20 @@ export interface RunEvent {
   value?: number | string;
 }
 
+/** How a classifier output's test predictions spread over its classes (see TestPredictionsSchema). */
+export interface TestPredictions {
+  /** The output's name ("" for a protocol's one unnamed output). */
+  output: string;
+  /** The classes it can predict. */
+  classes: number;
+  /** The classes it predicted at least once. */
+  distinct: number;
+  /** The class it predicted most often. */
+  top: number;
+  /** The share of the test samples predicted as `top`. */
+  topShare: number;
+}
+
 /** One protocol trained with one seed (see RunSchema for each field's meaning). */
 export interface Run {
   /** The protocol's id. */
@@ -273,6 +319,10 @@ export interface Run {
   events: RunEvent[];
   /** Data for the charts. */
   artifacts?: Record<string, unknown>;
+  /** Per classifier output: how the final model's test predictions spread over the classes. */
+  testPredictions?: TestPredictions[];
+  /** How this run departed from its protocol as written. */
+  notes?: string[];
 }
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -324,6 +374,8 @@ export interface ClaimResult {
     perSeed: { seed: number; seconds: number | null; epochs: number | null }[];
     olympicSeconds: number | null;
   } | null;
+  /** Shown beside the verdict, e.g. "degenerate: every test output is class 3". */
+  note?: string;
 }
 
 /** Where a dataset's bytes came from: its manifest name and each file's SHA-256. */
@@ -392,12 +444,13 @@ export interface Results {
 const _sameAsSchemas: [
   SameType<Epoch, z.infer<typeof EpochSchema>>,
   SameType<RunEvent, z.infer<typeof EventSchema>>,
+  SameType<TestPredictions, z.infer<typeof TestPredictionsSchema>>,
   SameType<Run, z.infer<typeof RunSchema>>,
   SameType<Verdict, z.infer<typeof VerdictSchema>>,
   SameType<ClaimResult, z.infer<typeof ClaimResultSchema>>,
   SameType<DatasetProvenance, z.infer<typeof DatasetProvenanceSchema>>,
   SameType<Results, z.infer<typeof ResultsSchema>>,
-] = [true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true];
 
 /**
  * Parses results.json text. A file from an older claimcheck (another `schema`) is rejected
@@ -426,6 +479,15 @@ export function parseResults(text: string, file: string): Results {
 /** Reads and validates a results.json. */
 export async function loadResults(file: string): Promise<Results> {
   return parseResults(await Deno.readTextFile(file), file);
+}
+
+/**
+ * The runs' departures from their protocols (their `notes`), once per protocol, as deviations
+ * ("big-batch: batchSize 100000 is more than …"): a rerun lists them, and a page shows them also
+ * for runs merged in from earlier reruns.
+ */
+export function runDeviations(runs: Run[]): string[] {
+  return [...new Set(runs.flatMap((r) => (r.notes ?? []).map((n) => `${r.protocol}: ${n}`)))];
 }
 
 /** The value of `metric` in an epoch record as a number: NaN or ±Infinity where stored as null. */

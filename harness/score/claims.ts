@@ -32,6 +32,34 @@ export function claimValue(claim: Claim, run: Run): number | undefined {
   return rec ? epochValue(rec, claim.metric) : undefined;
 }
 
+/**
+ * "degenerate: every test output is class k" where the final model of a run a claim reads
+ * predicted one class for every test sample of the claim's output (its `testPredictions`), so
+ * that a miss is not read as a near miss; the seeds are named unless every run is alike.
+ * Undefined for a claim on the parameter count or on an earlier epoch than a run's final one.
+ */
+function _degenerateNote(claim: Claim, runs: Run[]): string | undefined {
+  if (claim.metric === PARAMS_METRIC) return undefined;
+  const output = /\.([a-z0-9_]+)$/.exec(claim.metric)?.[1];
+  const read = runs.filter((r) => claim.epoch === undefined || claim.epoch === r.finalEpoch);
+  const seedsOf = new Map<string, number[]>(); // " of same is class 0" → the seeds
+  for (const run of read) {
+    for (const t of run.testPredictions ?? []) {
+      if (t.distinct !== 1 || (output !== undefined && t.output !== output)) continue;
+      const what = `${t.output ? ` of ${t.output}` : ""} is class ${t.top}`;
+      seedsOf.set(what, [...seedsOf.get(what) ?? [], run.seed]);
+    }
+  }
+  if (!seedsOf.size) return undefined;
+  const all = seedsOf.size === 1 && [...seedsOf.values()][0].length === read.length;
+  const parts = [...seedsOf].map(([what, seeds]) =>
+    `every test output${what}${
+      all ? "" : ` in ${seeds.length > 1 ? "seeds" : "seed"} ${seeds.join(", ")}`
+    }`
+  );
+  return `degenerate: ${parts.join("; ")}`;
+}
+
 /** Compares every claim whose protocol ran with what the runs measured. */
 export function claimResults(
   spec: Pick<ReplicationSpec, "protocols" | "metrics" | "claims">,
@@ -47,6 +75,7 @@ export function claimResults(
     const better = betterOf(spec, claim);
     const values = measured.map((m) => m.value);
     const verdict = verdictFor({ ...claim, better }, values);
+    const note = _degenerateNote(claim, mine);
     const diverged = mine.filter((r) => r.diverged).map((r) =>
       `seed ${r.seed} diverged at epoch ${r.diverged!.epoch} (${r.diverged!.metric} not finite)`
     );
@@ -67,6 +96,7 @@ export function claimResults(
       evidence: diverged.length ? `${verdict.evidence}; ${diverged.join("; ")}` : verdict.evidence,
       mean: verdict.stats?.mean ?? null,
       timeToTarget: timeToTarget({ ...claim, better }, mine),
+      ...(note ? { note } : {}),
     }];
   });
 }

@@ -192,7 +192,8 @@ export async function loadSpec(file: string): Promise<ReplicationSpec> {
   let text = "", data: unknown;
   try {
     text = await Deno.readTextFile(file);
-    data = JSON.parse(text);
+    // An editor may save a byte-order mark, which JSON.parse rejects; the hash keeps it (the bytes).
+    data = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
     throw new SpecError(file, [`cannot read as JSON: ${(e as Error).message}`]);
   }

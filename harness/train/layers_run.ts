@@ -4,13 +4,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Run } from "../results/result.ts";
+import type { Run, TestPredictions } from "../results/result.ts";
 import { deriveMetrics, outputsOf, protocolMetrics, splitsOf } from "../spec/metrics.ts";
 import type { LayersProtocol, Optimizer } from "../spec/spec.ts";
 import { RunRecorder } from "./loop.ts";
 import { pixelsToBase64 } from "../report/digit_image.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
-import { evaluate, makeTrainStep, predict } from "./step.ts";
+import { type ClassCounts, evaluate, makeTrainStep, predict } from "./step.ts";
 import { adam, momentum } from "./fused_optimizers.ts";
 
 /** Inputs and targets of one split, one tensor per model input and per output. */
@@ -66,15 +66,24 @@ export async function layersRun(
 ): Promise<LayersRunOutput> {
   const outputs = outputsOf(p);
   const n = t.train.xs[0].shape[0];
-  const steps = Math.ceil(n / p.batchSize);
+  // A batch larger than the training set is clipped to it, as Keras' fit does: one batch of
+  // every sample per epoch (recorded in the run's notes).
+  const batchSize = Math.min(p.batchSize, n);
+  const notes = batchSize < p.batchSize
+    ? [
+      `batchSize ${p.batchSize} is more than the ${n} training samples: each epoch trained ` +
+      `one batch of all ${n}, as Keras clips it`,
+    ]
+    : [];
+  const steps = Math.ceil(n / batchSize);
 
   recorder.log("init_start");
   const w0 = performance.now();
   const warm = build(deriveSeed(seed, "warmup"));
   const warmOptimizer = makeOptimizer(p.optimizer);
   const warmStep = makeTrainStep(warm, warmOptimizer, outputs);
-  const wx = t.train.xs.map((x) => x.slice(0, p.batchSize));
-  const wy = t.train.ys.map((y) => y.slice(0, p.batchSize));
+  const wx = t.train.xs.map((x) => x.slice(0, batchSize));
+  const wy = t.train.ys.map((y) => y.slice(0, batchSize));
   for (let i = 0; i < 2; i++) warmStep(wx, wy).dispose();
   await warmStep.drain();
   await evaluate(warm, wx, wy, outputs);
@@ -90,6 +99,9 @@ export async function layersRun(
   const step = makeTrainStep(model, optimizer, outputs);
   const stopper = p.earlyStopping && new _EarlyStopper(p, model);
   let order: tf.Tensor1D | undefined;
+  // The classes each classifier output predicted on the test set, per epoch: the final model's
+  // are recorded (a model predicting one class for every test sample is degenerate).
+  const predicted = new Map<number, ClassCounts[]>();
   recorder.start();
   await recorder.loop({
     epochs,
@@ -103,9 +115,9 @@ export async function layersRun(
           "int32",
         );
       }
-      const b = Math.min(p.batchSize, n - s * p.batchSize);
+      const b = Math.min(batchSize, n - s * batchSize);
       return tf.tidy(() => {
-        const idx = order!.slice(s * p.batchSize, b);
+        const idx = order!.slice(s * batchSize, b);
         return step(
           t.train.xs.map((x) => tf.gather(x, idx)),
           t.train.ys.map((y) => tf.gather(y, idx)),
@@ -115,11 +127,13 @@ export async function layersRun(
     async endEpoch() {
       return _prefixed("train", await step.drain());
     },
-    async evaluate() {
+    async evaluate(epoch) {
       const out: Record<string, number> = {};
       for (const split of splitsOf(p).filter((s) => s !== "train")) {
         const data = split === "val" ? t.val! : t.test;
-        Object.assign(out, _prefixed(split, await evaluate(model, data.xs, data.ys, outputs)));
+        const evaluation = await evaluate(model, data.xs, data.ys, outputs);
+        if (split === "test") predicted.set(epoch, evaluation.predicted);
+        Object.assign(out, _prefixed(split, evaluation.means));
       }
       return out;
     },
@@ -133,6 +147,11 @@ export async function layersRun(
   optimizer.dispose();
   const records = recorder.records;
   const trained = records.length;
+  const finalEpoch = earlyStop?.restored ? earlyStop.bestEpoch : records.at(-1)?.epoch ?? null;
+  // A diverged model's predictions are NaN, whose argmax means nothing.
+  const testPredictions = recorder.diverged
+    ? []
+    : (predicted.get(finalEpoch ?? 0) ?? []).map((c) => _spread(outputs[c.output].name, c.counts));
   return {
     model,
     run: {
@@ -141,14 +160,29 @@ export async function layersRun(
       params: model.countParams(),
       epochsPlanned: epochs,
       epochs: records,
-      finalEpoch: earlyStop?.restored ? earlyStop.bestEpoch : records.at(-1)?.epoch ?? null,
+      finalEpoch,
       earlyStop,
       warmupSeconds,
       trainSeconds: recorder.trainSeconds,
       samplesPerSecond: recorder.trainSeconds > 0 ? (trained * n) / recorder.trainSeconds : 0,
       diverged: recorder.diverged,
       events: recorder.events,
+      ...(testPredictions.length ? { testPredictions } : {}),
+      ...(notes.length ? { notes } : {}),
     },
+  };
+}
+
+/** How one output's predictions spread over its classes (see the run's `testPredictions`). */
+function _spread(output: string, counts: number[]): TestPredictions {
+  const total = counts.reduce((a, c) => a + c, 0);
+  const top = counts.indexOf(Math.max(...counts));
+  return {
+    output,
+    classes: counts.length,
+    distinct: counts.filter((c) => c > 0).length,
+    top,
+    topShare: total ? counts[top] / total : 0,
   };
 }
 

@@ -8,8 +8,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "../backend/backend.ts";
 import { codeHash } from "../code_hash.ts";
 import { gitCommit } from "../git_commit.ts";
-import type { Replication } from "../replications.ts";
-import { type Results, RESULTS_SCHEMA, ResultsSchema, type Run } from "../results/result.ts";
+import { moduleEntry, type Replication } from "../replications.ts";
+import {
+  type Results,
+  RESULTS_SCHEMA,
+  ResultsSchema,
+  type Run,
+  runDeviations,
+} from "../results/result.ts";
 import { claimResults } from "../score/claims.ts";
 import { type Protocol, SPEC_VERSION } from "../spec/spec.ts";
 import type { Progress } from "./loop.ts";
@@ -195,6 +201,7 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
     );
   }
   const runs = _inGridOrder([...kept, ...outcome.runs], tasks);
+  deviations.push(...runDeviations(runs));
   const claims = claimResults(rep.spec, runs);
   const ranIds = new Set(protocols.map((p) => p.id));
   for (const c of rep.spec.claims) {
@@ -233,7 +240,7 @@ export async function replicate(rep: Replication, opts: ReplicateOptions): Promi
 /** Whether a protocol's model has convolution layers (false where it cannot be built alone). */
 function _convolutional(rep: Replication, p: Protocol): boolean {
   if (p.kind !== "layers") return false;
-  const build = rep.module.models?.[p.model];
+  const build = moduleEntry(rep.module, "models", p.model);
   try {
     const model = build?.(0, {
       seed: 0,

@@ -137,20 +137,58 @@ export function makeTrainStep(
   return step;
 }
 
+/** How often a classifier output predicted each class over a split. */
+export interface ClassCounts {
+  /** The output's index in the protocol's outputs. */
+  output: number;
+  /** Predictions per class, indexed by class. */
+  counts: number[];
+}
+
+/** A split's evaluation: mean loss and metrics, and the classes each classifier output predicted. */
+export interface Evaluation {
+  /** Mean loss and metrics by key (`loss`, `acc`, `acc.sum_units`). */
+  means: Record<string, number>;
+  /** One entry per output that predicts one class per sample (see `_classesOf`). */
+  predicted: ClassCounts[];
+}
+
+/**
+ * The classes an output (of symbolic `shape`, batch axis first) picks from: its softmax units
+ * (the class is the argmax, as categorical accuracy reads it) or 2 for one sigmoid unit (> 0.5,
+ * as binary accuracy reads it); 0 where a sample's prediction is not one class (an image).
+ */
+function _classesOf(o: Output, shape: (number | null)[]): number {
+  if (shape.length !== 2) return 0;
+  if (o.loss === "categoricalCrossentropy") return shape[1]! > 1 ? shape[1]! : 0;
+  return shape[1] === 1 ? 2 : 0;
+}
+
+/** Per class, how many samples of `pred` (a classifier output with `classes` classes) pick it. */
+function _classCounts(pred: tf.Tensor, classes: number): tf.Tensor {
+  const picked = pred.shape[1] === 1 ? pred.reshape([-1]).greater(0.5).toInt() : pred.argMax(-1);
+  return tf.oneHot(picked as tf.Tensor1D, classes).sum(0);
+}
+
 /**
  * Mean loss and metrics of `model` over a whole split, in chunks to bound memory. Per-sample
- * values are averaged over non-batch axes first (a per-pixel loss counts once per image).
+ * values are averaged over non-batch axes first (a per-pixel loss counts once per image). The
+ * same predictions give, per classifier output, how often each class was predicted (a model
+ * that predicts one class for every sample is degenerate).
  */
 export async function evaluate(
   model: tf.LayersModel,
   xs: tf.Tensor[],
   ys: tf.Tensor[],
   outputs: Output[],
-): Promise<Record<string, number>> {
+): Promise<Evaluation> {
   const tracked = trackedOf(outputs);
   const n = xs[0].shape[0], chunk = 1000;
+  const classes = model.outputs.map((o, k) => _classesOf(outputs[k], o.shape));
+  const classifiers = classes.flatMap((c, k) => c ? [k] : []);
   const sums = tf.tidy(() => {
     let acc = tracked.map(() => tf.scalar(0));
+    let counts = classifiers.map((k) => tf.zeros([classes[k]], "int32"));
     for (let i = 0; i < n; i += chunk) {
       const b = Math.min(chunk, n - i);
       const preds = predict(model, xs.map((x) => x.slice(i, b)));
@@ -163,10 +201,18 @@ export async function evaluate(
         if (v.rank > 1) v = v.reshape([b, -1]).mean(1);
         return acc[k].add(v.sum());
       });
+      counts = classifiers.map((k, j) => counts[j].add(_classCounts(preds[k], classes[k])));
     }
-    return tf.stack(acc);
+    // One read for both (counts up to 2^24 are exact in float32).
+    return tf.concat([tf.stack(acc), ...counts.map((c) => c.toFloat())]);
   });
   const read = await sums.data();
   sums.dispose();
-  return withTotalLoss(Object.fromEntries(tracked.map((t, i) => [t.key, read[i] / n])), outputs);
+  const means = Object.fromEntries(tracked.map((t, i) => [t.key, read[i] / n]));
+  let at = tracked.length;
+  const predicted = classifiers.map((output) => {
+    const counts = Array.from(read.subarray(at, at += classes[output]));
+    return { output, counts };
+  });
+  return { means: withTotalLoss(means, outputs), predicted };
 }

@@ -21,6 +21,7 @@ import { type Progress, type RunIdentity, RunRecorder } from "./loop.ts";
 import { classifierArtifacts, headlineOf, layersRun, type RunTensors } from "./layers_run.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import { withPerturbations } from "../score/explain.ts";
+import { moduleEntry } from "../replications.ts";
 
 /** One cell of the (protocol × seed) grid. */
 export interface RunTask {
@@ -205,7 +206,7 @@ export class Trainer {
       `${p.uses.join(",")}#${seed}`;
     let d = this.#derived.get(key);
     if (!d) {
-      const builder = this.rep.module.datasets?.[inputs.derived];
+      const builder = moduleEntry(this.rep.module, "datasets", inputs.derived);
       if (!builder) {
         throw new Error(`${this.rep.name}/${p.id}: no derived dataset "${inputs.derived}"`);
       }
@@ -272,7 +273,7 @@ export class Trainer {
         }
         return [hot[split]];
       }
-      const fn = this.rep.module.targets?.[p.targets.function];
+      const fn = moduleEntry(this.rep.module, "targets", p.targets.function);
       if (!fn) {
         throw new Error(`${this.rep.name}/${p.id}: no target function "${p.targets.function}"`);
       }
@@ -310,7 +311,7 @@ export class Trainer {
     epochs: number,
     onProgress?: (p: Progress) => void,
   ): Promise<Run> {
-    const builder = this.rep.module.models?.[p.model];
+    const builder = moduleEntry(this.rep.module, "models", p.model);
     if (!builder) throw new Error(`${this.rep.name}/${p.id}: no model "${p.model}" in model.ts`);
     const ctx = this.#buildContext(p, id.seed);
     const build = (seed: number) => builder(seed, ctx);
@@ -342,7 +343,7 @@ export class Trainer {
           ),
         );
       }
-      const own = this.rep.module.artifacts?.[p.id];
+      const own = moduleEntry(this.rep.module, "artifacts", p.id);
       if (own) {
         Object.assign(
           artifacts,
@@ -364,7 +365,7 @@ export class Trainer {
     epochs: number,
     onProgress?: (p: Progress) => void,
   ): Promise<Run> {
-    const trainer = this.rep.module.trainers?.[p.trainer];
+    const trainer = moduleEntry(this.rep.module, "trainers", p.trainer);
     if (!trainer) {
       throw new Error(`${this.rep.name}/${p.id}: no trainer "${p.trainer}" in model.ts`);
     }
