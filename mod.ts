@@ -105,6 +105,7 @@ export { runGrid, selectProtocols } from "./harness/train/plan.ts";
 export type { Progress } from "./harness/train/loop.ts";
 export type { RunFailure, RunTask, TrainSettings } from "./harness/train/trainer.ts";
 export {
+  type RerunDifference,
   resultsFile,
   type RunKey,
   runKey,
@@ -125,7 +126,7 @@ export {
 } from "./harness/results/compare_runs.ts";
 export { type Verification, type VerifyOptions, verifyRun } from "./harness/verify.ts";
 export { type GitCommit, gitCommit } from "./harness/git_commit.ts";
-export { withLock } from "./harness/with_lock.ts";
+export { type LockOptions, withLock } from "./harness/with_lock.ts";
 export {
   type ClaimResult,
   type DatasetProvenance,

@@ -8,7 +8,8 @@
  */
 import { fileURLToPath } from "node:url";
 
-const _HARNESS = new URL("./", import.meta.url).href;
+/** harness/, as a path: a call from a file below it is the harness's own. */
+const _HARNESS = fileURLToPath(new URL("./", import.meta.url));
 
 /**
  * Makes `Deno.exit` (and `process.exit`, which calls it) throw when called from outside
@@ -19,9 +20,10 @@ export function guardExit(): () => void {
   const exit = deno.exit;
   deno.exit = (code?: number) => {
     const caller = _caller(new Error().stack ?? "");
-    if (caller === undefined || caller.startsWith(_HARNESS)) return exit(code);
+    if (caller === undefined || caller.file.startsWith(_HARNESS)) return exit(code);
+    const call = `Deno.exit(${code ?? ""})`;
     throw new Error(
-      `${_readable(caller)} called Deno.exit(${code ?? ""}) while claimcheck was running; ` +
+      `${caller.file}:${caller.line} called ${call} while claimcheck was running; ` +
         "a replication must not end the process: throw an error instead",
     );
   };
@@ -30,12 +32,14 @@ export function guardExit(): () => void {
   };
 }
 
-/** The `url:line:column` of the function that called the guarded exit (the stack's 3rd line). */
-function _caller(stack: string): string | undefined {
-  return stack.split("\n")[2]?.match(/([a-z]+:[^\s()]+:\d+:\d+)\)?$/)?.[1];
-}
-
-/** A file URL as a path; other locations (node:process) as they are. */
-function _readable(location: string): string {
-  return location.startsWith("file:") ? fileURLToPath(location) : location;
+/**
+ * The file (a path for a file URL) and `line:column` of the function that called the guarded
+ * exit (the stack's 3rd line). V8 writes a file URL percent-encoded in one place and decoded in
+ * another (a worker), so the URL may hold spaces and is parsed, not matched.
+ */
+function _caller(stack: string): { file: string; line: string } | undefined {
+  const at = stack.split("\n")[2]?.match(/^\s*at (?:[^(]*\()?(.+):(\d+:\d+)\)?$/);
+  if (!at) return undefined;
+  const [, location, line] = at;
+  return { file: location.startsWith("file:") ? fileURLToPath(new URL(location)) : location, line };
 }
