@@ -152,4 +152,11 @@ export {
   type SiteReplication,
   type SiteSkip,
 } from "./harness/report/site.ts";
-export { mulberry32, type Rng, shuffledIndices } from "./harness/train/random.ts";
+export { mulberry32, type Rng, SeededMathRandom, shuffledIndices } from "./harness/train/random.ts";
+export {
+  type DeterminismProbe,
+  PROBE_SETTINGS,
+  probeDeterminism,
+  probeProtocols,
+  probeText,
+} from "./harness/train/determinism.ts";

@@ -36,6 +36,7 @@ import {
   withPerturbations,
 } from "./score/explain.ts";
 import { verifyCommand } from "./verify.ts";
+import { probeDeterminism, probeText } from "./train/determinism.ts";
 
 /** A grid of more runs than this needs --yes: `--seeds 100000` is more likely a typo than a plan. */
 const _MAX_RUNS = 100;
@@ -66,6 +67,9 @@ options (replicate):
   --yes              train a grid of more than ${_MAX_RUNS} runs (asked for, against typos)
   --shard i/n        run only slice i of n of the (replication, protocol, seed) grid and write
                      <out>/<name>/results.shard-i-of-n.json; combine them with deno task merge
+  --check-determinism  first train a short rerun of each replication twice (seed 1, 1 epoch,
+                     layers protocols on 256 training images) and compare; one whose numbers
+                     differ is named with the fields that differ and not trained
   --json             print the results as JSON on stdout instead of the table
   --quiet            no progress on stderr`;
 
@@ -234,6 +238,7 @@ async function _replicate(args: string[]): Promise<number> {
       replications: { type: "string", default: REPLICATIONS_DIR },
       resume: { type: "boolean" },
       yes: { type: "boolean" },
+      "check-determinism": { type: "boolean" },
     },
   });
   const started = performance.now();
@@ -305,10 +310,19 @@ async function _replicate(args: string[]): Promise<number> {
   const log = values.quiet ? undefined : (m: string) => console.error(m);
   const all: Results[] = [];
   const unsaved: string[] = [];
+  // Replications whose short rerun, trained twice, gave other numbers (or failed): not trained.
+  const undetermined: string[] = [];
   try {
+    for (const rep of values["check-determinism"] ? reps : []) {
+      if (stop.signal.aborted) break;
+      const data = { dataDir: values["data-dir"], log };
+      const probe = await probeDeterminism(rep, { data, dataset });
+      console.error(probeText(probe));
+      if (probe.differences.length || probe.failures.length) undetermined.push(rep.name);
+    }
     for (const rep of reps) {
       const tasks = mine.filter((m) => m.rep === rep).map((m) => m.task);
-      if (!tasks.length || stop.signal.aborted) continue;
+      if (!tasks.length || stop.signal.aborted || undetermined.includes(rep.name)) continue;
       const folder = join(values.out!, rep.name);
       const store = new RunStore(folder, variant);
       const results = await replicate(rep, {
@@ -376,6 +390,9 @@ async function _replicate(args: string[]): Promise<number> {
     );
   }
   for (const u of unloaded) console.error(`failed: ${u}`);
+  for (const name of undetermined) {
+    console.error(`failed: ${name}: not trained, its --check-determinism probe did not pass`);
+  }
   for (const file of unsaved) {
     console.error(`failed: cannot save ${file}; its run is in the results file written above`);
   }
@@ -388,7 +405,10 @@ async function _replicate(args: string[]): Promise<number> {
     );
     return _SIGNAL_EXIT[signal];
   }
-  return failures.length || differ.length || unloaded.length || unsaved.length ? 1 : 0;
+  return failures.length || differ.length || unloaded.length || unsaved.length ||
+      undetermined.length
+    ? 1
+    : 0;
 }
 
 /**
@@ -584,7 +604,7 @@ async function _new(args: string[]): Promise<void> {
   console.error(
     `wrote ${folder}: it runs as it is; make it your claim (its README is the checklist)`,
   );
-  console.error(`  deno task replicate ${positionals[0]}${where} --epochs 1`);
+  console.error(`  deno task replicate ${positionals[0]}${where} --check-determinism --epochs 1`);
 }
 
 /**

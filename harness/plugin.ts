@@ -61,7 +61,11 @@ export interface BuildContext {
   stage(protocol: string): tf.LayersModel;
 }
 
-/** Builds an uncompiled model whose initializers are all seeded from `seed`. */
+/**
+ * Builds an uncompiled model whose initializers are all seeded from `seed`. Random layers
+ * (Dropout, GaussianNoise, …) need no seed: the harness seeds what tfjs draws at each training
+ * step; a Dropout given a `seed` would drop the same units at every step.
+ */
 export type ModelBuilder = (seed: number, ctx: BuildContext) => tf.LayersModel;
 
 /** One split of a derived dataset: the model's inputs and what target functions read. */

@@ -1,8 +1,13 @@
 import assert from "assert";
+import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { replicate } from "../harness/train/replicate.ts";
 import type { Results } from "../harness/results/result.ts";
+import { probeDeterminism, probeText } from "../harness/train/determinism.ts";
+import { scratchReplication } from "./_scratch_replication.ts";
+
+const FIXTURES = fileURLToPath(new URL("./fixtures/replications", import.meta.url));
 
 /** Everything a rerun measures except wall-clock times. */
 function metrics(r: Results) {
@@ -41,4 +46,54 @@ Deno.test("--jobs 2 (workers) gives the same runs as one process", async () => {
   const parallel = await replicate(rep, { ...opts, jobs: 2 });
   assert.deepEqual(metrics(parallel), metrics(sequential));
   assert.deepEqual(parallel.runs.map((r) => r.seed), [3, 4]);
+});
+
+Deno.test("the determinism probe names what unseeded randomness changes, and passes random layers", async () => {
+  await setupBackend("wasm");
+  const data = { dataDir: Deno.env.get("CLAIMCHECK_DATA_DIR") };
+  const dir = await Deno.makeTempDir();
+  // The builder draws its seed from outside the run's seed.
+  await scratchReplication(dir, "unseeded", {
+    inBuilder: "seed = crypto.getRandomValues(new Uint32Array(1))[0];",
+  });
+  const unseeded = await probeDeterminism(await loadReplication("unseeded", dir), { data });
+  await Deno.remove(dir, { recursive: true });
+  assert.deepEqual(unseeded.tasks, [{ protocol: "ok", seed: 1 }]);
+  assert.ok(unseeded.differences.some((d) => /^ok epoch1\.train_loss \S+ → \S+$/.test(d)));
+  assert.ok(unseeded.differences.some((d) => d.startsWith("ok final.test_acc ")));
+  assert.match(probeText(unseeded), /^not deterministic: unseeded ok seed 1, trained twice/);
+
+  // Every random layer of tfjs-layers, an augmentation and a custom trainer's draws, unseeded
+  // in model.ts: the harness seeds them, so the probe finds nothing.
+  const random = await probeDeterminism(await loadReplication("random-layers", FIXTURES), { data });
+  assert.deepEqual(random.tasks.map((t) => t.protocol), [
+    "dropout",
+    "spatial-dropout-1d",
+    "gaussian-noise",
+    "gaussian-dropout",
+    "alpha-dropout",
+    "augmentation",
+    "random-normal",
+  ]);
+  assert.deepEqual(random.failures, []);
+  assert.deepEqual(random.differences, []);
+  assert.ok(random.compared > 7 * 10);
+});
+
+Deno.test("random layers draw the same on a worker as in this process", async () => {
+  const backend = await setupBackend("wasm");
+  const rep = await loadReplication("random-layers", FIXTURES);
+  const opts = {
+    seeds: [1],
+    protocols: ["dropout", "random-normal"],
+    epochs: 2,
+    trainLimit: 32,
+    backend,
+    command: "test",
+    data: { dataDir: Deno.env.get("CLAIMCHECK_DATA_DIR") },
+  };
+  const here = await replicate(rep, opts);
+  const worker = await replicate(rep, { ...opts, jobs: 1 });
+  assert.deepEqual(metrics(worker), metrics(here));
+  assert.deepEqual(worker.runs.map((r) => r.artifacts), here.runs.map((r) => r.artifacts));
 });

@@ -1,15 +1,25 @@
 /**
  * The accuracy gate: every gate in every replication's spec.json is rerun with its seeds and
- * the full protocol, and its threshold asserted. Thresholds live in the specs, not here.
+ * the full protocol, and its threshold asserted. Thresholds live in the specs, not here. Before
+ * its gates, every replication passes the determinism probe: a short rerun trained twice gives
+ * the same numbers, so no randomness outside its seed hides in the figures the gates read.
  */
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { listReplications, loadReplication } from "../harness/replications.ts";
 import { replicate } from "../harness/train/replicate.ts";
 import { betterOf } from "../harness/score/claims.ts";
+import { probeDeterminism, probeText } from "../harness/train/determinism.ts";
 
 for (const name of await listReplications()) {
   const rep = await loadReplication(name);
+  Deno.test(`determinism ${name}: a short rerun trained twice gives the same numbers`, async () => {
+    await setupBackend("wasm");
+    const probe = await probeDeterminism(rep);
+    console.log(probeText(probe));
+    assert.deepEqual(probe.failures, [], probeText(probe));
+    assert.deepEqual(probe.differences, [], probeText(probe));
+  });
   for (const gate of rep.spec.gates) {
     const claim = rep.spec.claims.find((c) => c.id === gate.claim)!;
     // An upper bound for "at most" and "fails" claims and for metrics where lower is better.

@@ -24,6 +24,19 @@ async function probe(): Promise<{ root: string; reps: string; out: string; model
   return { root, reps, out, model: join(folder, "model.ts") };
 }
 
+/** Gives the model a bias drawn from outside any seed: the same seed gives other numbers each time. */
+async function unseed(model: string): Promise<void> {
+  const text = await Deno.readTextFile(model);
+  await Deno.writeTextFile(
+    model,
+    text.replace(
+      'units: 64, activation: "relu",',
+      'units: 64, activation: "relu", biasInitializer: tf.initializers.constant({ ' +
+        "value: crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32 }),",
+    ),
+  );
+}
+
 const replicate = (p: { reps: string; out: string }, ...args: string[]) =>
   runTask("replicate", "replicate", "probe", "--replications", p.reps, "--out", p.out, ...args);
 
@@ -99,16 +112,7 @@ Deno.test("report and verify derive claims from the runs: an edited claim or run
 
 Deno.test("a rerun of a stored seed that gives other numbers says so and keeps both", async () => {
   const p = await probe();
-  // A bias drawn from outside any seed: the same seed gives other numbers each time.
-  const text = await Deno.readTextFile(p.model);
-  await Deno.writeTextFile(
-    p.model,
-    text.replace(
-      'units: 64, activation: "relu",',
-      'units: 64, activation: "relu", biasInitializer: tf.initializers.constant({ ' +
-        "value: crypto.getRandomValues(new Uint32Array(1))[0] / 2 ** 32 }),",
-    ),
-  );
+  await unseed(p.model);
   const first = await replicate(p, "--seeds", "1");
   assert.equal(first.code, 0, first.stderr);
   const again = await replicate(p, "--seeds", "1");
@@ -123,5 +127,27 @@ Deno.test("a rerun of a stored seed that gives other numbers says so and keeps b
     JSON.parse(kept).run.epochs[0].metrics.test_loss,
     results.runs[0].epochs[0].metrics.test_loss,
   );
+  await Deno.remove(p.root, { recursive: true });
+});
+
+Deno.test("--check-determinism trains a short rerun twice first: unseeded randomness is named, not trained", async () => {
+  const p = await probe();
+  const clean = await replicate(p, "--seeds", "1", "--check-determinism");
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.match(
+    clean.stderr,
+    /determinism: probe stated seed 1, trained twice \(--epochs 1; layers protocols on the first 256 training images\): all \d+ fields identical/,
+  );
+  await Deno.remove(p.out, { recursive: true });
+  await unseed(p.model);
+  const unseeded = await replicate(p, "--seeds", "1", "--check-determinism");
+  assert.equal(unseeded.code, 1, unseeded.stderr);
+  assert.match(
+    unseeded.stderr,
+    /not deterministic: probe stated seed 1, trained twice .* gave other numbers: stated epoch1\.train_loss [\d.]+ → [\d.]+;/,
+  );
+  assert.match(unseeded.stderr, /failed: probe: not trained, its --check-determinism probe/);
+  const written = await Array.fromAsync(Deno.readDir(join(p.out, "probe"))).catch(() => []);
+  assert.deepEqual(written, [], "a replication that failed the probe wrote results");
   await Deno.remove(p.root, { recursive: true });
 });

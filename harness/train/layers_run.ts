@@ -79,6 +79,7 @@ export async function layersRun(
 
   recorder.log("init_start");
   const w0 = performance.now();
+  recorder.phase("warmup");
   const warm = build(deriveSeed(seed, "warmup"));
   const warmOptimizer = makeOptimizer(p.optimizer);
   const warmStep = makeTrainStep(warm, warmOptimizer, outputs);
@@ -94,6 +95,7 @@ export async function layersRun(
   const warmupSeconds = (performance.now() - w0) / 1000;
   recorder.log("init_stop");
 
+  recorder.phase("build");
   const model = build(seed);
   const optimizer = makeOptimizer(p.optimizer);
   const step = makeTrainStep(model, optimizer, outputs);

@@ -5,6 +5,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { type Epoch, epochRecord, type Run, type RunEvent } from "../results/result.ts";
+import type { SeededMathRandom } from "./random.ts";
 
 /** A progress report, sent every few steps of training and after each evaluation. */
 export interface Progress {
@@ -70,13 +71,25 @@ export class RunRecorder {
   trainSeconds = 0;
   #start = 0;
 
-  /** @param headline the metric progress lines and eval_accuracy events show */
+  /**
+   * @param headline the metric progress lines and eval_accuracy events show
+   * @param draws the run's seeded Math.random, restarted at each phase (see `phase`)
+   */
   constructor(
     readonly id: RunIdentity,
     readonly epochs: number,
     readonly headline: (metrics: Record<string, number>) => { metric: string; value: number },
     readonly onProgress?: (p: Progress) => void,
+    readonly draws?: SeededMathRandom,
   ) {}
+
+  /**
+   * Restarts the run's random draws at a phase (`"build"`, `"step", epoch, batch`): what tfjs
+   * draws there then depends on the run's seed and the phase alone.
+   */
+  phase(...labels: (string | number)[]): void {
+    this.draws?.phase(...labels);
+  }
 
   /** Logs an event now. */
   log(key: RunEvent["key"], extra: Omit<RunEvent, "time" | "key"> = {}): void {
@@ -139,6 +152,7 @@ export class RunRecorder {
       this.log("epoch_start", { epoch });
       const start = performance.now();
       for (let s = 0; s < hooks.steps; s++) {
+        this.phase("step", epoch, s);
         const cost = hooks.step(epoch, s);
         if (cost && this.onProgress && (s + 1) % every === 0 && s + 1 < hooks.steps) {
           const loss = (await cost.data())[0];
@@ -147,6 +161,7 @@ export class RunRecorder {
         }
         cost?.dispose();
       }
+      this.phase("evaluate", epoch);
       const train = await hooks.endEpoch(epoch);
       const seconds = (performance.now() - start) / 1000;
       this.log("epoch_stop", { epoch, value: _eventValue(train.train_loss) });

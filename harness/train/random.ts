@@ -1,6 +1,7 @@
 /**
  * Seeded randomness. tfjs shuffles with Math.random in `fit({shuffle: true})`, so every
- * random choice claimcheck makes goes through these functions instead.
+ * random choice claimcheck makes goes through these functions instead, and while a run trains
+ * Math.random itself is a seeded stream (see SeededMathRandom).
  * @module
  */
 
@@ -49,4 +50,52 @@ export function shuffledIndices(n: number, rng: Rng): Int32Array {
     idx[j] = t;
   }
   return idx;
+}
+
+/**
+ * Math.random routed to seeded streams for the length of a run, then restored. tfjs draws
+ * every random number it is not given a seed for from Math.random: each unseeded random op
+ * (`tf.randomUniform`, `tf.randomNormal`, `tf.truncatedNormal`, `tf.randomGamma`,
+ * `tf.multinomial`, `tf.dropout`) seeds its own generator with one Math.random draw, and the
+ * layers built on them (Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout,
+ * AlphaDropout, unseeded initializers) as well as `tf.util.shuffle` go the same way. So the
+ * same run seed gives the same draws, in a layer or in a custom trainer's own tfjs calls.
+ *
+ * The stream restarts at each phase of the run (`phase("step", epoch, batch)`, an evaluation,
+ * the model build) from the run's seed, its protocol and the phase, so a step's draws depend
+ * on that step alone: different steps draw different masks, and nothing drawn earlier (a
+ * cached derived dataset that skipped its draws) shifts a later step's.
+ *
+ * @example
+ * ```ts
+ * import { SeededMathRandom } from "./random.ts";
+ * const draws = new SeededMathRandom(1, "blog"); // seed 1, protocol "blog"
+ * draws.phase("step", 1, 0);
+ * const a = Math.random();
+ * draws.phase("step", 1, 0);
+ * if (Math.random() !== a) throw new Error("the same phase draws the same numbers");
+ * draws.restore(); // Math.random is the platform's again
+ * ```
+ */
+export class SeededMathRandom {
+  readonly #previous = Math.random;
+  readonly #scope: (string | number)[];
+  #rng: Rng;
+
+  /** Routes Math.random to the stream of (`seed`, `scope`) until `restore`. */
+  constructor(readonly seed: number, ...scope: (string | number)[]) {
+    this.#scope = ["math-random", ...scope];
+    this.#rng = mulberry32(deriveSeed(seed, ...this.#scope));
+    Math.random = () => this.#rng();
+  }
+
+  /** Restarts the stream at a phase of the run: derived from the seed, the scope and `labels`. */
+  phase(...labels: (string | number)[]): void {
+    this.#rng = mulberry32(deriveSeed(this.seed, ...this.#scope, ...labels));
+  }
+
+  /** Gives Math.random back (what it was when this was made). */
+  restore(): void {
+    Math.random = this.#previous;
+  }
 }

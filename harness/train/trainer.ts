@@ -19,7 +19,7 @@ import { outputsOf } from "../spec/metrics.ts";
 import type { CustomProtocol, LayersProtocol, Protocol, ReplicationSpec } from "../spec/spec.ts";
 import { type Progress, type RunIdentity, RunRecorder } from "./loop.ts";
 import { classifierArtifacts, headlineOf, layersRun, type RunTensors } from "./layers_run.ts";
-import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
+import { deriveSeed, mulberry32, SeededMathRandom, shuffledIndices } from "./random.ts";
 import { withPerturbations } from "../score/explain.ts";
 import { moduleEntry } from "../replications.ts";
 
@@ -114,16 +114,23 @@ export class Trainer {
     }));
   }
 
-  /** Trains one task. Protocols it `uses` must have run with the same seed in this trainer. */
-  run(task: RunTask, onProgress?: (p: Progress) => void): Promise<Run> {
+  /**
+   * Trains one task. Protocols it `uses` must have run with the same seed in this trainer.
+   * While it trains, Math.random (where tfjs draws what it is not given a seed for) is seeded
+   * from the task's seed and protocol, phase by phase (see SeededMathRandom).
+   */
+  async run(task: RunTask, onProgress?: (p: Progress) => void): Promise<Run> {
     const p = this.rep.spec.protocols.find((q) => q.id === task.protocol);
-    if (!p) {
-      return Promise.reject(new Error(`${this.rep.name}: unknown protocol "${task.protocol}"`));
-    }
+    if (!p) throw new Error(`${this.rep.name}: unknown protocol "${task.protocol}"`);
     const epochs = this.settings.epochs ?? p.epochs;
     const id = { replication: this.rep.name, protocol: p.id, seed: task.seed };
-    if (p.kind === "custom") return this.#custom(p, id, epochs, onProgress);
-    return this.#layers(p, id, epochs, onProgress);
+    const draws = new SeededMathRandom(task.seed, p.id);
+    try {
+      if (p.kind === "custom") return await this.#custom(p, id, epochs, draws, onProgress);
+      return await this.#layers(p, id, epochs, draws, onProgress);
+    } finally {
+      draws.restore();
+    }
   }
 
   /** Frees what was kept for `seed`'s later stages (models, derived datasets). */
@@ -197,7 +204,11 @@ export class Trainer {
     return t;
   }
 
-  async #derivedData(p: LayersProtocol, seed: number): Promise<DerivedData> {
+  async #derivedData(
+    p: LayersProtocol,
+    seed: number,
+    draws: SeededMathRandom,
+  ): Promise<DerivedData> {
     const inputs = p.inputs as Exclude<LayersProtocol["inputs"], "images">;
     const key =
       `${inputs.derived}|${JSON.stringify(inputs.params)}|${
@@ -215,6 +226,7 @@ export class Trainer {
         throw new Error(`${this.rep.name}/${p.id}: ${this.datasetName(p)} has no images`);
       }
       const images = await this.#images_(p);
+      draws.phase("derived", inputs.derived);
       d = await builder({
         ...this.#buildContext(p, seed),
         protocol: p,
@@ -232,6 +244,7 @@ export class Trainer {
   async #tensors(
     p: LayersProtocol,
     seed: number,
+    draws: SeededMathRandom,
     inputShapes: number[][],
     outputShapes: number[][],
   ): Promise<{ t: RunTensors; test: DataSplit; owned: tf.Tensor[] }> {
@@ -250,7 +263,7 @@ export class Trainer {
       });
       splits = { train: shaped(images.train), test: shaped(images.test) };
     } else {
-      splits = await this.#derivedData(p, seed);
+      splits = await this.#derivedData(p, seed, draws);
     }
     const targets = async (split: "train" | "test"): Promise<tf.Tensor[]> => {
       const s = splits[split];
@@ -277,6 +290,7 @@ export class Trainer {
       if (!fn) {
         throw new Error(`${this.rep.name}/${p.id}: no target function "${p.targets.function}"`);
       }
+      draws.phase("targets", split);
       const ys = fn(s);
       if (ys.length !== outputsOf(p).length) {
         throw new Error(
@@ -309,6 +323,7 @@ export class Trainer {
     p: LayersProtocol,
     id: RunIdentity,
     epochs: number,
+    draws: SeededMathRandom,
     onProgress?: (p: Progress) => void,
   ): Promise<Run> {
     const builder = moduleEntry(this.rep.module, "models", p.model);
@@ -316,14 +331,16 @@ export class Trainer {
     const ctx = this.#buildContext(p, id.seed);
     const build = (seed: number) => builder(seed, ctx);
     // The model's declared shapes decide how the images are shaped and what "input" targets are.
+    draws.phase("shapes");
     const probe = build(deriveSeed(id.seed, "shapes"));
     const shapes = (ts: tf.SymbolicTensor[]) => ts.map((t) => t.shape.slice(1) as number[]);
     const [inputShapes, outputShapes] = [shapes(probe.inputs), shapes(probe.outputs)];
     probe.dispose();
-    const { t, test, owned } = await this.#tensors(p, id.seed, inputShapes, outputShapes);
-    const recorder = new RunRecorder(id, epochs, headlineOf(p), onProgress);
+    const { t, test, owned } = await this.#tensors(p, id.seed, draws, inputShapes, outputShapes);
+    const recorder = new RunRecorder(id, epochs, headlineOf(p), onProgress, draws);
     try {
       const { run, model } = await layersRun(p, id.seed, build, t, epochs, recorder);
+      draws.phase("artifacts");
       const artifacts: Record<string, unknown> = {};
       if (p.record.length && p.inputs === "images") {
         const data = await this.dataset(p) as ImageDataset;
@@ -363,6 +380,7 @@ export class Trainer {
     p: CustomProtocol,
     id: RunIdentity,
     epochs: number,
+    draws: SeededMathRandom,
     onProgress?: (p: Progress) => void,
   ): Promise<Run> {
     const trainer = moduleEntry(this.rep.module, "trainers", p.trainer);
@@ -373,7 +391,13 @@ export class Trainer {
     const head = declared.find(([k]) => k === "test_acc") ??
       declared.find(([k, d]) => k.startsWith("test_") && d.better === "higher") ?? declared[0];
     const metric = head?.[0] ?? "train_loss";
-    const recorder = new RunRecorder(id, epochs, (m) => ({ metric, value: m[metric] }), onProgress);
+    const recorder = new RunRecorder(
+      id,
+      epochs,
+      (m) => ({ metric, value: m[metric] }),
+      onProgress,
+      draws,
+    );
     recorder.start();
     const out = await trainer({
       protocol: p,
