@@ -91,6 +91,7 @@ export {
   type LossName,
   type Metric,
   type Optimizer,
+  type OptimizerName,
   type Output,
   type OutputMetric,
   type Protocol,
@@ -100,6 +101,13 @@ export {
   SPEC_VERSION,
   SpecError,
 } from "./harness/spec/spec.ts";
+export {
+  type KerasFamily,
+  kerasFamily,
+  OPTIMIZER_NAMES,
+  type OptimizerRun,
+  optimizerRun,
+} from "./harness/spec/optimizers.ts";
 export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
 export { runGrid, selectProtocols } from "./harness/train/plan.ts";
 export type { Progress } from "./harness/train/loop.ts";

@@ -51,7 +51,14 @@ Deno.test("a valid spec gets Keras' optimizer defaults filled in", () => {
   const spec = parseSpec(good, "spec.json");
   const p = spec.protocols[0];
   assert.equal(p.kind, "layers", "a protocol without kind is a layers protocol");
-  assert.deepEqual(p.kind === "layers" && p.optimizer, { name: "adam", learningRate: 0.001 });
+  assert.deepEqual(p.kind === "layers" && p.optimizer, {
+    name: "adam",
+    learningRate: 0.001,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-7,
+    amsgrad: false,
+  });
   assert.equal(p.exploratory, false);
 });
 
@@ -69,7 +76,7 @@ Deno.test("schema errors name the field and what is wrong", () => {
   assert.match(issuesOf(badFile).join("\n"), /sources\.0\.file: a seed file name/);
 
   const badOptimizer = structuredClone(good);
-  (badOptimizer.protocols[0] as Record<string, unknown>).optimizer = { name: "rmsprop" };
+  (badOptimizer.protocols[0] as Record<string, unknown>).optimizer = { name: "adamw" };
   assert.match(issuesOf(badOptimizer).join("\n"), /protocols\.0\.optimizer\.name/);
 });
 

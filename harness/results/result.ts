@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { SameType } from "../same_type.ts";
 import type { Summary } from "../score/stats.ts";
+import { type OptimizerRun, OptimizerRunSchema } from "../spec/optimizers.ts";
 import {
   type Better,
   BetterSchema,
@@ -108,6 +109,11 @@ export const RunSchema = z.strictObject({
    * set clipped to it (as Keras does); each is also listed in the results' deviations.
    */
   notes: z.array(z.string()).optional(),
+  /**
+   * The optimizer of a layers run exactly as it ran: name, every argument, the Keras version
+   * named and whose update rule ran. Absent in older results and for custom trainers.
+   */
+  optimizer: OptimizerRunSchema.optional(),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -323,6 +329,8 @@ export interface Run {
   testPredictions?: TestPredictions[];
   /** How this run departed from its protocol as written. */
   notes?: string[];
+  /** The optimizer of a layers run exactly as it ran. */
+  optimizer?: OptimizerRun;
 }
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */

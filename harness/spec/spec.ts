@@ -12,6 +12,15 @@
 import { z } from "zod";
 import type { SameType } from "../same_type.ts";
 import { unknownKeysMessage } from "./_did_you_mean.ts";
+import {
+  KerasVersionSchema,
+  type Optimizer,
+  optimizerIssues,
+  OptimizerSchema,
+  withKerasDefaults,
+} from "./optimizers.ts";
+
+export type { Optimizer, OptimizerName } from "./optimizers.ts";
 
 /** The spec format this harness reads; recorded in every results.json. */
 export const SPEC_VERSION = 2;
@@ -30,19 +39,6 @@ export const SourceSchema = z.strictObject({
 }).refine((s) => s.file !== undefined || s.url !== undefined, {
   message: "give the source's seed file, its url, or both",
 });
-
-/** Optimizer settings; omitted values take Keras' defaults. */
-export const OptimizerSchema = z.discriminatedUnion("name", [
-  z.strictObject({
-    name: z.literal("adam"),
-    learningRate: z.number().positive().default(0.001),
-  }),
-  z.strictObject({
-    name: z.literal("sgd"),
-    learningRate: z.number().positive().default(0.01),
-    momentum: z.number().min(0).max(1).default(0),
-  }),
-]);
 
 /** The losses the harness trains with, by their Keras names. */
 export const LossSchema = z.enum(["categoricalCrossentropy", "binaryCrossentropy"]);
@@ -153,7 +149,13 @@ export const LayersProtocolSchema = z.strictObject({
   outputs: z.array(OutputSchema).min(1).optional(),
   loss: LossSchema.optional(),
   metrics: z.array(OutputMetricSchema).optional(),
+  /**
+   * Keras' optimizers, with the defaults and update rule of the Keras version `keras` names
+   * (see optimizers.ts); parsed, it holds every argument that version takes.
+   */
   optimizer: OptimizerSchema,
+  /** The Keras version the source ran, e.g. "2.2.4"; default: Keras 3. */
+  keras: KerasVersionSchema.optional(),
   batchSize: z.number().int().positive(),
   /** Keras' validation_split: the last fraction of the training set, held out (not shuffled in). */
   validationSplit: z.number().gt(0).lt(1).optional(),
@@ -187,7 +189,10 @@ export const LayersProtocolSchema = z.strictObject({
       message: "confusion and misclassified need class labels as targets",
     });
   }
-});
+  for (const { path, message } of optimizerIssues(p.optimizer, p.keras)) {
+    ctx.addIssue({ code: "custom", path, message });
+  }
+}).transform((p) => ({ ...p, optimizer: withKerasDefaults(p.optimizer, p.keras) }));
 
 /**
  * An algorithm the replication implements itself (e.g. a from-scratch network): the harness
@@ -300,11 +305,6 @@ export interface Source {
   title: string;
 }
 
-/** Optimizer settings, with Keras' defaults filled in. */
-export type Optimizer =
-  | { name: "adam"; learningRate: number }
-  | { name: "sgd"; learningRate: number; momentum: number };
-
 /** The losses the harness trains with, by their Keras names. */
 export type LossName = "categoricalCrossentropy" | "binaryCrossentropy";
 
@@ -390,8 +390,10 @@ export interface LayersProtocol extends ProtocolBase {
   loss?: LossName;
   /** The metrics of a model with one unnamed output (default: accuracy). */
   metrics?: OutputMetric[];
-  /** The optimizer. */
+  /** The optimizer, with the defaults of its Keras version filled in. */
   optimizer: Optimizer;
+  /** The Keras version the source ran (its optimizers' defaults and rules); absent: Keras 3. */
+  keras?: string;
   /** Batch size. */
   batchSize: number;
   /** Keras' validation_split. */
@@ -495,7 +497,6 @@ export interface ReplicationSpec {
 // the other fails type checking here.
 const _sameAsSchemas: [
   SameType<Source, z.infer<typeof SourceSchema>>,
-  SameType<Optimizer, z.infer<typeof OptimizerSchema>>,
   SameType<Output, z.infer<typeof OutputSchema>>,
   SameType<Better, z.infer<typeof BetterSchema>>,
   SameType<EarlyStopping, z.infer<typeof EarlyStoppingSchema>>,
@@ -510,7 +511,7 @@ const _sameAsSchemas: [
     Omit<ReplicationSpec, "claims" | "sha256">,
     Omit<z.infer<typeof SpecFileSchema>, "claims" | "$schema">
   >,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true];
 
 /** Thrown for a spec or results file that does not validate; names the file and field. */
 export class SpecError extends Error {

@@ -75,9 +75,14 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 }
 
-/** Adam with Keras' and tfjs' defaults (β1 0.9, β2 0.999, the backend's ε), fused on wasm. */
-export function adam(learningRate: number): FusedAdamOptimizer {
-  return new FusedAdamOptimizer(learningRate, 0.9, 0.999);
+/** tfjs' Adam (defaults β1 0.9, β2 0.999, ε the backend's: 1e-7 on wasm, cpu, WebGPU), fused. */
+export function adam(
+  learningRate: number,
+  beta1 = 0.9,
+  beta2 = 0.999,
+  epsilon?: number,
+): FusedAdamOptimizer {
+  return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
 }
 
 /** tfjs' MomentumOptimizer's private state, which this subclass keeps exactly as tfjs does. */
@@ -129,7 +134,11 @@ export class FusedMomentumOptimizer extends tf.MomentumOptimizer {
   }
 }
 
-/** Momentum SGD as `tf.train.momentum(learningRate, momentum)`, fused on wasm. */
-export function momentum(learningRate: number, momentum: number): FusedMomentumOptimizer {
-  return new FusedMomentumOptimizer(learningRate, momentum);
+/** Momentum SGD as `tf.train.momentum(learningRate, momentum, nesterov)`, fused on wasm. */
+export function momentum(
+  learningRate: number,
+  momentum: number,
+  nesterov = false,
+): FusedMomentumOptimizer {
+  return new FusedMomentumOptimizer(learningRate, momentum, nesterov);
 }

@@ -6,12 +6,13 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Run, TestPredictions } from "../results/result.ts";
 import { deriveMetrics, outputsOf, protocolMetrics, splitsOf } from "../spec/metrics.ts";
-import type { LayersProtocol, Optimizer } from "../spec/spec.ts";
+import type { LayersProtocol } from "../spec/spec.ts";
+import { optimizerRun } from "../spec/optimizers.ts";
 import { RunRecorder } from "./loop.ts";
 import { pixelsToBase64 } from "../report/digit_image.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import { type ClassCounts, evaluate, makeTrainStep, predict } from "./step.ts";
-import { adam, momentum } from "./fused_optimizers.ts";
+import { makeOptimizer } from "./keras_optimizers.ts";
 
 /** Inputs and targets of one split, one tensor per model input and per output. */
 export interface SplitTensors {
@@ -24,12 +25,6 @@ export interface RunTensors {
   train: SplitTensors;
   val?: SplitTensors;
   test: SplitTensors;
-}
-
-/** Creates the optimizer a spec names (Adam and momentum fused on wasm, bit-identical to tfjs'). */
-export function makeOptimizer(o: Optimizer): tf.Optimizer {
-  if (o.name === "adam") return adam(o.learningRate);
-  return o.momentum > 0 ? momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
 }
 
 /**
@@ -69,19 +64,25 @@ export async function layersRun(
   // A batch larger than the training set is clipped to it, as Keras' fit does: one batch of
   // every sample per epoch (recorded in the run's notes).
   const batchSize = Math.min(p.batchSize, n);
-  const notes = batchSize < p.batchSize
-    ? [
-      `batchSize ${p.batchSize} is more than the ${n} training samples: each epoch trained ` +
-      `one batch of all ${n}, as Keras clips it`,
-    ]
-    : [];
+  // The optimizer exactly as it runs, and where that departs from the spec (tfjs' formula, an
+  // ignored decay).
+  const { run: optimizerAsRun, notes: optimizerNotes } = optimizerRun(p.optimizer, p.keras);
+  const notes = [
+    ...(batchSize < p.batchSize
+      ? [
+        `batchSize ${p.batchSize} is more than the ${n} training samples: each epoch trained ` +
+        `one batch of all ${n}, as Keras clips it`,
+      ]
+      : []),
+    ...optimizerNotes,
+  ];
   const steps = Math.ceil(n / batchSize);
 
   recorder.log("init_start");
   const w0 = performance.now();
   recorder.phase("warmup");
   const warm = build(deriveSeed(seed, "warmup"));
-  const warmOptimizer = makeOptimizer(p.optimizer);
+  const warmOptimizer = makeOptimizer(p.optimizer, p.keras);
   const warmStep = makeTrainStep(warm, warmOptimizer, outputs);
   const wx = t.train.xs.map((x) => x.slice(0, batchSize));
   const wy = t.train.ys.map((y) => y.slice(0, batchSize));
@@ -97,7 +98,7 @@ export async function layersRun(
 
   recorder.phase("build");
   const model = build(seed);
-  const optimizer = makeOptimizer(p.optimizer);
+  const optimizer = makeOptimizer(p.optimizer, p.keras);
   const step = makeTrainStep(model, optimizer, outputs);
   const stopper = p.earlyStopping && new _EarlyStopper(p, model);
   let order: tf.Tensor1D | undefined;
@@ -171,6 +172,7 @@ export async function layersRun(
       events: recorder.events,
       ...(testPredictions.length ? { testPredictions } : {}),
       ...(notes.length ? { notes } : {}),
+      optimizer: optimizerAsRun,
     },
   };
 }
