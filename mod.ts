@@ -77,7 +77,12 @@ export {
 } from "./harness/data/datasets.ts";
 export { DataError, type DataErrorKind } from "./harness/data/data_error.ts";
 export { listReplications, loadReplication, type Replication } from "./harness/replications.ts";
-export { newReplication } from "./harness/new_replication.ts";
+export {
+  newReplication,
+  newReplicationFrom,
+  type SnippetSource,
+} from "./harness/new_replication.ts";
+export type { ImportedReplication } from "./harness/import/import_snippet.ts";
 export { loadSpec, parseSpec } from "./harness/spec/load_spec.ts";
 export {
   type Better,

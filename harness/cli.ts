@@ -18,7 +18,7 @@ import {
 import type { Progress } from "./train/loop.ts";
 import { runGrid, runJobs, UnknownProtocolError } from "./train/plan.ts";
 import { replicate } from "./train/replicate.ts";
-import { newReplication, NewReplicationError } from "./new_replication.ts";
+import { newReplication, NewReplicationError, newReplicationFrom } from "./new_replication.ts";
 import { mergeShards, parseShard, shardItems } from "./results/shard.ts";
 import { loadResults, type Results } from "./results/result.ts";
 import { resultsFile, runKey, RunStore, variantOf, withStoredRuns } from "./results/run_store.ts";
@@ -46,6 +46,9 @@ const USAGE = `usage:
   deno task report [<name>...]      rebuild the report site from results.json files
   deno task merge <folder>... [--out DIR]
   deno task new <name> [--replications DIR]   a new replication folder from the template
+  deno task new <name> --from SNIPPET [--url URL] [--keras VERSION]   ... written from a post's
+                     Keras code (.py, .ipynb, or a model.to_json() .json file); exit 1 when
+                     the folder does not run as it is (its TODOs say why)
   deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare
   deno task explain <name> [--seeds N] [--protocols a,b]   rank the variants of its stated
                      protocols (its exploratory ones; lr ×½ ×2, batch ×½ ×2) by how well they
@@ -587,24 +590,50 @@ function _skippedExit(skipped: string[]): number {
   return 1;
 }
 
-async function _new(args: string[]): Promise<void> {
+async function _new(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { replications: { type: "string", default: REPLICATIONS_DIR } },
+    options: {
+      replications: { type: "string", default: REPLICATIONS_DIR },
+      from: { type: "string" },
+      url: { type: "string" },
+      keras: { type: "string" },
+    },
   });
   if (positionals.length !== 1) throw new UsageError("new: name the replication, e.g. my-claim");
+  if (values.from === undefined && (values.url !== undefined || values.keras !== undefined)) {
+    throw new UsageError("new: --url and --keras go with --from SNIPPET");
+  }
+  const name = positionals[0], dir = values.replications!;
   // A bad name or an existing folder is a usage error; a failed write (permissions) is not.
-  const folder = await newReplication(positionals[0], values.replications!).catch((e) => {
+  const usage = (e: unknown) => {
     throw e instanceof NewReplicationError ? new UsageError(e.message) : e;
-  });
-  const where = values.replications === REPLICATIONS_DIR
-    ? ""
-    : ` --replications ${values.replications}`;
-  console.error(
-    `wrote ${folder}: it runs as it is; make it your claim (its README is the checklist)`,
-  );
-  console.error(`  deno task replicate ${positionals[0]}${where} --check-determinism --epochs 1`);
+  };
+  const where = dir === REPLICATIONS_DIR ? "" : ` --replications ${dir}`;
+  const run = `  deno task replicate ${name}${where} --check-determinism --epochs 1`;
+  if (values.from === undefined) {
+    const folder = await newReplication(name, dir).catch(usage);
+    console.error(
+      `wrote ${folder}: it runs as it is; make it your claim (its README is the checklist)`,
+    );
+    console.error(run);
+    return 0;
+  }
+  const from = { file: values.from, url: values.url, keras: values.keras };
+  const { folder, imported } = await newReplicationFrom(name, dir, from).catch(usage);
+  const list = (title: string, items: string[]) =>
+    items.length && console.error(`${title}:\n${items.map((i) => `  - ${i}`).join("\n")}`);
+  console.error(`wrote ${folder} from ${values.from}: spec.json, model.ts, README.md`);
+  list("claims drafted from the snippet", imported.claims);
+  list("read as", imported.notes);
+  list(`TODO (${imported.todos.length}, also in its README)`, imported.todos);
+  if (imported.blocking.length) {
+    list("it does not run yet", imported.blocking);
+    return 1;
+  }
+  console.error(`it runs as it is (check the TODOs first):\n${run}`);
+  return 0;
 }
 
 /**
@@ -697,11 +726,10 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "replicate") return await _replicate(rest);
     else if (command === "report") return await _report(rest);
     else if (command === "merge") return await _merge(rest);
-    else if (command === "new") await _new(rest);
+    else if (command === "new") return await _new(rest);
     else if (command === "verify") return await verifyCommand(rest);
     else if (command === "explain") return await _explain(rest);
     else throw new UsageError(`unknown command "${command ?? ""}"`);
-    return 0;
   } catch (e) {
     const usage = e instanceof UsageError || e instanceof UnknownReplicationError ||
       e instanceof UnknownProtocolError || e instanceof TransferError ||

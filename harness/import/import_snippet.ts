@@ -1,0 +1,759 @@
+/**
+ * `deno task new NAME --from SNIPPET`: a replication folder written from a post's code (a Keras
+ * `.py` file, a notebook, or a Keras `model.to_json()` file): spec.json with the protocol the
+ * code runs (dataset, scaling, optimizer, loss, batch size, epochs, validation) and the claims
+ * its text states, model.ts with the model and seeded initializers, and a README listing what
+ * could not be translated. Whatever is not translated is marked TODO in the files, never
+ * guessed; the folder runs as it is when nothing blocks it.
+ * @module
+ */
+import { basename, extname } from "node:path";
+import { parseSpec } from "../spec/load_spec.ts";
+import { SpecError } from "../spec/spec.ts";
+import { type ClaimDraft, claimDrafts } from "./claim_drafts.ts";
+import { type ModelCode, modelCode, todoCall } from "./keras_model.ts";
+import { kerasJsonPlan } from "./keras_json.ts";
+import type { Call, DataVal, FitCall, ModelState, SnippetPlan, Val } from "./plan.ts";
+import { notebookSource, pythonSource, readPythonSnippet } from "./python_snippet.ts";
+
+/** What `new --from` is told besides the snippet. */
+export interface ImportOptions {
+  /** The replication's name (the folder's). */
+  name: string;
+  /** The source document's URL, for spec.json's `sources`. */
+  url?: string;
+  /** The Keras version the source ran (`--keras`), where the snippet does not say. */
+  keras?: string;
+}
+
+/** A replication written from a snippet: its files, and what needs a hand. */
+export interface ImportedReplication {
+  /** File name → content: spec.json and model.ts. */
+  files: Record<string, string>;
+  /** What could not be translated, one line each, naming the file and where in the snippet. */
+  todos: string[];
+  /** What was read as an assumption (e.g. Keras' defaults), for the README. */
+  notes: string[];
+  /** The claims drafted from the snippet's text, one line each. */
+  claims: string[];
+  /** Why the folder does not run as it is (spec problems, model TODOs); empty when it runs. */
+  blocking: string[];
+}
+
+/** The snippet kinds `new --from` reads, by file extension. */
+export const SNIPPET_KINDS = [".py", ".ipynb", ".json"];
+
+/** Reads a snippet file's text (`file` names its kind and appears in messages). */
+export function readSnippet(text: string, file: string): SnippetPlan {
+  const ext = extname(file).toLowerCase();
+  if (ext === ".py") return readPythonSnippet(pythonSource(text));
+  if (ext === ".ipynb") return readPythonSnippet(notebookSource(text, file));
+  if (ext === ".json") return kerasJsonPlan(text, file);
+  throw new Error(
+    `--from ${file}: not a snippet claimcheck reads (${SNIPPET_KINDS.join(", ")})`,
+  );
+}
+
+/** Translates a snippet into a replication folder's files. */
+export function importSnippet(
+  text: string,
+  file: string,
+  opts: ImportOptions,
+): ImportedReplication {
+  const plan = readSnippet(text, file);
+  return new _Translator(plan, basename(file), opts).run();
+}
+
+/** The spec's placeholder source URL, until the user names the post. */
+const _NO_URL = "https://example.com/TODO-the-post-you-read";
+
+/** Keras' optimizers by class and string name → the spec's name. */
+const _OPTIMIZERS: Record<string, string> = {
+  SGD: "sgd",
+  RMSprop: "rmsprop",
+  Adagrad: "adagrad",
+  Adadelta: "adadelta",
+  Adam: "adam",
+  Adamax: "adamax",
+  Nadam: "nadam",
+};
+
+/** Keras optimizer arguments → the spec's (camelCase). */
+const _OPTIMIZER_ARGS: Record<string, string> = {
+  lr: "learningRate",
+  learning_rate: "learningRate",
+  momentum: "momentum",
+  nesterov: "nesterov",
+  rho: "rho",
+  epsilon: "epsilon",
+  beta_1: "beta1",
+  beta_2: "beta2",
+  amsgrad: "amsgrad",
+  decay: "decay",
+  centered: "centered",
+  initial_accumulator_value: "initialAccumulatorValue",
+  schedule_decay: "scheduleDecay",
+};
+
+/** Keras losses (function and class names) → the spec's; `supported` ones the harness trains. */
+const _LOSSES: Record<string, { name: string; supported: boolean }> = {
+  categorical_crossentropy: { name: "categoricalCrossentropy", supported: true },
+  CategoricalCrossentropy: { name: "categoricalCrossentropy", supported: true },
+  binary_crossentropy: { name: "binaryCrossentropy", supported: true },
+  BinaryCrossentropy: { name: "binaryCrossentropy", supported: true },
+  sparse_categorical_crossentropy: { name: "sparseCategoricalCrossentropy", supported: false },
+  SparseCategoricalCrossentropy: { name: "sparseCategoricalCrossentropy", supported: false },
+  mse: { name: "meanSquaredError", supported: false },
+  mean_squared_error: { name: "meanSquaredError", supported: false },
+  MeanSquaredError: { name: "meanSquaredError", supported: false },
+  mae: { name: "meanAbsoluteError", supported: false },
+  mean_absolute_error: { name: "meanAbsoluteError", supported: false },
+  MeanAbsoluteError: { name: "meanAbsoluteError", supported: false },
+};
+
+/** Keras metric names → the spec's. */
+const _METRICS: Record<string, string> = {
+  accuracy: "accuracy",
+  acc: "accuracy",
+  categorical_accuracy: "categoricalAccuracy",
+  CategoricalAccuracy: "categoricalAccuracy",
+  binary_accuracy: "binaryAccuracy",
+  BinaryAccuracy: "binaryAccuracy",
+  mae: "meanAbsoluteError",
+  mean_absolute_error: "meanAbsoluteError",
+  MeanAbsoluteError: "meanAbsoluteError",
+};
+
+/** Keras' metric names in EarlyStopping's `monitor` → the harness's. */
+const _MONITORS: Record<string, string> = {
+  val_loss: "val_loss",
+  val_acc: "val_acc",
+  val_accuracy: "val_acc",
+  loss: "train_loss",
+  acc: "train_acc",
+  accuracy: "train_acc",
+};
+
+/** fit()'s positional parameters, the same in Keras 2 and 3. */
+const _FIT_POS = [
+  "x",
+  "y",
+  "batch_size",
+  "epochs",
+  "verbose",
+  "callbacks",
+  "validation_split",
+  "validation_data",
+  "shuffle",
+];
+
+/** Callbacks that do not change training (logging, saving). */
+const _PASSIVE_CALLBACKS = ["TensorBoard", "ModelCheckpoint", "CSVLogger", "ProgbarLogger"];
+
+class _Translator {
+  readonly #plan: SnippetPlan;
+  readonly #file: string;
+  readonly #opts: ImportOptions;
+  readonly #todos: string[] = [];
+  readonly #notes: string[];
+
+  constructor(plan: SnippetPlan, file: string, opts: ImportOptions) {
+    this.#plan = plan;
+    this.#file = file;
+    this.#opts = opts;
+    this.#notes = [...plan.notes];
+  }
+
+  #todo(field: string, message: string): string {
+    this.#todos.push(`spec.json ${field}: ${message}`);
+    return `TODO: ${message}`;
+  }
+
+  run(): ImportedReplication {
+    const fit = this.#plan.fits[0];
+    for (const extra of this.#plan.fits.slice(1)) {
+      this.#todo(
+        "protocols",
+        `${extra.call.where}: a further fit() (\`${extra.call.text}\`) is not translated: ` +
+          "the protocol is the first fit() only",
+      );
+    }
+    const model = fit?.model ?? this.#plan.model;
+    const protocol: Record<string, unknown> = { id: "stated", source: "src" };
+    const modelName = model?.name && /^[A-Za-z_]\w*$/.test(model.name) ? model.name : "model";
+    const x = fit && _arg(fit.call, "x");
+    const data = x?.k === "data" ? x.data : undefined;
+    const code = model
+      ? modelCode(model, data?.shape ? data.shape.slice(1) : null)
+      : _noModel(this.#file);
+    this.#todos.push(...code.todos);
+
+    protocol.description = ""; // filled in below, once the fields are known
+    protocol.model = modelName;
+    if (fit) this.#data(fit, protocol);
+    else {
+      protocol.dataset = this.#todo(
+        "protocols.0.dataset",
+        "no fit() call in the snippet: the dataset, scaling and training are not stated",
+      );
+    }
+    const compile = fit?.compile ?? model?.compile;
+    const optimizerText = this.#compile(compile, protocol);
+    if (this.#keras) protocol.keras = this.#keras;
+    if (fit) this.#fit(fit, protocol);
+    protocol.description = this.#description(code, optimizerText, protocol, data);
+    const claims = this.#claims(protocol);
+
+    const spec = {
+      version: 2,
+      name: this.#opts.name,
+      title: this.#title(),
+      sources: [{
+        id: "src",
+        url: this.#opts.url ?? _NO_URL,
+        title: this.#plan.title ?? this.#docTitle() ?? "TODO: title of the source document",
+      }],
+      protocols: [protocol],
+      claims: claims.claims,
+      defaultSeeds: 3,
+      gates: [],
+    };
+    if (!this.#opts.url) {
+      this.#todos.push("spec.json sources.0.url: the post's address (pass --url, or edit it)");
+    }
+    const specText = `${JSON.stringify(spec, null, 2)}\n`;
+    const blocking = this.#blocking(spec, code);
+    const modelTs = _modelTs(this.#opts.name, this.#file, modelName, model, code);
+    return {
+      files: { "spec.json": specText, "model.ts": modelTs },
+      todos: this.#todos,
+      notes: this.#notes,
+      claims: claims.lines,
+      blocking,
+    };
+  }
+
+  /** The Keras version the source ran: --keras, else what the snippet states. */
+  get #keras(): string | undefined {
+    return this.#opts.keras ?? this.#plan.keras;
+  }
+
+  #title(): string {
+    return this.#docTitle() ?? this.#plan.title ?? "TODO: the claim in one line";
+  }
+
+  /** The first line of the snippet's first docstring (keras.io's `Title:` line). */
+  #docTitle(): string | undefined {
+    const doc = this.#plan.texts.find((t) => t.kind === "docstring");
+    return doc?.text.trim().split("\n")[0].replace(/^Title:\s*/i, "").trim() || undefined;
+  }
+
+  /** dataset, pixelDivisor and targets from fit's x and y. */
+  #data(fit: FitCall, protocol: Record<string, unknown>): void {
+    const x = _arg(fit.call, "x"), y = _arg(fit.call, "y");
+    const field = "protocols.0";
+    if (x?.k !== "data" || x.data.role !== "images" || x.data.split !== "train" || x.data.why) {
+      const why = x?.k === "data"
+        ? x.data.why ?? `x is the ${x.data.split} ${x.data.role}`
+        : x?.k === "unknown"
+        ? x.why
+        : "x is not the training images";
+      protocol.dataset = this.#todo(
+        `${field}.dataset`,
+        `${fit.call.where}: fit()'s inputs are not the dataset's training images as loaded ` +
+          `and scaled (${why}): a data pipeline of the snippet's own`,
+      );
+      return;
+    }
+    protocol.dataset = x.data.dataset;
+    const divisor = Number(x.data.divisor.toPrecision(12));
+    protocol.pixelDivisor = divisor;
+    if (divisor === 1) {
+      this.#notes.push(
+        `${fit.call.where}: the images are not scaled: raw pixels 0..255 (pixelDivisor 1)`,
+      );
+    }
+    if (y?.k === "data" && y.data.role === "images" && !y.data.why && y.data.split === "train") {
+      if (y.data.divisor !== x.data.divisor) {
+        protocol.targets = this.#todo(
+          `${field}.targets`,
+          "targets are the images scaled otherwise",
+        );
+      } else protocol.targets = "input";
+      return;
+    }
+    if (y?.k === "data" && y.data.role === "labels" && !y.data.why && y.data.split === "train") {
+      if (!y.data.oneHot) {
+        this.#notes.push(
+          `${fit.call.where}: the labels are class numbers (not one-hot): Keras' sparse losses`,
+        );
+      }
+      return;
+    }
+    const why = y?.k === "unknown" ? y.why : y?.k === "data" ? y.data.why ?? "" : "";
+    protocol.targets = this.#todo(
+      `${field}.targets`,
+      `${fit.call.where}: fit()'s targets are neither the labels nor the images${
+        why ? ` (${why})` : ""
+      }`,
+    );
+  }
+
+  /** loss, metrics, optimizer (and keras) from compile(); returns the optimizer in words. */
+  #compile(compile: Call | undefined, protocol: Record<string, unknown>): string {
+    const field = "protocols.0";
+    if (!compile) {
+      protocol.loss = this.#todo(`${field}.loss`, "no compile() call found for the model");
+      protocol.optimizer = { name: this.#todo(`${field}.optimizer`, "no compile() call found") };
+      return "TODO";
+    }
+    const loss = compile.kw.loss ?? compile.args[1];
+    protocol.loss = this.#loss(loss, compile);
+    const metrics = compile.kw.metrics ?? compile.args[2];
+    protocol.metrics = this.#metrics(metrics, compile);
+    const opt = compile.kw.optimizer ?? compile.args[0] ?? { k: "str", v: "rmsprop" };
+    if (!compile.kw.optimizer && !compile.args[0]) {
+      this.#notes.push(`${compile.where}: compile() names no optimizer: Keras' default, RMSprop`);
+    }
+    const { optimizer, text } = this.#optimizer(opt, compile);
+    protocol.optimizer = optimizer;
+    if (this.#keras) protocol.keras = this.#keras;
+    else if (
+      optimizer.name !== "adam" && optimizer.name !== "sgd" &&
+      !String(optimizer.name).startsWith("TODO")
+    ) {
+      this.#todos.push(
+        `spec.json protocols.0.keras: ${text}'s defaults and update rule depend on the Keras ` +
+          `version, which the snippet does not state (${this.#family()}): add "keras": ` +
+          '"<version>" to the protocol or pass --keras (without it, Keras 3\'s apply)',
+      );
+    }
+    return text;
+  }
+
+  /** What the imports say about the Keras the snippet ran. */
+  #family(): string {
+    const imports = this.#plan.imports;
+    if (imports.some((i) => i.startsWith("tensorflow"))) return "it imports tf.keras";
+    if (imports.some((i) => i === "keras" || i.startsWith("keras."))) {
+      return "it imports standalone keras";
+    }
+    return "its imports do not say";
+  }
+
+  #loss(v: Val | undefined, compile: Call): string {
+    const field = "protocols.0.loss";
+    if (!v) return this.#todo(field, `${compile.where}: compile() names no loss`);
+    const name = v.k === "str"
+      ? v.v
+      : v.k === "ref"
+      ? v.path.split(".").at(-1)!
+      : v.k === "obj"
+      ? v.call.name
+      : undefined;
+    const known = name === undefined ? undefined : _LOSSES[name];
+    if (!known) {
+      const why = v.k === "fn"
+        ? "a loss function of the snippet's own"
+        : v.k === "unknown"
+        ? v.why
+        : `\`${name ?? "?"}\``;
+      return this.#todo(field, `${compile.where}: the loss (${why}) is not one claimcheck trains`);
+    }
+    let written = known.name;
+    if (v.k === "obj") {
+      const args = Object.entries(v.call.kw).filter(([k]) => k !== "name");
+      const logits = v.call.kw.from_logits;
+      if (logits?.k === "bool" && logits.v) {
+        this.#todos.push(
+          `spec.json ${field}: ${compile.where}: ${v.call.text}: the model outputs logits ` +
+            "(from_logits=True); claimcheck's losses take probabilities (a softmax or sigmoid " +
+            "last layer, without from_logits)",
+        );
+        written = `${known.name} (from logits)`;
+      }
+      if (args.some(([k]) => k !== "from_logits") || v.call.args.length) {
+        return this.#todo(field, `${compile.where}: ${v.call.text}: arguments not translated`);
+      }
+    }
+    if (!known.supported) {
+      this.#todos.push(
+        `spec.json ${field}: ${compile.where}: ${known.name} is not a loss claimcheck trains ` +
+          "yet (categoricalCrossentropy, binaryCrossentropy)" +
+          (known.name === "sparseCategoricalCrossentropy"
+            ? "; on integer labels it is categoricalCrossentropy on one-hot ones"
+            : ""),
+      );
+    }
+    return written;
+  }
+
+  #metrics(v: Val | undefined, compile: Call): string[] {
+    if (!v || v.k === "none") return [];
+    const items = v.k === "seq" ? v.items : [v];
+    const out: string[] = [];
+    for (const m of items) {
+      const name = m.k === "str"
+        ? m.v
+        : m.k === "obj"
+        ? m.call.name
+        : m.k === "ref"
+        ? m.path.split(".").at(-1)!
+        : m.k === "fn"
+        ? "a function of the snippet's own"
+        : "?";
+      const known = _METRICS[name];
+      if (known) out.push(known);
+      else {
+        this.#todos.push(
+          `spec.json protocols.0.metrics: ${compile.where}: the metric \`${name}\` is not ` +
+            "translated (left out)",
+        );
+      }
+    }
+    return out;
+  }
+
+  #optimizer(v: Val, compile: Call): { optimizer: Record<string, unknown>; text: string } {
+    const field = "protocols.0.optimizer";
+    if (v.k === "str") {
+      const name = v.v.toLowerCase();
+      if (Object.values(_OPTIMIZERS).includes(name)) {
+        return { optimizer: { name }, text: `${v.v} (Keras' defaults)` };
+      }
+    }
+    if (v.k === "obj" && _OPTIMIZERS[v.call.name]) {
+      const optimizer: Record<string, unknown> = { name: _OPTIMIZERS[v.call.name] };
+      const problems: string[] = [];
+      if (v.call.args.length > 1) problems.push("positional arguments after the learning rate");
+      const given: [string, Val][] = [
+        ...(v.call.args.length ? [["learning_rate", v.call.args[0]] as [string, Val]] : []),
+        ...Object.entries(v.call.kw),
+      ];
+      for (const [k, a] of given) {
+        if (k === "name") continue;
+        const key = _OPTIMIZER_ARGS[k];
+        if (!key) problems.push(k);
+        else if (a.k === "num" || a.k === "bool") optimizer[key] = a.v;
+        else problems.push(`${k}=${a.k === "unknown" ? `? (${a.why})` : "?"}`);
+      }
+      if (problems.length) {
+        optimizer.name = this.#todo(
+          field,
+          `${v.call.where}: ${v.call.text}: not translated: ${problems.join(", ")}`,
+        );
+      }
+      return { optimizer, text: v.call.text };
+    }
+    const why = v.k === "unknown" ? v.why : `${compile.where}: the optimizer`;
+    return {
+      optimizer: { name: this.#todo(field, `${why} is not one claimcheck knows`) },
+      text: "TODO",
+    };
+  }
+
+  /** batchSize, epochs, validationSplit, earlyStopping from fit(). */
+  #fit(fit: FitCall, protocol: Record<string, unknown>): void {
+    const call = fit.call;
+    const field = "protocols.0";
+    const int = (name: string, dflt: number, key: string) => {
+      const v = _arg(call, name) ?? (name === "epochs" ? call.kw.nb_epoch : undefined);
+      if (v === undefined || v.k === "none") {
+        this.#notes.push(`${call.where}: fit() gives no ${name}: Keras' default ${dflt}`);
+        return dflt;
+      }
+      if (v.k === "num" && Number.isInteger(v.v) && v.v > 0) return v.v;
+      return this.#todo(
+        `${field}.${key}`,
+        `${call.where}: ${name} is not a number the snippet states`,
+      );
+    };
+    protocol.batchSize = int("batch_size", 32, "batchSize");
+    protocol.epochs = int("epochs", 1, "epochs");
+    const split = _arg(call, "validation_split");
+    if (split && split.k !== "none") {
+      protocol.validationSplit = split.k === "num"
+        ? split.v
+        : this.#todo(`${field}.validationSplit`, `${call.where}: validation_split is not a number`);
+    }
+    const val = _arg(call, "validation_data");
+    if (val && val.k !== "none") {
+      const [vx, vy] = val.k === "seq" ? val.items : [];
+      if (_isTestOf(vx, _arg(call, "x")) && _isTestOf(vy, _arg(call, "y"))) {
+        this.#notes.push(
+          `${call.where}: validation_data is the test set, which claimcheck evaluates after ` +
+            "every epoch anyway (test_loss, test_acc)",
+        );
+      } else {
+        this.#todo(
+          `${field}`,
+          `${call.where}: validation_data other than the test set is not translated`,
+        );
+      }
+    }
+    const shuffle = _arg(call, "shuffle");
+    if (shuffle && !(shuffle.k === "bool" && shuffle.v)) {
+      this.#todo(
+        field,
+        `${call.where}: shuffle=${
+          shuffle.k === "bool" ? "False" : "?"
+        }: claimcheck shuffles every epoch`,
+      );
+    }
+    for (const k of Object.keys(call.kw)) {
+      if (!_FIT_POS.includes(k) && k !== "nb_epoch") {
+        this.#todo(field, `${call.where}: fit(${k}=…) is not translated`);
+      }
+    }
+    const callbacks = _arg(call, "callbacks");
+    for (
+      const cb of callbacks?.k === "seq"
+        ? callbacks.items
+        : callbacks && callbacks.k !== "none"
+        ? [callbacks]
+        : []
+    ) {
+      if (cb.k === "obj" && cb.call.name === "EarlyStopping") {
+        protocol.earlyStopping = this.#earlyStopping(cb.call);
+      } else if (cb.k === "obj" && _PASSIVE_CALLBACKS.includes(cb.call.name)) {
+        this.#notes.push(`${cb.call.where}: the ${cb.call.name} callback does not change training`);
+      } else {
+        this.#todo(
+          field,
+          `${call.where}: the callback ${cb.k === "obj" ? cb.call.text : "?"} is not translated`,
+        );
+      }
+    }
+  }
+
+  #earlyStopping(c: Call): Record<string, unknown> | string {
+    const out: Record<string, unknown> = {};
+    const monitor = c.kw.monitor ?? { k: "str", v: "val_loss" };
+    const problems: string[] = [];
+    if (monitor.k === "str" && _MONITORS[monitor.v]) out.monitor = _MONITORS[monitor.v];
+    else problems.push("monitor");
+    const num = (k: string, key: string, dflt?: number) => {
+      const v = c.kw[k];
+      if (v === undefined) {
+        if (dflt !== undefined) out[key] = dflt;
+      } else if (v.k === "num") out[key] = k === "min_delta" ? Math.abs(v.v) : v.v;
+      else problems.push(k);
+    };
+    num("patience", "patience", 0);
+    num("min_delta", "minDelta");
+    const restore = c.kw.restore_best_weights;
+    if (restore?.k === "bool") out.restoreBestWeights = restore.v;
+    for (const k of Object.keys(c.kw)) {
+      if (
+        !["monitor", "patience", "min_delta", "restore_best_weights", "verbose", "mode"].includes(k)
+      ) {
+        problems.push(k);
+      }
+    }
+    if (c.args.length) problems.push("positional arguments");
+    return problems.length
+      ? this.#todo(
+        "protocols.0.earlyStopping",
+        `${c.where}: ${c.text}: not translated: ${problems.join(", ")}`,
+      )
+      : out;
+  }
+
+  #description(
+    code: ModelCode,
+    optimizer: string,
+    p: Record<string, unknown>,
+    data: DataVal | undefined,
+  ): string {
+    const parts = [
+      `As the snippet ${this.#file} runs it: ${code.summary || "TODO: the model"}`,
+      `optimizer ${optimizer}`,
+      `loss ${String(p.loss).startsWith("TODO") ? "TODO" : p.loss}`,
+      `batch ${p.batchSize ?? "TODO"}`,
+      `${p.epochs ?? "TODO"} epochs`,
+    ];
+    if (data && typeof p.pixelDivisor === "number") {
+      parts.push(p.pixelDivisor === 1 ? "raw pixels 0..255" : `pixels / ${p.pixelDivisor}`);
+    }
+    if (typeof p.validationSplit === "number") {
+      parts.push(`the last ${p.validationSplit} of the training set held out for validation`);
+    }
+    if (p.targets === "input") parts.push("the images as targets (reconstruction)");
+    return `${parts.join("; ")}. Written by claimcheck new: check it against the source.`;
+  }
+
+  #claims(
+    protocol: Record<string, unknown>,
+  ): { claims: Record<string, unknown>[]; lines: string[] } {
+    const drafts = claimDrafts(this.#plan.texts);
+    const metrics = Array.isArray(protocol.metrics) ? protocol.metrics : [];
+    const hasAcc = metrics.includes("accuracy") || metrics.includes("categoricalAccuracy") ||
+      metrics.includes("binaryAccuracy");
+    const claims: Record<string, unknown>[] = [];
+    const lines: string[] = [];
+    const ids = new Set<string>();
+    for (const d of drafts) {
+      const metric = d.metric === "val_acc" && protocol.validationSplit === undefined
+        ? "test_acc"
+        : d.metric;
+      let id = metric.replace("_", "-");
+      for (let i = 2; ids.has(id); i++) id = `${metric.replace("_", "-")}-${i}`;
+      ids.add(id);
+      const claim: Record<string, unknown> = {
+        id,
+        ...(claims.length === 0 && metric === "test_acc" ? { headline: true } : {}),
+        source: "src",
+        where: `${d.where}: "${d.sentence}"`,
+        statement: _statement(d, metric),
+        protocol: "stated",
+        metric,
+        ...(d.epoch !== undefined && d.epoch < Number(protocol.epochs) ? { epoch: d.epoch } : {}),
+        claimed: d.claimed,
+        compare: d.compare,
+        epsilon: d.epsilon,
+      };
+      if (
+        d.epoch !== undefined && typeof protocol.epochs === "number" && d.epoch > protocol.epochs
+      ) {
+        this.#todos.push(
+          `spec.json claims: ${id}: the text says after ${d.epoch} epochs, the code trains ` +
+            `${protocol.epochs}: the claim is read from the final model; check which the post ran`,
+        );
+      }
+      if (!hasAcc) {
+        this.#todos.push(
+          `spec.json claims: ${id}: the protocol records no accuracy (compile() has no ` +
+            'accuracy metric): add "accuracy" to its metrics if the post measured it',
+        );
+      }
+      claims.push(claim);
+      lines.push(
+        `${id}: ${d.compare === "approx" ? "≈" : d.compare === "atLeast" ? "≥" : "≤"} ` +
+          `${d.claimed} (ε ${d.epsilon}) from ${d.where}: "${d.sentence}"`,
+      );
+    }
+    if (!claims.length) {
+      const metric = hasAcc ? "test_acc" : "test_loss";
+      this.#todos.push(
+        "spec.json claims: the snippet states no accuracy: the placeholder claim (≥ 0, which " +
+          "any run holds) stands in for the post's claim",
+      );
+      claims.push({
+        id: "placeholder",
+        source: "src",
+        where: "TODO: where the source states it",
+        statement: "TODO: the snippet states no result; write the post's claim as a number",
+        protocol: "stated",
+        metric,
+        claimed: 0,
+        compare: "atLeast",
+        epsilon: 0,
+      });
+    }
+    return { claims, lines };
+  }
+
+  /** Why the written folder would not run: the spec's problems and the model's TODOs. */
+  #blocking(spec: Record<string, unknown>, code: ModelCode): string[] {
+    const out: string[] = [];
+    try {
+      parseSpec(spec, `${this.#opts.name}/spec.json`);
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+      out.push(...e.issues.map((i) => `spec.json ${i}`));
+    }
+    if (code.usesTodo) out.push("model.ts: the model has todo() stand-ins (listed above)");
+    return out;
+  }
+}
+
+/** An argument of a call by its name or fit()'s position. */
+function _arg(call: Call, name: string): Val | undefined {
+  const i = _FIT_POS.indexOf(name);
+  return call.kw[name] ?? (i >= 0 ? call.args[i] : undefined);
+}
+
+/** Whether `v` is the test split of the same data as `train`, prepared the same way. */
+function _isTestOf(v: Val | undefined, train: Val | undefined): boolean {
+  if (v?.k !== "data" || train?.k !== "data") return false;
+  const a = v.data, b = train.data;
+  return a.split === "test" && b.split === "train" && !a.why && !b.why &&
+    a.role === b.role && a.dataset === b.dataset && a.divisor === b.divisor &&
+    a.oneHot === b.oneHot;
+}
+
+function _statement(d: ClaimDraft, metric: string): string {
+  const what = metric === "train_acc"
+    ? "training accuracy"
+    : metric === "val_acc"
+    ? "validation accuracy"
+    : "test accuracy";
+  const cmp = d.compare === "atLeast" ? "at least " : d.compare === "atMost" ? "at most " : "";
+  const when = d.epoch !== undefined ? `After ${d.epoch} epochs the` : "The";
+  return `${when} ${what} is ${cmp}${d.figure} (drafted by claimcheck new from the snippet: check it against the source).`;
+}
+
+function _noModel(file: string): ModelCode {
+  const what = `${file}: no Keras model found`;
+  return {
+    body: [`return ${todoCall(what)};`],
+    usesInit: false,
+    usesTodo: true,
+    usesCall: false,
+    todos: [`model.ts: ${what}`],
+    summary: "",
+  };
+}
+
+/** model.ts: the builder, and the helpers it uses. */
+function _modelTs(
+  name: string,
+  file: string,
+  modelName: string,
+  model: ModelState | undefined,
+  code: ModelCode,
+): string {
+  const doc = (s: string) => s.replaceAll("*/", "*\\/");
+  const lines = [
+    `/**`,
+    ` * Models of the ${name} replication, by the names spec.json uses: written by`,
+    ` * \`deno task new ${name} --from ${doc(file)}\`; check them against the source.`,
+    ` */`,
+    ...(code.body.some((l) => l.includes("tf."))
+      ? [`import * as tf from "@tensorflow/tfjs";`]
+      : []),
+    code.usesInit
+      ? `import { type ModelBuilder, seededGlorot } from "claimcheck/plugin";`
+      : `import type { ModelBuilder } from "claimcheck/plugin";`,
+    "",
+    "/** Model builders: name → (seed) → an uncompiled model with seeded initializers. */",
+    "export const models: Record<string, ModelBuilder> = {",
+    `  /** The snippet's model: ${doc(model ? `${file}, ${model.where}` : file)}. */`,
+    `  ${modelName}: (${code.usesInit ? "seed" : ""}) => {`,
+    ...code.body.flatMap((l) => l.split("\n")).map((l) => l ? `    ${l}` : l),
+    "  },",
+    "};",
+  ];
+  if (code.usesCall) {
+    lines.push(
+      "",
+      "/** Applies a layer to symbolic tensors: Keras' functional `layer(x)`. */",
+      "function call(",
+      "  layer: tf.layers.Layer,",
+      "  x: tf.SymbolicTensor | tf.SymbolicTensor[],",
+      "): tf.SymbolicTensor {",
+      "  return layer.apply(x) as tf.SymbolicTensor;",
+      "}",
+    );
+  }
+  if (code.usesTodo) {
+    lines.push(
+      "",
+      "/** Stands in for what `deno task new --from` could not translate: replace each by hand. */",
+      "function todo(what: string): never {",
+      "  throw new Error(`model.ts: not translated yet: ${what}`);",
+      "}",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

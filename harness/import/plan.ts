@@ -1,0 +1,129 @@
+/**
+ * What a snippet reader hands the translator: the values an abstract run of the snippet found
+ * (the model, `compile`, `fit`, the data) and the text where it states numbers.
+ * @module
+ */
+import type { SyntaxNode } from "@lezer/common";
+
+/** A call as written: the callee's Keras name (`Dense`), arguments, and where it is. */
+export interface Call {
+  /** The callee's last name, e.g. `Dense`, `RMSprop`, `Input`. */
+  name: string;
+  /** The callee's full path with TensorFlow's Keras spelled `keras.`, e.g. `keras.layers.Dense`. */
+  path: string;
+  /** Positional arguments. */
+  args: Val[];
+  /** Keyword arguments by their Python (snake_case) names. */
+  kw: Record<string, Val>;
+  /** Where it is in the snippet, e.g. "line 40". */
+  where: string;
+  /** The call as written, on one line, shortened. */
+  text: string;
+}
+
+/** MNIST-like data as the snippet holds it: which split and role, its scaling and shape. */
+export interface DataVal {
+  /** claimcheck's dataset name (`mnist`, `fashion-mnist`). */
+  dataset: string;
+  /** Which split it came from. */
+  split: "train" | "test";
+  /** Images or class labels. */
+  role: "images" | "labels";
+  /** Raw pixels are divided by this (1: not scaled). */
+  divisor: number;
+  /** Labels made one-hot (to_categorical). */
+  oneHot: boolean;
+  /** Its shape, where the reshapes are known. */
+  shape: number[] | null;
+  /** Set when the snippet does something to it that is not translated (noise, a slice…). */
+  why?: string;
+}
+
+/** A symbolic tensor of a functional model: an Input, or a layer applied to tensors. */
+export type TensorNode =
+  | { kind: "input"; call: Call; id: number }
+  | { kind: "apply"; layer: Extract<Val, { k: "layer" }>; inputs: TensorNode[]; id: number };
+
+/** A model the snippet builds, with its compile and fit calls. */
+export interface ModelState {
+  /** Sequential (a list of layers) or functional (inputs → outputs). */
+  kind: "sequential" | "functional";
+  /** A Sequential's layers, in order. */
+  layers: Val[];
+  /** A functional model's inputs. */
+  inputs?: TensorNode[];
+  /** A functional model's outputs. */
+  outputs?: TensorNode[];
+  /** Where the model is made. */
+  where: string;
+  /** The constructor call as written. */
+  text: string;
+  /** The last compile() call. */
+  compile?: Call;
+  /** Its fit() calls, in order. */
+  fits: FitCall[];
+  /** Set when the snippet changes the model in a way the walk cannot follow. */
+  opaque?: string;
+  /** The first name the snippet gives it, e.g. `model`. */
+  name?: string;
+}
+
+/** One fit() call with the model and the compile() in force then. */
+export interface FitCall {
+  /** The fit call. */
+  call: Call;
+  /** The model it trains. */
+  model: ModelState;
+  /** The compile() call in force when fit ran. */
+  compile?: Call;
+}
+
+/** A value met while walking a snippet. */
+export type Val =
+  | { k: "num"; v: number }
+  | { k: "str"; v: string }
+  | { k: "bool"; v: boolean }
+  | { k: "none" }
+  | { k: "seq"; items: Val[] }
+  | { k: "ref"; path: string }
+  | { k: "layer"; call: Call; id: number }
+  | { k: "obj"; call: Call }
+  | { k: "tensor"; node: TensorNode }
+  | { k: "model"; model: ModelState }
+  | { k: "data"; data: DataVal }
+  | { k: "fn"; node: SyntaxNode; env: Map<string, Val> }
+  | { k: "method"; of: Val; name: string }
+  | { k: "unknown"; why: string };
+
+/** A value the walk could not follow, with the reason. */
+export function unknown(why: string): Val {
+  return { k: "unknown", why };
+}
+
+/** Text in which a snippet may state a result. */
+export interface SnippetText {
+  /** A comment, a docstring, a string printed, or a notebook's printed output. */
+  kind: "comment" | "docstring" | "print" | "output";
+  /** The text. */
+  text: string;
+  /** Where it is. */
+  where: string;
+}
+
+/** What reading a snippet found. */
+export interface SnippetPlan {
+  /** Texts that may state results (claim drafts come from them). */
+  texts: SnippetText[];
+  /** Things the reader assumed or skipped, for the report (not TODOs by themselves). */
+  notes: string[];
+  /** Every fit() call, in order. */
+  fits: FitCall[];
+  /** Every module the snippet imports (dotted paths as written). */
+  imports: string[];
+  /** A model found without a fit() call (a model.json, or a snippet that only builds one). */
+  model?: ModelState;
+  /** The Keras version the source states (a notebook's `keras.__version__`, a model.json). */
+  keras?: string;
+  /** The document's title, where it states one (a notebook's first heading). */
+  title?: string;
+}
