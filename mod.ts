@@ -105,7 +105,15 @@ export {
   type Source,
   SPEC_VERSION,
   SpecError,
+  type TopKMetric,
 } from "./harness/spec/spec.ts";
+export {
+  type ExponentialDecay,
+  type LearningRateSchedule,
+  type PiecewiseConstantDecay,
+  type ReduceLROnPlateau,
+  scheduledLearningRate,
+} from "./harness/spec/schedules.ts";
 export {
   type KerasFamily,
   kerasFamily,
@@ -145,6 +153,7 @@ export {
   type DatasetProvenance,
   type Epoch,
   type EventKey,
+  type LearningRateRecord,
   loadResults,
   parseResults,
   type Results,

@@ -22,7 +22,8 @@ export interface BenchModel {
   optimizer: () => tf.Optimizer;
   /** The optimizer in words, for the report. */
   optimizerName: string;
-  loss: LossName;
+  /** Its loss: one tfjs' own fit and tf.metrics also name (the bench compares the two). */
+  loss: Extract<LossName, "categoricalCrossentropy" | "binaryCrossentropy">;
   batchSize: number;
   /** `count` random input/target batches: inputs in [0,1], one-hot or autoencoder targets. */
   batches: (count: number, seed: number) => { xs: tf.Tensor[]; ys: tf.Tensor[] };

@@ -18,8 +18,8 @@ import {
   type WrittenOptimizer,
 } from "../harness/spec/optimizers.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
-import { SpecError } from "../harness/spec/spec.ts";
 import { loadReplication } from "../harness/replications.ts";
+import { specIssues, specWith } from "./_specs.ts";
 import { replicate } from "../harness/train/replicate.ts";
 import { fileURLToPath } from "node:url";
 
@@ -283,50 +283,6 @@ Deno.test("RMSprop's ε is outside the root in Keras 2.2.4 and 2.6, inside in 2.
   );
 });
 
-/** A minimal valid spec with one layers protocol `p` (merged into a default one). */
-function specWith(...protocols: Record<string, unknown>[]): Record<string, unknown> {
-  return {
-    version: 2,
-    name: "demo",
-    title: "demo",
-    sources: [{ id: "src", url: "https://example.com/", title: "a source" }],
-    protocols: protocols.map((p, i) => ({
-      id: `p${i}`,
-      source: "src",
-      description: "d",
-      model: "m",
-      dataset: "mnist",
-      loss: "categoricalCrossentropy",
-      optimizer: { name: "sgd" },
-      batchSize: 32,
-      epochs: 1,
-      ...p,
-    })),
-    claims: [{
-      id: "c",
-      source: "src",
-      where: "w",
-      statement: "s",
-      protocol: "p0",
-      metric: "test_acc",
-      claimed: 0.9,
-      compare: "atLeast",
-      epsilon: 0.01,
-    }],
-    defaultSeeds: 1,
-  };
-}
-
-function issues(spec: unknown): string[] {
-  try {
-    parseSpec(spec, "spec.json");
-  } catch (e) {
-    assert.ok(e instanceof SpecError, String(e));
-    return e.issues;
-  }
-  return [];
-}
-
 Deno.test("decay: honoured up to Keras 2.10, an error in 2.11–2.x, ignored (noted) in 3", () => {
   const sgd = { name: "sgd", learningRate: 0.1, decay: 0.5 } as const;
   // Three steps of lr/(1 + 0.5·iterations): 0.1, 0.1/1.5, 0.1/2.
@@ -340,11 +296,14 @@ Deno.test("decay: honoured up to Keras 2.10, an error in 2.11–2.x, ignored (no
     assert.equal(optimizerRun(o, keras).run.args.decay, 0.5);
     assert.match(optimizerRun(o, keras).run.update, /^lr = lr₀\/\(1 \+ decay·\(t − 1\)\); /);
   }
-  assert.deepEqual(issues(specWith({ keras: "2.11", optimizer: sgd })), [
+  assert.deepEqual(specIssues(specWith({ keras: "2.11", optimizer: sgd })), [
     "protocols.0.optimizer.decay: Keras 2.11 rejects decay (an error since Keras 2.11); drop it, " +
     "or name the Keras version the source ran (2.10 and earlier apply it, 3 ignores it)",
   ]);
-  assert.match(issues(specWith({ keras: "2.15.0", optimizer: sgd }))[0], /Keras 2\.15\.0 rejects/);
+  assert.match(
+    specIssues(specWith({ keras: "2.15.0", optimizer: sgd }))[0],
+    /Keras 2\.15\.0 rejects/,
+  );
   for (const keras of ["3", "3.6.0", undefined]) {
     const spec = parseSpec(specWith({ keras, optimizer: sgd }), "spec.json");
     const p = spec.protocols[0];
@@ -363,7 +322,7 @@ Deno.test("decay: honoured up to Keras 2.10, an error in 2.11–2.x, ignored (no
   }
   // Nadam: no decay in 2.0–2.3; taken and overwritten by schedule_decay in 2.4–2.10.
   assert.match(
-    issues(specWith({ keras: "2.2.4", optimizer: { name: "nadam", decay: 0.1 } }))[0],
+    specIssues(specWith({ keras: "2.2.4", optimizer: { name: "nadam", decay: 0.1 } }))[0],
     /optimizer\.decay: Keras 2\.2\.4's Nadam takes no decay/,
   );
   const nadam = withKerasDefaults({ name: "nadam", decay: 0.1 }, "2.6");
@@ -371,7 +330,7 @@ Deno.test("decay: honoured up to Keras 2.10, an error in 2.11–2.x, ignored (no
 });
 
 Deno.test("arguments a version lacks, unknown keys and bad versions: every error at once", () => {
-  const found = issues(specWith(
+  const found = specIssues(specWith(
     { keras: "2.0.8", optimizer: { name: "adam", amsgrad: true } },
     { keras: "2.2.4", optimizer: { name: "rmsprop", momentum: 0.9, centered: true } },
     { optimizer: { name: "nadam", scheduleDecay: 0.004 } },

@@ -254,6 +254,72 @@ export function trainLossSpec(results: Results): TopLevelSpec | null {
   } as TopLevelSpec;
 }
 
+/** One point of a run's learning-rate line: at `position` epochs into training. */
+interface _LearningRatePoint {
+  protocol: string;
+  seed: number;
+  epoch: number;
+  position: number;
+  learningRate: number;
+  order: number;
+}
+
+/**
+ * The learning rate through training, all layers runs in one chart: per run a line from each
+ * epoch's first step (at epoch − 1) to its last (at epoch), so a per-epoch change is a step and
+ * a per-step schedule a slope; colour by protocol, one line per seed (ReduceLROnPlateau may
+ * differ between seeds). Log scale where the rates span a factor of 10 or more. Null when no run
+ * recorded its learning rates.
+ */
+export function learningRateSpec(results: Results): TopLevelSpec | null {
+  const points: _LearningRatePoint[] = results.runs.flatMap((run) =>
+    (run.learningRates ?? []).flatMap((r, i) =>
+      [[r.epoch - 1, r.first], [r.epoch, r.last]].map(([position, learningRate], j) => ({
+        protocol: run.protocol,
+        seed: run.seed,
+        epoch: r.epoch,
+        position,
+        learningRate,
+        order: 2 * i + j,
+      }))
+    )
+  );
+  if (!points.length) return null;
+  const rates = points.map((p) => p.learningRate);
+  const log = Math.max(...rates) >= 10 * Math.min(...rates);
+  return {
+    width: 560,
+    height: 240,
+    data: { values: points },
+    mark: { type: "line", strokeWidth: 2, point: { filled: true, size: 24 } },
+    encoding: {
+      x: { ..._EPOCH_X, field: "position", title: "epochs trained" },
+      y: {
+        field: "learningRate",
+        type: "quantitative",
+        title: "learning rate",
+        scale: log ? { type: "log" } : { zero: false },
+        axis: { format: log ? "~e" : "~g" },
+      },
+      color: {
+        field: "protocol",
+        type: "nominal",
+        title: "protocol",
+        sort: [...new Set(points.map((p) => p.protocol))],
+        legend: { symbolType: "stroke", symbolStrokeWidth: 3 },
+      },
+      detail: { field: "seed", type: "nominal" },
+      order: { field: "order", type: "quantitative" },
+      tooltip: [
+        { field: "protocol", type: "nominal" },
+        { field: "seed", type: "quantitative" },
+        { field: "epoch", type: "quantitative" },
+        { field: "learningRate", type: "quantitative", title: "learning rate", format: ".3~e" },
+      ],
+    },
+  } as TopLevelSpec;
+}
+
 /**
  * A confusion matrix as a heatmap: true class down, predicted class across, counts summed over
  * seeds, each cell labelled.

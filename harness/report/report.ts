@@ -18,7 +18,7 @@ import {
   relativeHref,
   verdictBadge,
 } from "./_html.ts";
-import { protocolCurvesSpec, renderSvg, trainLossSpec } from "./chart.ts";
+import { learningRateSpec, protocolCurvesSpec, renderSvg, trainLossSpec } from "./chart.ts";
 import { classifierSection } from "./_classifier.ts";
 import type { ReplicationChart } from "../plugin.ts";
 import { protocolMetrics } from "../spec/metrics.ts";
@@ -145,6 +145,15 @@ ${await renderSvg(lossChart)}
 lowest to highest seed (band).</figcaption>
 </figure>`
     : "<p>no epochs to plot</p>";
+  const rateChart = learningRateSpec(results);
+  const rates = rateChart
+    ? `<h2>Learning rate per epoch</h2>
+<figure class="chart" data-chart="learning-rate">
+${await renderSvg(rateChart)}
+<figcaption>The learning rate each run trained with (the legacy decay applied): from each epoch's
+first step to its last, one line per seed.</figcaption>
+</figure>`
+    : "";
   const kicker = options.siteLink
     ? `<p class="kicker"><a href="../index.html">← all replications</a> · claimcheck replication · ${
       _e(results.replication)
@@ -187,6 +196,7 @@ on each split: the mean over seeds (line) and the range from the lowest to the h
 claim names none).</p>
 <h2>Training loss per epoch</h2>
 ${loss}
+${rates}
 ${await classifierSection(results)}
 ${await _ownCharts(options.charts)}
 <h2>Runs</h2>

@@ -71,6 +71,16 @@ export const TestPredictionsSchema = z.strictObject({
   topShare: z.number().min(0).max(1),
 });
 
+/**
+ * The learning rate an epoch of a layers run trained with: that of its first and of its last
+ * step (they differ under a per-step schedule or the legacy decay), after the legacy decay.
+ */
+export const LearningRateRecordSchema = z.strictObject({
+  epoch: z.number().int().positive(),
+  first: z.number(),
+  last: z.number(),
+});
+
 /** One protocol trained with one seed. */
 export const RunSchema = z.strictObject({
   protocol: z.string(),
@@ -114,6 +124,11 @@ export const RunSchema = z.strictObject({
    * named and whose update rule ran. Absent in older results and for custom trainers.
    */
   optimizer: OptimizerRunSchema.optional(),
+  /**
+   * Per trained epoch of a layers run, the learning rate it ran with (see
+   * LearningRateRecordSchema). Absent in older results and for custom trainers.
+   */
+  learningRates: z.array(LearningRateRecordSchema).optional(),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -331,6 +346,18 @@ export interface Run {
   notes?: string[];
   /** The optimizer of a layers run exactly as it ran. */
   optimizer?: OptimizerRun;
+  /** Per trained epoch of a layers run, the learning rate of its first and last step. */
+  learningRates?: LearningRateRecord[];
+}
+
+/** The learning rate of one epoch's first and last step (see LearningRateRecordSchema). */
+export interface LearningRateRecord {
+  /** The epoch, from 1. */
+  epoch: number;
+  /** The learning rate of its first step. */
+  first: number;
+  /** The learning rate of its last step. */
+  last: number;
 }
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -453,12 +480,13 @@ const _sameAsSchemas: [
   SameType<Epoch, z.infer<typeof EpochSchema>>,
   SameType<RunEvent, z.infer<typeof EventSchema>>,
   SameType<TestPredictions, z.infer<typeof TestPredictionsSchema>>,
+  SameType<LearningRateRecord, z.infer<typeof LearningRateRecordSchema>>,
   SameType<Run, z.infer<typeof RunSchema>>,
   SameType<Verdict, z.infer<typeof VerdictSchema>>,
   SameType<ClaimResult, z.infer<typeof ClaimResultSchema>>,
   SameType<DatasetProvenance, z.infer<typeof DatasetProvenanceSchema>>,
   SameType<Results, z.infer<typeof ResultsSchema>>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 
 /**
  * Parses results.json text. A file from an older claimcheck (another `schema`) is rejected

@@ -7,6 +7,7 @@
  */
 import type { ClaimResult, Run, Verdict } from "../results/result.ts";
 import type { LayersProtocol, Protocol, ReplicationSpec } from "../spec/spec.ts";
+import { scaledSchedule } from "../spec/schedules.ts";
 import { claimResults } from "./claims.ts";
 
 /** A perturbation the harness derives from a layers protocol. */
@@ -26,6 +27,17 @@ export const PERTURBATIONS: readonly Perturbation[] = [
     apply: (p: LayersProtocol) => ({
       ...p,
       optimizer: { ...p.optimizer, learningRate: p.optimizer.learningRate * f },
+      // Every learning rate the protocol declares scales alike (ReduceLROnPlateau's floor stays).
+      ...(p.learningRateSchedule
+        ? { learningRateSchedule: scaledSchedule(p.learningRateSchedule, f) }
+        : {}),
+      ...(p.learningRateScheduler
+        ? {
+          learningRateScheduler: Object.fromEntries(
+            Object.entries(p.learningRateScheduler).map(([e, lr]) => [e, lr * f]),
+          ),
+        }
+        : {}),
     }),
   })),
   ...[0.5, 2].map((f) => ({

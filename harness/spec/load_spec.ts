@@ -102,13 +102,34 @@ function _crossCheck(spec: Omit<ReplicationSpec, "sha256">): string[] {
         }
       }
     }
-    if (p.kind === "layers" && p.earlyStopping) {
+    if (p.kind === "layers") {
       const metrics = protocolMetrics(p, spec.metrics);
-      if (!metrics.has(p.earlyStopping.monitor)) {
+      const recorded = `this protocol (it records ${[...metrics.keys()].join(", ")})`;
+      if (p.earlyStopping && !metrics.has(p.earlyStopping.monitor)) {
         issues.push(
           `protocols.${i}.earlyStopping.monitor: "${p.earlyStopping.monitor}" is not recorded by ` +
-            `this protocol (it records ${[...metrics.keys()].join(", ")})`,
+            recorded,
         );
+      }
+      const plateau = p.reduceLROnPlateau;
+      if (plateau && !metrics.has(plateau.monitor)) {
+        issues.push(
+          `protocols.${i}.reduceLROnPlateau.monitor: "${plateau.monitor}" is not recorded by ` +
+            recorded,
+        );
+      } else if (plateau?.mode === "auto" && metrics.get(plateau.monitor) === "neither") {
+        issues.push(
+          `protocols.${i}.reduceLROnPlateau.mode: "${plateau.monitor}" is declared neither ` +
+            'higher- nor lower-better: give "mode": "min" or "max"',
+        );
+      }
+      for (const epoch of Object.keys(p.learningRateScheduler ?? {})) {
+        if (Number(epoch) > p.epochs) {
+          issues.push(
+            `protocols.${i}.learningRateScheduler.${epoch}: epoch ${epoch} is past the ` +
+              `protocol's ${p.epochs} epochs`,
+          );
+        }
       }
     }
   });

@@ -3,34 +3,47 @@
  * early stopping and charts cite these names; nothing guesses a direction from a suffix.
  * @module
  */
-import type { Better, LayersProtocol, Output, OutputMetric, Protocol } from "./spec.ts";
+import type { Better, LayersProtocol, Output, OutputMetric, Protocol, TopKMetric } from "./spec.ts";
 
 /** The parameter count, recorded once per run. */
 export const PARAMS_METRIC = "params";
 
-const _SHORT: Record<OutputMetric, string> = {
+const _SHORT: Record<Exclude<OutputMetric, TopKMetric>, string> = {
   accuracy: "acc",
   binaryAccuracy: "binary_acc",
   categoricalAccuracy: "categorical_acc",
+  sparseCategoricalAccuracy: "sparse_categorical_acc",
   meanAbsoluteError: "mae",
+  meanSquaredError: "mse",
 };
 
-/** Which side of an output metric is better. */
-const _BETTER: Record<OutputMetric, Better> = {
-  accuracy: "higher",
-  binaryAccuracy: "higher",
-  categoricalAccuracy: "higher",
-  meanAbsoluteError: "lower",
-};
-
-/** The short name of an output metric in metric names (`accuracy` → `acc`). */
+/**
+ * The short name of an output metric in metric names (`accuracy` → `acc`; top-k accuracy with
+ * k = 5 → `top5_acc`, or `sparse_top5_acc` on integer targets).
+ */
 export function metricShortName(m: OutputMetric): string {
-  return _SHORT[m];
+  if (typeof m === "string") return _SHORT[m];
+  return `${m.name === "sparseTopKCategoricalAccuracy" ? "sparse_" : ""}top${m.k}_acc`;
 }
 
-/** A layers protocol's outputs; one unnamed output (name "") when it gives `loss`. */
+/** Which side of an output metric is better: a mean error is lower-better, accuracies higher. */
+function _better(m: OutputMetric): Better {
+  return m === "meanAbsoluteError" || m === "meanSquaredError" ? "lower" : "higher";
+}
+
+/**
+ * A layers protocol's outputs; one unnamed output (name "") when it gives `loss`, whose metrics
+ * default to Keras' accuracy for a classifier and to none for a regression loss.
+ */
 export function outputsOf(p: LayersProtocol): Output[] {
-  return p.outputs ?? [{ name: "", loss: p.loss!, metrics: p.metrics ?? ["accuracy"] }];
+  if (p.outputs) return p.outputs;
+  const regression = p.loss === "meanSquaredError" || p.loss === "meanAbsoluteError";
+  return [{
+    name: "",
+    loss: p.loss!,
+    ...(p.labelSmoothing !== undefined ? { labelSmoothing: p.labelSmoothing } : {}),
+    metrics: p.metrics ?? (regression ? [] : ["accuracy"]),
+  }];
 }
 
 /** The data splits a layers protocol evaluates every epoch. */
@@ -62,7 +75,7 @@ export function protocolMetrics(
     out.set(metricName(split, "loss"), "lower");
     for (const o of outputs) {
       if (o.name) out.set(metricName(split, "loss", o.name), "lower");
-      for (const m of o.metrics) out.set(metricName(split, _SHORT[m], o.name), _BETTER[m]);
+      for (const m of o.metrics) out.set(metricName(split, metricShortName(m), o.name), _better(m));
     }
   }
   for (const [name, d] of Object.entries(p.derivedMetrics)) out.set(name, d.better);

@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import type { SameType } from "../same_type.ts";
-import { unknownKeysMessage } from "./_did_you_mean.ts";
+import { closest, unknownKeysMessage } from "./_did_you_mean.ts";
 import {
   KerasVersionSchema,
   type Optimizer,
@@ -19,6 +19,15 @@ import {
   OptimizerSchema,
   withKerasDefaults,
 } from "./optimizers.ts";
+import {
+  type LearningRateSchedule,
+  LearningRateScheduleSchema,
+  LearningRateTableSchema,
+  type ReduceLROnPlateau,
+  ReduceLROnPlateauSchema,
+  scheduledLearningRate,
+  scheduleIssues,
+} from "./schedules.ts";
 
 export type { Optimizer, OptimizerName } from "./optimizers.ts";
 
@@ -40,25 +49,79 @@ export const SourceSchema = z.strictObject({
   message: "give the source's seed file, its url, or both",
 });
 
-/** The losses the harness trains with, by their Keras names. */
-export const LossSchema = z.enum(["categoricalCrossentropy", "binaryCrossentropy"]);
-
 /**
- * Metrics computed per output besides its loss: `accuracy` is Keras' "acc" (categorical or
- * binary, chosen by the output's loss, as Keras does); the next two name the kind outright;
- * `meanAbsoluteError` (`mae`) is the mean |target − output| (e.g. per pixel of a reconstruction).
+ * The losses the harness trains with, by their Keras names: cross-entropy on one-hot targets
+ * (`categoricalCrossentropy`), on integer class targets (`sparseCategoricalCrossentropy`) and on
+ * 0/1 targets (`binaryCrossentropy`), and the mean squared and mean absolute error.
  */
-export const OutputMetricSchema = z.enum([
+export const LossSchema = z.enum([
+  "categoricalCrossentropy",
+  "sparseCategoricalCrossentropy",
+  "binaryCrossentropy",
+  "meanSquaredError",
+  "meanAbsoluteError",
+]);
+
+const _NAMED_METRICS = [
   "accuracy",
   "binaryAccuracy",
   "categoricalAccuracy",
+  "sparseCategoricalAccuracy",
   "meanAbsoluteError",
-]);
+  "meanSquaredError",
+] as const;
+
+/**
+ * Keras' top-k accuracy: whether the target class is among the k highest outputs, on one-hot
+ * targets (`topKCategoricalAccuracy`) or integer ones (`sparseTopKCategoricalAccuracy`).
+ */
+export const TopKMetricSchema = z.strictObject({
+  name: z.enum(["topKCategoricalAccuracy", "sparseTopKCategoricalAccuracy"]),
+  k: z.number().int().positive(),
+});
+
+/**
+ * Metrics computed per output besides its loss: `accuracy` is Keras' "acc" (categorical, sparse
+ * categorical or binary, chosen by the output's loss, as Keras does); the next three name the
+ * kind outright; `meanAbsoluteError` (`mae`) is the mean |target − output| (e.g. per pixel of a
+ * reconstruction), `meanSquaredError` (`mse`) the mean squared difference; `{"name":
+ * "topKCategoricalAccuracy", "k": 5}` is top-k accuracy.
+ */
+export const OutputMetricSchema = z.union([z.enum(_NAMED_METRICS), TopKMetricSchema], {
+  error: (issue) => issue.code === "invalid_union" ? _metricMessage(issue.input) : undefined,
+});
+
+/**
+ * Why `input` is no metric: a top-k metric's own problems (an unknown key with the closest
+ * allowed one), a name with the closest known one, or what a metric may be.
+ */
+function _metricMessage(input: unknown): string {
+  const topK = input && typeof input === "object" ? TopKMetricSchema.safeParse(input) : undefined;
+  if (topK?.error) {
+    return topK.error.issues.map((i) =>
+      (i.path.length ? `${i.path.join(".")}: ` : "") +
+      (i.code === "unrecognized_keys"
+        ? unknownKeysMessage(TopKMetricSchema, input, i.path, i.keys)
+        : i.message)
+    ).join("; ");
+  }
+  if (TopKMetricSchema.shape.name.safeParse(input).success) {
+    return `${input} needs its k, as Keras' k=: {"name": "${input}", "k": 5}`;
+  }
+  const hint = typeof input === "string" ? closest(input, _NAMED_METRICS) : undefined;
+  return (hint ? `unknown metric "${input}" (did you mean "${hint}"?); ` : "") +
+    `a metric is one of ${_NAMED_METRICS.join(", ")}, or {"name": "topKCategoricalAccuracy" ` +
+    'or "sparseTopKCategoricalAccuracy", "k": 5}';
+}
+
+/** Keras' label_smoothing of a cross-entropy: targets y·(1 − s) + s/K (s/2 for binary). */
+const _labelSmoothing = z.number().min(0).max(1).optional();
 
 /** One output of a model: its name (as claims cite it), loss and metrics. */
 export const OutputSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, "a name such as sum_units"),
   loss: LossSchema,
+  labelSmoothing: _labelSmoothing,
   metrics: z.array(OutputMetricSchema).default([]),
 });
 
@@ -148,6 +211,8 @@ export const LayersProtocolSchema = z.strictObject({
   /** The model's outputs; one unnamed output is written as `loss` (and `metrics`) instead. */
   outputs: z.array(OutputSchema).min(1).optional(),
   loss: LossSchema.optional(),
+  /** Keras' label_smoothing of the one output's cross-entropy (named outputs give their own). */
+  labelSmoothing: _labelSmoothing,
   metrics: z.array(OutputMetricSchema).optional(),
   /**
    * Keras' optimizers, with the defaults and update rule of the Keras version `keras` names
@@ -156,6 +221,15 @@ export const LayersProtocolSchema = z.strictObject({
   optimizer: OptimizerSchema,
   /** The Keras version the source ran, e.g. "2.2.4"; default: Keras 3. */
   keras: KerasVersionSchema.optional(),
+  /**
+   * A per-step schedule given as the optimizer's learning rate (see schedules.ts); parsed, the
+   * optimizer's learningRate is its value at step 0.
+   */
+  learningRateSchedule: LearningRateScheduleSchema.optional(),
+  /** Keras' LearningRateScheduler as a table of epochs and learning rates (see schedules.ts). */
+  learningRateScheduler: LearningRateTableSchema.optional(),
+  /** Keras' ReduceLROnPlateau. */
+  reduceLROnPlateau: ReduceLROnPlateauSchema.optional(),
   batchSize: z.number().int().positive(),
   /** Keras' validation_split: the last fraction of the training set, held out (not shuffled in). */
   validationSplit: z.number().gt(0).lt(1).optional(),
@@ -175,12 +249,21 @@ export const LayersProtocolSchema = z.strictObject({
       message: "give either `loss` (one output) or `outputs` (named outputs), not both or none",
     });
   }
-  if (p.outputs && p.metrics) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["metrics"],
-      message: "with `outputs`, list each output's metrics there",
-    });
+  for (const key of ["metrics", "labelSmoothing"] as const) {
+    if (p.outputs && p[key] !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `with \`outputs\`, give each output's ${key} there`,
+      });
+    }
+  }
+  const outputs = p.outputs?.map((o, i) => ({ o, at: ["outputs", i] })) ??
+    (p.loss ? [{ o: { ...p, loss: p.loss, metrics: p.metrics }, at: [] }] : []);
+  for (const { o, at } of outputs) {
+    for (const [path, message] of _lossIssues(o, p.targets)) {
+      ctx.addIssue({ code: "custom", path: [...at, ...path], message });
+    }
   }
   if (p.record.length && p.targets !== "labels") {
     ctx.addIssue({
@@ -192,7 +275,74 @@ export const LayersProtocolSchema = z.strictObject({
   for (const { path, message } of optimizerIssues(p.optimizer, p.keras)) {
     ctx.addIssue({ code: "custom", path, message });
   }
-}).transform((p) => ({ ...p, optimizer: withKerasDefaults(p.optimizer, p.keras) }));
+  for (const [path, message] of scheduleIssues(p)) ctx.addIssue({ code: "custom", path, message });
+}).transform((p) => {
+  const optimizer = withKerasDefaults(p.optimizer, p.keras);
+  // A schedule is the optimizer's learning rate: its step-0 value is where training starts.
+  if (p.learningRateSchedule) {
+    optimizer.learningRate = scheduledLearningRate(p.learningRateSchedule, 0);
+  }
+  return { ...p, optimizer };
+});
+
+/** Losses whose targets are classes (one-hot, integer or 0/1) and that take label smoothing. */
+const _CROSS_ENTROPIES: readonly LossName[] = ["categoricalCrossentropy", "binaryCrossentropy"];
+
+/**
+ * The problems of one output's loss and metrics together, as `[path, message]`: label smoothing
+ * on a loss without it, a metric that reads one-hot targets on integer ones or the reverse, an
+ * `accuracy` Keras would have to guess, integer targets that are images.
+ */
+function _lossIssues(
+  o: { loss: LossName; labelSmoothing?: number; metrics?: OutputMetric[] },
+  targets: "labels" | "input" | { function: string },
+): [PropertyKey[], string][] {
+  const issues: [PropertyKey[], string][] = [];
+  const sparse = o.loss === "sparseCategoricalCrossentropy";
+  if (o.labelSmoothing !== undefined && !_CROSS_ENTROPIES.includes(o.loss)) {
+    issues.push([
+      ["labelSmoothing"],
+      `${o.loss} takes no label smoothing (Keras' label_smoothing is categorical and binary ` +
+      "cross-entropy's)",
+    ]);
+  }
+  if (sparse && targets === "input") {
+    issues.push([["loss"], "sparseCategoricalCrossentropy needs class targets, not the input"]);
+  }
+  (o.metrics ?? []).forEach((m, i) => {
+    const name = typeof m === "string" ? m : m.name;
+    const needsSparse = name === "sparseCategoricalAccuracy" ||
+      name === "sparseTopKCategoricalAccuracy";
+    const oneHot = name === "categoricalAccuracy" || name === "topKCategoricalAccuracy";
+    if (needsSparse && !sparse) {
+      issues.push([
+        ["metrics", i],
+        `${name} reads integer class targets, which only sparseCategoricalCrossentropy is ` +
+        `trained on (this output's loss is ${o.loss})`,
+      ]);
+    } else if (oneHot && sparse) {
+      issues.push([
+        ["metrics", i],
+        `${name} reads one-hot targets; with sparseCategoricalCrossentropy use ` +
+        (name === "topKCategoricalAccuracy"
+          ? "sparseTopKCategoricalAccuracy"
+          : "sparseCategoricalAccuracy or accuracy"),
+      ]);
+    } else if (name === "accuracy" && !_isClassifierLoss(o.loss)) {
+      issues.push([
+        ["metrics", i],
+        `accuracy with ${o.loss}: Keras picks its kind by the output's shape; name it ` +
+        "(binaryAccuracy or categoricalAccuracy)",
+      ]);
+    }
+  });
+  return issues;
+}
+
+/** Whether `loss` trains a classifier, whose `accuracy` the loss decides. */
+function _isClassifierLoss(loss: LossName): boolean {
+  return loss !== "meanSquaredError" && loss !== "meanAbsoluteError";
+}
 
 /**
  * An algorithm the replication implements itself (e.g. a from-scratch network): the harness
@@ -305,15 +455,31 @@ export interface Source {
   title: string;
 }
 
-/** The losses the harness trains with, by their Keras names. */
-export type LossName = "categoricalCrossentropy" | "binaryCrossentropy";
+/** The losses the harness trains with, by their Keras names (see LossSchema). */
+export type LossName =
+  | "categoricalCrossentropy"
+  | "sparseCategoricalCrossentropy"
+  | "binaryCrossentropy"
+  | "meanSquaredError"
+  | "meanAbsoluteError";
+
+/** Keras' top-k accuracy, on one-hot or integer targets (see TopKMetricSchema). */
+export interface TopKMetric {
+  /** Which targets it reads: one-hot (`topK…`) or integer (`sparseTopK…`). */
+  name: "topKCategoricalAccuracy" | "sparseTopKCategoricalAccuracy";
+  /** How many of the highest outputs may hold the target class. */
+  k: number;
+}
 
 /** Metrics computed per output besides its loss (see OutputMetricSchema). */
 export type OutputMetric =
   | "accuracy"
   | "binaryAccuracy"
   | "categoricalAccuracy"
-  | "meanAbsoluteError";
+  | "sparseCategoricalAccuracy"
+  | "meanAbsoluteError"
+  | "meanSquaredError"
+  | TopKMetric;
 
 /** One output of a model: its name (as claims cite it), loss and metrics. */
 export interface Output {
@@ -321,6 +487,8 @@ export interface Output {
   name: string;
   /** Its loss; several outputs' losses are summed. */
   loss: LossName;
+  /** Keras' label_smoothing of its cross-entropy, where given. */
+  labelSmoothing?: number;
   /** Its metrics besides the loss. */
   metrics: OutputMetric[];
 }
@@ -388,12 +556,20 @@ export interface LayersProtocol extends ProtocolBase {
   outputs?: Output[];
   /** The loss of a model with one unnamed output. */
   loss?: LossName;
-  /** The metrics of a model with one unnamed output (default: accuracy). */
+  /** Keras' label_smoothing of the one unnamed output's cross-entropy. */
+  labelSmoothing?: number;
+  /** The metrics of a model with one unnamed output (default: accuracy for a classifier). */
   metrics?: OutputMetric[];
   /** The optimizer, with the defaults of its Keras version filled in. */
   optimizer: Optimizer;
   /** The Keras version the source ran (its optimizers' defaults and rules); absent: Keras 3. */
   keras?: string;
+  /** A per-step schedule given as the optimizer's learning rate. */
+  learningRateSchedule?: LearningRateSchedule;
+  /** Keras' LearningRateScheduler: the learning rate from each listed epoch on. */
+  learningRateScheduler?: Record<string, number>;
+  /** Keras' ReduceLROnPlateau. */
+  reduceLROnPlateau?: ReduceLROnPlateau;
   /** Batch size. */
   batchSize: number;
   /** Keras' validation_split. */
@@ -498,6 +674,7 @@ export interface ReplicationSpec {
 const _sameAsSchemas: [
   SameType<Source, z.infer<typeof SourceSchema>>,
   SameType<Output, z.infer<typeof OutputSchema>>,
+  SameType<OutputMetric, z.infer<typeof OutputMetricSchema>>,
   SameType<Better, z.infer<typeof BetterSchema>>,
   SameType<EarlyStopping, z.infer<typeof EarlyStoppingSchema>>,
   SameType<DerivedMetric, z.infer<typeof DerivedMetricSchema>>,
@@ -511,7 +688,7 @@ const _sameAsSchemas: [
     Omit<ReplicationSpec, "claims" | "sha256">,
     Omit<z.infer<typeof SpecFileSchema>, "claims" | "$schema">
   >,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 
 /** Thrown for a spec or results file that does not validate; names the file and field. */
 export class SpecError extends Error {

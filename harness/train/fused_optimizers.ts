@@ -28,6 +28,11 @@ interface _AdamState {
  * Adam.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /** Sets the learning rate the next steps take (tfjs' Adam reads it at every step). */
+  setLearningRate(learningRate: number): void {
+    this.learningRate = learningRate;
+  }
+
   override applyGradients(
     variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0],
   ): void {

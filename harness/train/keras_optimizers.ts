@@ -40,10 +40,18 @@ export class KerasOptimizer extends tf.Optimizer {
   readonly #slots = new Map<string, tf.Variable>();
   /** Nadam's Πₜ₋₁, the product of the momentum schedule so far. */
   #product = 1;
+  /** The learning rate before the legacy decay (what Keras' schedules and callbacks set). */
+  #learningRate: number;
 
   /** @param o the optimizer, defaults filled in; @param family its Keras version's family */
   constructor(readonly o: Optimizer, readonly family: KerasFamily) {
     super();
+    this.#learningRate = o.learningRate;
+  }
+
+  /** Sets the learning rate the next steps take (before the legacy decay), as Keras' callbacks do. */
+  setLearningRate(learningRate: number): void {
+    this.#learningRate = learningRate;
   }
 
   override applyGradients(variableGradients: _Gradients): void {
@@ -53,7 +61,7 @@ export class KerasOptimizer extends tf.Optimizer {
     const o = this.o, t = this.iterations + 1;
     const step: _Step = {
       t,
-      lr: o.learningRate / (1 + effectiveDecay(o, this.family) * (t - 1)),
+      lr: this.#learningRate / (1 + effectiveDecay(o, this.family) * (t - 1)),
     };
     if (o.name === "nadam") {
       const decay = nadamScheduleDecay(o);

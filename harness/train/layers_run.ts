@@ -13,6 +13,7 @@ import { pixelsToBase64 } from "../report/digit_image.ts";
 import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import { type ClassCounts, evaluate, makeTrainStep, predict } from "./step.ts";
 import { makeOptimizer } from "./keras_optimizers.ts";
+import { LearningRates } from "./learning_rates.ts";
 
 /** Inputs and targets of one split, one tensor per model input and per output. */
 export interface SplitTensors {
@@ -101,6 +102,7 @@ export async function layersRun(
   const optimizer = makeOptimizer(p.optimizer, p.keras);
   const step = makeTrainStep(model, optimizer, outputs);
   const stopper = p.earlyStopping && new _EarlyStopper(p, model);
+  const learningRates = new LearningRates(p, optimizer);
   let order: tf.Tensor1D | undefined;
   // The classes each classifier output predicted on the test set, per epoch: the final model's
   // are recorded (a model predicting one class for every test sample is degenerate).
@@ -117,7 +119,9 @@ export async function layersRun(
           shuffledIndices(n, mulberry32(deriveSeed(seed, "shuffle", epoch))),
           "int32",
         );
+        learningRates.beginEpoch(epoch);
       }
+      learningRates.beforeStep(epoch);
       const b = Math.min(batchSize, n - s * batchSize);
       return tf.tidy(() => {
         const idx = order!.slice(s * batchSize, b);
@@ -141,7 +145,10 @@ export async function layersRun(
       return out;
     },
     derive: (metrics) => deriveMetrics(p, metrics),
-    stop: stopper && ((epoch, metrics) => stopper.update(epoch, metrics)),
+    stop: (epoch, metrics) => {
+      learningRates.endEpoch(metrics);
+      return stopper ? stopper.update(epoch, metrics) : false;
+    },
   });
   order?.dispose();
   const earlyStop = stopper?.finish() ?? null;
@@ -173,6 +180,7 @@ export async function layersRun(
       ...(testPredictions.length ? { testPredictions } : {}),
       ...(notes.length ? { notes } : {}),
       optimizer: optimizerAsRun,
+      learningRates: learningRates.records,
     },
   };
 }

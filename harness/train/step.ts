@@ -14,17 +14,67 @@ type _MetricFn = (y: tf.Tensor, pred: tf.Tensor) => tf.Tensor;
 
 /** The accuracy metric Keras pairs with a loss ("acc"). */
 export function accuracyFor(loss: LossName): _MetricFn {
-  return loss === "categoricalCrossentropy"
-    ? tf.metrics.categoricalAccuracy
-    : tf.metrics.binaryAccuracy;
+  if (loss === "categoricalCrossentropy") return tf.metrics.categoricalAccuracy;
+  if (loss === "sparseCategoricalCrossentropy") return tf.metrics.sparseCategoricalAccuracy;
+  return tf.metrics.binaryAccuracy;
 }
 
 /** The function computing an output metric for an output trained with `loss`. */
 export function metricFn(metric: OutputMetric, loss: LossName): _MetricFn {
+  if (typeof metric !== "string") {
+    const sparse = metric.name === "sparseTopKCategoricalAccuracy";
+    return (y, pred) => topKAccuracy(sparse ? y : y.argMax(-1), pred, metric.k);
+  }
   if (metric === "binaryAccuracy") return tf.metrics.binaryAccuracy;
   if (metric === "categoricalAccuracy") return tf.metrics.categoricalAccuracy;
+  if (metric === "sparseCategoricalAccuracy") return tf.metrics.sparseCategoricalAccuracy;
   if (metric === "meanAbsoluteError") return tf.metrics.meanAbsoluteError;
+  if (metric === "meanSquaredError") return tf.metrics.meanSquaredError;
   return accuracyFor(loss);
+}
+
+/**
+ * Per sample, 1 where the class `classes` names is among the k highest of `pred` (its last
+ * axis), else 0: TensorFlow's in_top_k, which Keras' top-k accuracy calls. A class tied with the
+ * k-th highest counts as in the top k; a row with a non-finite output counts as a miss.
+ */
+export function topKAccuracy(classes: tf.Tensor, pred: tf.Tensor, k: number): tf.Tensor {
+  return tf.tidy(() => {
+    const n = pred.shape.at(-1)!;
+    const flat = pred.reshape([-1, n]);
+    const target = tf.oneHot(classes.reshape([-1]).toInt(), n).mul(flat).sum(-1, true);
+    const above = flat.greater(target).sum(-1);
+    const finite = tf.isFinite(flat).all(-1);
+    return above.less(k).logicalAnd(finite).toFloat().reshape(pred.shape.slice(0, -1));
+  });
+}
+
+/**
+ * The loss function of an output: Keras' loss by its name (tfjs-layers' clipped cross-entropy);
+ * integer class targets one-hot encoded for the sparse cross-entropy; targets smoothed to
+ * y·(1 − s) + s/K (s/2 for the binary cross-entropy) where it declares label smoothing.
+ */
+export function lossFn(o: Output): _MetricFn {
+  const s = o.labelSmoothing ?? 0;
+  switch (o.loss) {
+    case "sparseCategoricalCrossentropy":
+      return (y, pred) => {
+        const n = pred.shape.at(-1)!;
+        const hot = tf.oneHot(y.reshape([-1]).toInt(), n).reshape(pred.shape);
+        return tf.metrics.categoricalCrossentropy(hot, pred);
+      };
+    case "categoricalCrossentropy":
+      if (!s) return tf.metrics.categoricalCrossentropy;
+      return (y, pred) =>
+        tf.metrics.categoricalCrossentropy(y.mul(1 - s).add(s / pred.shape.at(-1)!), pred);
+    case "binaryCrossentropy":
+      if (!s) return tf.metrics.binaryCrossentropy;
+      return (y, pred) => tf.metrics.binaryCrossentropy(y.mul(1 - s).add(0.5 * s), pred);
+    case "meanSquaredError":
+      return tf.metrics.meanSquaredError;
+    case "meanAbsoluteError":
+      return tf.metrics.meanAbsoluteError;
+  }
 }
 
 /** One per-output quantity the step and the evaluation accumulate: `loss`, `acc`, `acc.sum_units`. */
@@ -39,7 +89,7 @@ export function trackedOf(outputs: Output[]): Tracked[] {
   return outputs.flatMap((o, i) => {
     const key = (m: string) => o.name ? `${m}.${o.name}` : m;
     return [
-      { key: key("loss"), output: i, fn: tf.metrics[o.loss] as _MetricFn },
+      { key: key("loss"), output: i, fn: lossFn(o) },
       ...o.metrics.map((m) => ({
         key: key(metricShortName(m)),
         output: i,
@@ -156,12 +206,15 @@ export interface Evaluation {
 /**
  * The classes an output (of symbolic `shape`, batch axis first) picks from: its softmax units
  * (the class is the argmax, as categorical accuracy reads it) or 2 for one sigmoid unit (> 0.5,
- * as binary accuracy reads it); 0 where a sample's prediction is not one class (an image).
+ * as binary accuracy reads it); 0 where a sample's prediction is not one class (an image, a
+ * regression).
  */
 function _classesOf(o: Output, shape: (number | null)[]): number {
   if (shape.length !== 2) return 0;
-  if (o.loss === "categoricalCrossentropy") return shape[1]! > 1 ? shape[1]! : 0;
-  return shape[1] === 1 ? 2 : 0;
+  if (o.loss === "categoricalCrossentropy" || o.loss === "sparseCategoricalCrossentropy") {
+    return shape[1]! > 1 ? shape[1]! : 0;
+  }
+  return o.loss === "binaryCrossentropy" && shape[1] === 1 ? 2 : 0;
 }
 
 /** Per class, how many samples of `pred` (a classifier output with `classes` classes) pick it. */

@@ -271,6 +271,8 @@ export class Trainer {
         return [own(s.inputs[0].reshape([s.inputs[0].shape[0], ...outputShapes[0]]))];
       }
       if (p.targets === "labels") {
+        // A sparse cross-entropy trains on the integer labels themselves (kept with the data).
+        if (outputsOf(p)[0].loss === "sparseCategoricalCrossentropy") return [s.labels];
         if (p.inputs !== "images") {
           return [own(tf.tidy(() => tf.oneHot(s.labels as tf.Tensor1D, p.classes).toFloat()))];
         }
