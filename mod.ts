@@ -80,6 +80,7 @@ export { listReplications, loadReplication, type Replication } from "./harness/r
 export { newReplication } from "./harness/new_replication.ts";
 export { loadSpec, parseSpec } from "./harness/spec/load_spec.ts";
 export {
+  type Augmentation,
   type Better,
   type Claim,
   type Compare,
@@ -97,6 +98,7 @@ export {
   type Protocol,
   type ProtocolBase,
   type ReplicationSpec,
+  type Scaling,
   type Source,
   SPEC_VERSION,
   SpecError,
@@ -108,6 +110,8 @@ export {
   type OptimizerRun,
   optimizerRun,
 } from "./harness/spec/optimizers.ts";
+export { type ScalingRun } from "./harness/spec/scaling.ts";
+export { FILL_MODES, type FillMode } from "./harness/spec/augmentation.ts";
 export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
 export { runGrid, selectProtocols } from "./harness/train/plan.ts";
 export type { Progress } from "./harness/train/loop.ts";

@@ -7,7 +7,7 @@ import assert from "assert";
 import { epochRecord, type Results, type Run } from "../harness/results/result.ts";
 import { claimResults } from "../harness/score/claims.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
-import type { ReplicationSpec } from "../harness/spec/spec.ts";
+import { type ReplicationSpec, SpecError } from "../harness/spec/spec.ts";
 
 export const HOSTILE = `<script>alert(1)</script> & "quotes"`;
 
@@ -582,4 +582,52 @@ export function parseCsv(text: string): string[][] {
   }
   assert.equal(field + row.join(""), "", "CSV ends with CRLF");
   return rows;
+}
+
+/**
+ * A spec.json (as data) of layers protocols p0, p1, … on MNIST, each `{...defaults, ...given}`,
+ * with one claim on p0: for tests of a protocol field's validation.
+ */
+export function layersSpec(...protocols: Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    version: 2,
+    name: "demo",
+    title: "demo",
+    sources: [{ id: "src", url: "https://example.com/", title: "a source" }],
+    protocols: protocols.map((p, i) => ({
+      id: `p${i}`,
+      source: "src",
+      description: "d",
+      model: "m",
+      dataset: "mnist",
+      loss: "categoricalCrossentropy",
+      optimizer: { name: "sgd" },
+      batchSize: 32,
+      epochs: 1,
+      ...p,
+    })),
+    claims: [{
+      id: "c",
+      source: "src",
+      where: "w",
+      statement: "s",
+      protocol: "p0",
+      metric: "test_acc",
+      claimed: 0.9,
+      compare: "atLeast",
+      epsilon: 0.01,
+    }],
+    defaultSeeds: 1,
+  };
+}
+
+/** The problems parseSpec finds in `spec`, one line each (none for a valid spec). */
+export function specIssues(spec: unknown): string[] {
+  try {
+    parseSpec(spec, "spec.json");
+  } catch (e) {
+    assert.ok(e instanceof SpecError, String(e));
+    return e.issues;
+  }
+  return [];
 }

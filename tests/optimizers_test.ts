@@ -18,10 +18,10 @@ import {
   type WrittenOptimizer,
 } from "../harness/spec/optimizers.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
-import { SpecError } from "../harness/spec/spec.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { replicate } from "../harness/train/replicate.ts";
 import { fileURLToPath } from "node:url";
+import { layersSpec as specWith, specIssues as issues } from "./_fixtures.ts";
 
 await setupBackend("wasm");
 
@@ -282,50 +282,6 @@ Deno.test("RMSprop's ε is outside the root in Keras 2.2.4 and 2.6, inside in 2.
     /lr·g\/√\(a \+ ε\)/,
   );
 });
-
-/** A minimal valid spec with one layers protocol `p` (merged into a default one). */
-function specWith(...protocols: Record<string, unknown>[]): Record<string, unknown> {
-  return {
-    version: 2,
-    name: "demo",
-    title: "demo",
-    sources: [{ id: "src", url: "https://example.com/", title: "a source" }],
-    protocols: protocols.map((p, i) => ({
-      id: `p${i}`,
-      source: "src",
-      description: "d",
-      model: "m",
-      dataset: "mnist",
-      loss: "categoricalCrossentropy",
-      optimizer: { name: "sgd" },
-      batchSize: 32,
-      epochs: 1,
-      ...p,
-    })),
-    claims: [{
-      id: "c",
-      source: "src",
-      where: "w",
-      statement: "s",
-      protocol: "p0",
-      metric: "test_acc",
-      claimed: 0.9,
-      compare: "atLeast",
-      epsilon: 0.01,
-    }],
-    defaultSeeds: 1,
-  };
-}
-
-function issues(spec: unknown): string[] {
-  try {
-    parseSpec(spec, "spec.json");
-  } catch (e) {
-    assert.ok(e instanceof SpecError, String(e));
-    return e.issues;
-  }
-  return [];
-}
 
 Deno.test("decay: honoured up to Keras 2.10, an error in 2.11–2.x, ignored (noted) in 3", () => {
   const sgd = { name: "sgd", learningRate: 0.1, decay: 0.5 } as const;

@@ -20,6 +20,7 @@ import {
 } from "./_html.ts";
 import { protocolCurvesSpec, renderSvg, trainLossSpec } from "./chart.ts";
 import { classifierSection } from "./_classifier.ts";
+import { augmentationSection } from "./_augmented.ts";
 import type { ReplicationChart } from "../plugin.ts";
 import { protocolMetrics } from "../spec/metrics.ts";
 import {
@@ -188,6 +189,7 @@ claim names none).</p>
 <h2>Training loss per epoch</h2>
 ${loss}
 ${await classifierSection(results)}
+${augmentationSection(results)}
 ${await _ownCharts(options.charts)}
 <h2>Runs</h2>
 ${_runsTable(results.runs, spec)}

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { SameType } from "../same_type.ts";
 import type { Summary } from "../score/stats.ts";
 import { type OptimizerRun, OptimizerRunSchema } from "../spec/optimizers.ts";
+import { type ScalingRun, ScalingRunSchema } from "../spec/scaling.ts";
 import {
   type Better,
   BetterSchema,
@@ -114,6 +115,12 @@ export const RunSchema = z.strictObject({
    * named and whose update rule ran. Absent in older results and for custom trainers.
    */
   optimizer: OptimizerRunSchema.optional(),
+  /**
+   * The input scaling of a layers run that standardised its inputs, as it ran: the division,
+   * mean and std (computed from the training images for `standardize: "dataset"`). Absent where
+   * the inputs were only divided.
+   */
+  scaling: ScalingRunSchema.optional(),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -331,6 +338,8 @@ export interface Run {
   notes?: string[];
   /** The optimizer of a layers run exactly as it ran. */
   optimizer?: OptimizerRun;
+  /** The input scaling of a layers run that standardised its inputs, as it ran. */
+  scaling?: ScalingRun;
 }
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
