@@ -85,6 +85,7 @@ export {
 export type { ImportedReplication } from "./harness/import/import_snippet.ts";
 export { loadSpec, parseSpec } from "./harness/spec/load_spec.ts";
 export {
+  type Augmentation,
   type Better,
   type Claim,
   type Compare,
@@ -102,6 +103,7 @@ export {
   type Protocol,
   type ProtocolBase,
   type ReplicationSpec,
+  type Scaling,
   type Source,
   SPEC_VERSION,
   SpecError,
@@ -121,6 +123,8 @@ export {
   type OptimizerRun,
   optimizerRun,
 } from "./harness/spec/optimizers.ts";
+export { type ScalingRun } from "./harness/spec/scaling.ts";
+export { FILL_MODES, type FillMode } from "./harness/spec/augmentation.ts";
 export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
 export { runGrid, selectProtocols } from "./harness/train/plan.ts";
 export type { Progress } from "./harness/train/loop.ts";

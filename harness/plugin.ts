@@ -92,7 +92,10 @@ export interface DeriveContext extends BuildContext {
   params: Record<string, unknown>;
   /** The protocol's dataset, as loaded. */
   data: ImageDataset;
-  /** A split's images as a [n, rows, cols] tensor scaled by the protocol's pixelDivisor (caller disposes). */
+  /**
+   * A split's images as a [n, rows, cols] tensor scaled as the protocol's `scaling` says (caller
+   * disposes).
+   */
   images(split: "train" | "test"): tf.Tensor3D;
   /** A generator seeded from the run's seed and `label`, for random draws (e.g. pairs). */
   rng(label: string): Rng;

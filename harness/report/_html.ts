@@ -94,7 +94,7 @@ ul.files,ul.plain{margin:0;padding-left:18px}
 .error{color:#cf222e;font-size:13px;overflow-wrap:anywhere}
 .warning{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px}
 .digits{display:flex;flex-wrap:wrap;gap:10px 12px;margin:8px 0 18px}.digits p{flex-basis:100%;margin:0;font-size:13px;color:#57606a}
-figure.digit{text-align:center;font-size:13px}figure.digit img{display:block;image-rendering:pixelated;border:1px solid #d0d7de}
+figure.digit{text-align:center;font-size:13px}figure.digit img{display:block;image-rendering:pixelated;border:1px solid #d0d7de}figure.aug{width:112px}figure.aug img{margin:0 auto}figure.aug img+img{margin-top:4px}
 figure.pair{display:flex;flex-wrap:wrap;gap:2px;width:120px;justify-content:center}figure.pair figcaption{flex-basis:100%;font-size:12px}.wrong{color:#cf222e;font-weight:600}
 `;
 }

@@ -20,6 +20,7 @@ import {
 } from "./_html.ts";
 import { learningRateSpec, protocolCurvesSpec, renderSvg, trainLossSpec } from "./chart.ts";
 import { classifierSection } from "./_classifier.ts";
+import { augmentationSection } from "./_augmented.ts";
 import type { ReplicationChart } from "../plugin.ts";
 import { protocolMetrics } from "../spec/metrics.ts";
 import {
@@ -198,6 +199,7 @@ claim names none).</p>
 ${loss}
 ${rates}
 ${await classifierSection(results)}
+${augmentationSection(results)}
 ${await _ownCharts(options.charts)}
 <h2>Runs</h2>
 ${_runsTable(results.runs, spec)}

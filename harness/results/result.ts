@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { SameType } from "../same_type.ts";
 import type { Summary } from "../score/stats.ts";
 import { type OptimizerRun, OptimizerRunSchema } from "../spec/optimizers.ts";
+import { type ScalingRun, ScalingRunSchema } from "../spec/scaling.ts";
 import {
   type Better,
   BetterSchema,
@@ -129,6 +130,12 @@ export const RunSchema = z.strictObject({
    * LearningRateRecordSchema). Absent in older results and for custom trainers.
    */
   learningRates: z.array(LearningRateRecordSchema).optional(),
+  /**
+   * The input scaling of a layers run that standardised its inputs, as it ran: the division,
+   * mean and std (computed from the training images for `standardize: "dataset"`). Absent where
+   * the inputs were only divided.
+   */
+  scaling: ScalingRunSchema.optional(),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -346,6 +353,8 @@ export interface Run {
   notes?: string[];
   /** The optimizer of a layers run exactly as it ran. */
   optimizer?: OptimizerRun;
+  /** The input scaling of a layers run that standardised its inputs, as it ran. */
+  scaling?: ScalingRun;
   /** Per trained epoch of a layers run, the learning rate of its first and last step. */
   learningRates?: LearningRateRecord[];
 }

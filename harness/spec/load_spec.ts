@@ -18,9 +18,13 @@ import {
 
 type _Json = Record<string, unknown>;
 
+/** Protocol fields that write one setting two ways: a variant giving one drops the other. */
+const _SAME_SETTING: [string, string][] = [["scaling", "pixelDivisor"]];
+
 /**
  * Resolves `extends`: a protocol that names another takes all of its fields (but its id) and
- * overrides the ones it gives. Chains are followed; cycles and unknown names are errors.
+ * overrides the ones it gives (`scaling` also overrides an inherited `pixelDivisor`, and the
+ * other way round). Chains are followed; cycles and unknown names are errors.
  */
 export function resolveExtends(protocols: unknown, file: string): unknown {
   if (!Array.isArray(protocols)) return protocols;
@@ -43,6 +47,10 @@ export function resolveExtends(protocols: unknown, file: string): unknown {
     }
     const { extends: _, ...own } = p;
     const { id: _id, explains: _e, ...inherited } = resolve(base, i, [...seen, p.id as string]);
+    for (const [a, b] of _SAME_SETTING) {
+      if (a in own) delete inherited[b];
+      if (b in own) delete inherited[a];
+    }
     // A variant explains the protocol it extends unless it says otherwise.
     return { ...inherited, explains: p.extends, ...own };
   };

@@ -12,6 +12,8 @@
 import { z } from "zod";
 import type { SameType } from "../same_type.ts";
 import { closest, unknownKeysMessage } from "./_did_you_mean.ts";
+import { type Augmentation, AugmentationSchema } from "./augmentation.ts";
+import { type Scaling, ScalingSchema } from "./scaling.ts";
 import {
   KerasVersionSchema,
   type Optimizer,
@@ -30,6 +32,8 @@ import {
 } from "./schedules.ts";
 
 export type { Optimizer, OptimizerName } from "./optimizers.ts";
+export type { Augmentation } from "./augmentation.ts";
+export type { Scaling } from "./scaling.ts";
 
 /** The spec format this harness reads; recorded in every results.json. */
 export const SPEC_VERSION = 2;
@@ -185,8 +189,18 @@ export const LayersProtocolSchema = z.strictObject({
   kind: z.literal("layers").default("layers"),
   /** Name of a model builder exported in `models` by the replication's model.ts. */
   model: z.string().min(1),
-  /** Raw pixel values 0..255 are divided by this (255 for the usual [0, 1] scaling). */
-  pixelDivisor: z.number().positive().default(255),
+  /**
+   * How raw pixels 0..255 become inputs: divided, then standardised with a fixed or the
+   * training set's mean and std (see ScalingSchema). Default: divided by 255.
+   */
+  scaling: ScalingSchema.optional(),
+  /** The older form of `scaling: {"divide": d}`: raw pixel values 0..255 are divided by this. */
+  pixelDivisor: z.number().positive().optional(),
+  /**
+   * Keras ImageDataGenerator's random transforms of each training image, per batch (see
+   * AugmentationSchema); validation and test images are never augmented.
+   */
+  augmentation: AugmentationSchema.optional(),
   /**
    * `images`: the dataset's images in the shape the model declares; `{derived}`: a dataset
    * the replication builds (`datasets` in model.ts), e.g. pairs of images or frozen codes.
@@ -276,13 +290,36 @@ export const LayersProtocolSchema = z.strictObject({
     ctx.addIssue({ code: "custom", path, message });
   }
   for (const [path, message] of scheduleIssues(p)) ctx.addIssue({ code: "custom", path, message });
-}).transform((p) => {
+  if (p.scaling && p.pixelDivisor !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["pixelDivisor"],
+      message: `give \`scaling\` or \`pixelDivisor\`, not both (\`"pixelDivisor": ` +
+        `${p.pixelDivisor}\` is \`"scaling": {"divide": ${p.pixelDivisor}}\`)`,
+    });
+  }
+  if (p.augmentation && p.inputs !== "images") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["augmentation"],
+      message: 'augmentation transforms the dataset\'s images: it needs `inputs: "images"`',
+    });
+  }
+  if (p.augmentation && p.validationSplit !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["validationSplit"],
+      message: "Keras' fit takes no validation_split with an ImageDataGenerator: drop it (the " +
+        "test set is evaluated every epoch), or drop the augmentation",
+    });
+  }
+}).transform(({ pixelDivisor, scaling, ...p }) => {
   const optimizer = withKerasDefaults(p.optimizer, p.keras);
   // A schedule is the optimizer's learning rate: its step-0 value is where training starts.
   if (p.learningRateSchedule) {
     optimizer.learningRate = scheduledLearningRate(p.learningRateSchedule, 0);
   }
-  return { ...p, optimizer };
+  return { ...p, scaling: scaling ?? { divide: pixelDivisor ?? 255 }, optimizer };
 });
 
 /** Losses whose targets are classes (one-hot, integer or 0/1) and that take label smoothing. */
@@ -544,8 +581,10 @@ export interface LayersProtocol extends ProtocolBase {
   kind: "layers";
   /** Name of a model builder exported in `models` by the replication's model.ts. */
   model: string;
-  /** Raw pixel values 0..255 are divided by this. */
-  pixelDivisor: number;
+  /** How raw pixels 0..255 become inputs (a spec's `pixelDivisor` d is `{divide: d}`). */
+  scaling: Scaling;
+  /** Keras ImageDataGenerator's random transforms of the training images, if any. */
+  augmentation?: Augmentation;
   /** The dataset's images, or a derived dataset the replication builds. */
   inputs: "images" | { derived: string; params: Record<string, unknown> };
   /** Class labels, the input itself, or a target function the replication exports. */

@@ -14,6 +14,8 @@ import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
 import { type ClassCounts, evaluate, makeTrainStep, predict } from "./step.ts";
 import { makeOptimizer } from "./keras_optimizers.ts";
 import { LearningRates } from "./learning_rates.ts";
+import { augmentBatch, type AugmentedBatch, type AugmentedSample } from "../data/augment.ts";
+import { augmentationRule } from "../spec/augmentation.ts";
 
 /** Inputs and targets of one split, one tensor per model input and per output. */
 export interface SplitTensors {
@@ -26,7 +28,15 @@ export interface RunTensors {
   train: SplitTensors;
   val?: SplitTensors;
   test: SplitTensors;
+  /**
+   * Set where the inputs are the dataset's images (one input, an image per sample): their size,
+   * and a scaled input value back as a pixel in [0, 1], to draw the augmented images.
+   */
+  image?: { rows: number; cols: number; unscale(v: number): number };
 }
+
+/** How many augmented training images a run keeps for its report page. */
+const _AUGMENTED_SHOWN = 8;
 
 /**
  * The headline metric of a layers protocol: its first test metric where higher is better (an
@@ -103,7 +113,10 @@ export async function layersRun(
   const step = makeTrainStep(model, optimizer, outputs);
   const stopper = p.earlyStopping && new _EarlyStopper(p, model);
   const learningRates = new LearningRates(p, optimizer);
+  const augment = p.augmentation && await _augmenter(p, seed, t);
+  let augmented: AugmentedSample | undefined;
   let order: tf.Tensor1D | undefined;
+  let orderIndices: Int32Array | undefined;
   // The classes each classifier output predicted on the test set, per epoch: the final model's
   // are recorded (a model predicting one class for every test sample is degenerate).
   const predicted = new Map<number, ClassCounts[]>();
@@ -115,20 +128,22 @@ export async function layersRun(
       // Our seeded order, batch by batch: what fit({shuffle: true}) does, without Math.random.
       if (s === 0) {
         order?.dispose();
-        order = tf.tensor1d(
-          shuffledIndices(n, mulberry32(deriveSeed(seed, "shuffle", epoch))),
-          "int32",
-        );
+        orderIndices = shuffledIndices(n, mulberry32(deriveSeed(seed, "shuffle", epoch)));
+        order = tf.tensor1d(orderIndices, "int32");
         learningRates.beginEpoch(epoch);
       }
       learningRates.beforeStep(epoch);
       const b = Math.min(batchSize, n - s * batchSize);
       return tf.tidy(() => {
         const idx = order!.slice(s * batchSize, b);
-        return step(
-          t.train.xs.map((x) => tf.gather(x, idx)),
-          t.train.ys.map((y) => tf.gather(y, idx)),
-        );
+        let xs: tf.Tensor[];
+        if (augment) {
+          const indices = orderIndices!.subarray(s * batchSize, s * batchSize + b);
+          const batch = augment.batch(indices, epoch, s);
+          if (epoch === 1 && s === 0) augmented = augment.shown(indices, batch);
+          xs = [tf.tensor(batch.pixels, [b, ...t.train.xs[0].shape.slice(1)])];
+        } else xs = t.train.xs.map((x) => tf.gather(x, idx));
+        return step(xs, t.train.ys.map((y) => tf.gather(y, idx)));
       });
     },
     async endEpoch() {
@@ -181,7 +196,54 @@ export async function layersRun(
       ...(notes.length ? { notes } : {}),
       optimizer: optimizerAsRun,
       learningRates: learningRates.records,
+      ...(augmented ? { artifacts: { augmented } } : {}),
     },
+  };
+}
+
+/** A run's augmentation: its training batches, and the first images of one for the report. */
+interface _Augmenter {
+  /** The training images at `indices`, each transformed as Keras would (see augmentBatch). */
+  batch(indices: Int32Array, epoch: number, step: number): AugmentedBatch;
+  /** The `augmented` artifact: a batch's first images before and after, with their transforms. */
+  shown(indices: Int32Array, batch: AugmentedBatch): AugmentedSample;
+}
+
+/**
+ * Keras ImageDataGenerator for protocol `p`: each training image of a batch gets its own
+ * transform, drawn from the stream of (seed, epoch, step) so that a step's images depend on
+ * nothing else, applied to a CPU copy of the (scaled) training images read once here.
+ */
+async function _augmenter(p: LayersProtocol, seed: number, t: RunTensors): Promise<_Augmenter> {
+  const { rows, cols, unscale } = t.image!;
+  const source = await t.train.xs[0].data() as Float32Array;
+  const rule = augmentationRule(p.keras);
+  const size = rows * cols;
+  const pixels = (from: Float32Array) => pixelsToBase64(Array.from(from, unscale));
+  return {
+    batch: (indices, epoch, step) =>
+      augmentBatch(
+        p.augmentation!,
+        rule,
+        source,
+        rows,
+        cols,
+        indices,
+        mulberry32(deriveSeed(seed, "augment", epoch, step)),
+      ),
+    shown: (indices, batch) => ({
+      keras: p.keras ?? "3",
+      rule: rule.versions,
+      fillMode: p.augmentation!.fillMode,
+      shown: batch.transforms.slice(0, _AUGMENTED_SHOWN).map((transform, i) => ({
+        index: indices[i],
+        rows,
+        cols,
+        transform,
+        original: pixels(source.subarray(indices[i] * size, (indices[i] + 1) * size)),
+        augmented: pixels(batch.pixels.subarray(i * size, (i + 1) * size)),
+      })),
+    }),
   };
 }
 

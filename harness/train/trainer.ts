@@ -22,6 +22,7 @@ import { classifierArtifacts, headlineOf, layersRun, type RunTensors } from "./l
 import { deriveSeed, mulberry32, SeededMathRandom, shuffledIndices } from "./random.ts";
 import { withPerturbations } from "../score/explain.ts";
 import { moduleEntry } from "../replications.ts";
+import { meanStd, type ScalingRun, standardizes, unscale } from "../spec/scaling.ts";
 
 /** One cell of the (protocol × seed) grid. */
 export interface RunTask {
@@ -63,13 +64,20 @@ interface _Images {
   labels: tf.Tensor1D;
 }
 
+/** A dataset's images as a protocol scales them, and the scaling as run where it standardised. */
+interface _ImageSets {
+  train: _Images;
+  test: _Images;
+  scaling?: ScalingRun;
+}
+
 /**
  * Runs tasks of one replication, loading each dataset once and keeping its tensors between
  * runs, and the trained models of protocols that later protocols `use` until their seed is done.
  */
 export class Trainer {
   #datasets = new Map<string, ImageDataset | TableDataset>();
-  #images = new Map<string, { train: _Images; test: _Images }>();
+  #images = new Map<string, _ImageSets>();
   #oneHot = new Map<string, { train: tf.Tensor; test: tf.Tensor }>();
   #stages = new Map<string, tf.LayersModel>();
   #derived = new Map<string, DerivedData>();
@@ -181,16 +189,16 @@ export class Trainer {
     };
   }
 
-  async #images_(p: LayersProtocol): Promise<{ train: _Images; test: _Images }> {
-    const key = `${this.datasetName(p)}|${p.pixelDivisor}`;
+  async #images_(p: LayersProtocol): Promise<_ImageSets> {
+    const key = `${this.datasetName(p)}|${JSON.stringify(p.scaling)}`;
     let t = this.#images.get(key);
     if (!t) {
       const data = await this.dataset(p);
       if (!("train" in data)) {
         throw new Error(`${this.rep.name}/${p.id}: ${this.datasetName(p)} has no images`);
       }
-      // The loader scales to [0, 1]; pixelDivisor is stated against raw 0..255 values.
-      const factor = 255 / p.pixelDivisor;
+      // The loader scales to [0, 1]; the division is stated against raw 0..255 values.
+      const factor = 255 / p.scaling.divide;
       const set = (s: ImageDataset["train"], limit = s.count): _Images =>
         tf.tidy(() => {
           const n = Math.min(limit, s.count);
@@ -199,9 +207,38 @@ export class Trainer {
           return { x: factor === 1 ? x : x.mul<tf.Tensor3D>(factor), labels };
         });
       t = { train: set(data.train, this.settings.trainLimit), test: set(data.test) };
+      if (standardizes(p.scaling)) t = await this.#standardized(p, t);
       this.#images.set(key, t);
     }
     return t;
+  }
+
+  /**
+   * `t` standardised as `p.scaling` says: (x − mean) / std in float32, with its `mean` and `std`
+   * or those of the training images (computed in float64 over every pixel, as
+   * `x_train.mean()` and `x_train.std()`); the test images take the training set's.
+   */
+  async #standardized(p: LayersProtocol, t: _ImageSets): Promise<_ImageSets> {
+    const { divide, standardize } = p.scaling;
+    const { mean, std } = standardize
+      ? meanStd(await t.train.x.data())
+      : { mean: p.scaling.mean!, std: p.scaling.std! };
+    if (!(std > 0)) {
+      throw new Error(
+        `${this.rep.name}/${p.id}: scaling.standardize: the training images of ` +
+          `${this.datasetName(p)} have std ${std} (all pixels alike): there is nothing to scale`,
+      );
+    }
+    const scaled = ({ x, labels }: _Images): _Images => {
+      const standardized = tf.tidy(() => x.sub<tf.Tensor3D>(mean).div<tf.Tensor3D>(std));
+      x.dispose();
+      return { x: standardized, labels };
+    };
+    return {
+      train: scaled(t.train),
+      test: scaled(t.test),
+      scaling: { divide, mean, std, ...(standardize ? { standardize } : {}) },
+    };
   }
 
   async #derivedData(
@@ -211,9 +248,9 @@ export class Trainer {
   ): Promise<DerivedData> {
     const inputs = p.inputs as Exclude<LayersProtocol["inputs"], "images">;
     const key =
-      `${inputs.derived}|${JSON.stringify(inputs.params)}|${
-        this.datasetName(p)
-      }|${p.pixelDivisor}|` +
+      `${inputs.derived}|${JSON.stringify(inputs.params)}|${this.datasetName(p)}|${
+        JSON.stringify(p.scaling)
+      }|` +
       `${p.uses.join(",")}#${seed}`;
     let d = this.#derived.get(key);
     if (!d) {
@@ -254,6 +291,7 @@ export class Trainer {
       return x;
     };
     let splits: { train: DataSplit; test: DataSplit };
+    let image: RunTensors["image"];
     if (p.inputs === "images") {
       const images = await this.#images_(p);
       // The dataset's images in the shape the model declares ([28,28] or [28,28,1]).
@@ -262,6 +300,9 @@ export class Trainer {
         labels: s.labels,
       });
       splits = { train: shaped(images.train), test: shaped(images.test) };
+      const [, rows, cols] = images.train.x.shape;
+      const scaling = images.scaling ?? p.scaling;
+      image = { rows, cols, unscale: (v) => unscale(scaling, v) };
     } else {
       splits = await this.#derivedData(p, seed, draws);
     }
@@ -276,7 +317,7 @@ export class Trainer {
         if (p.inputs !== "images") {
           return [own(tf.tidy(() => tf.oneHot(s.labels as tf.Tensor1D, p.classes).toFloat()))];
         }
-        const key = `${this.datasetName(p)}|${p.pixelDivisor}|${p.classes}`;
+        const key = `${this.datasetName(p)}|${JSON.stringify(p.scaling)}|${p.classes}`;
         let hot = this.#oneHot.get(key);
         if (!hot) {
           const images = await this.#images_(p);
@@ -304,7 +345,9 @@ export class Trainer {
     };
     const train = { xs: splits.train.inputs, ys: await targets("train") };
     const test = { xs: splits.test.inputs, ys: await targets("test") };
-    if (p.validationSplit === undefined) return { t: { train, test }, test: splits.test, owned };
+    if (p.validationSplit === undefined) {
+      return { t: { train, test, image }, test: splits.test, owned };
+    }
     // Keras' validation_split: the last fraction of the (unshuffled) training arrays.
     const n = train.xs[0].shape[0];
     const at = Math.floor(n * (1 - p.validationSplit));
@@ -315,6 +358,7 @@ export class Trainer {
         train: { xs: part(train.xs, 0, at), ys: part(train.ys, 0, at) },
         val: { xs: part(train.xs, at, n - at), ys: part(train.ys, at, n - at) },
         test,
+        image,
       },
       test: splits.test,
       owned,
@@ -343,7 +387,7 @@ export class Trainer {
     try {
       const { run, model } = await layersRun(p, id.seed, build, t, epochs, recorder);
       draws.phase("artifacts");
-      const artifacts: Record<string, unknown> = {};
+      const artifacts: Record<string, unknown> = { ...run.artifacts };
       if (p.record.length && p.inputs === "images") {
         const data = await this.dataset(p) as ImageDataset;
         Object.assign(
@@ -372,7 +416,12 @@ export class Trainer {
       const usedLater = this.rep.spec.protocols.some((q) => q.uses.includes(p.id));
       if (usedLater) this.#stages.set(`${p.id}#${id.seed}`, model);
       else model.dispose();
-      return Object.keys(artifacts).length ? { ...run, artifacts } : run;
+      const scaling = standardizes(p.scaling) ? (await this.#images_(p)).scaling : undefined;
+      return {
+        ...run,
+        ...(Object.keys(artifacts).length ? { artifacts } : {}),
+        ...(scaling ? { scaling } : {}),
+      };
     } finally {
       tf.dispose(owned);
     }
