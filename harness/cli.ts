@@ -21,7 +21,14 @@ import { replicate } from "./train/replicate.ts";
 import { newReplication, NewReplicationError, newReplicationFrom } from "./new_replication.ts";
 import { mergeShards, parseShard, shardItems } from "./results/shard.ts";
 import { loadResults, type Results } from "./results/result.ts";
-import { resultsFile, runKey, RunStore, variantOf, withStoredRuns } from "./results/run_store.ts";
+import {
+  resultsFile,
+  runKey,
+  type RunProvenance,
+  RunStore,
+  variantOf,
+  withStoredRuns,
+} from "./results/run_store.ts";
 import { withLock } from "./with_lock.ts";
 import { guardExit } from "./exit_guard.ts";
 import { checkOutputs, keepResults, OutputError } from "./outputs.ts";
@@ -50,9 +57,10 @@ const USAGE = `usage:
                      Keras code (.py, .ipynb, or a model.to_json() .json file); exit 1 when
                      the folder does not run as it is (its TODOs say why)
   deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare
-  deno task explain <name> [--seeds N] [--protocols a,b]   rank the variants of its stated
-                     protocols (its exploratory ones; lr ×½ ×2, batch ×½ ×2) by how well they
-                     reproduce the claims; trains the variants not yet run
+  deno task explain <name> [--seeds N] [--protocols a,b] [--variants x,y]   rank the variants
+                     of its stated protocols (its exploratory ones; lr ×½ ×2, batch ×½ ×2; or
+                     only those --variants names) by how well they reproduce the claims; trains
+                     the variants not yet run, taking the runs replicate made with the same key
 
 options (replicate):
   --seed S           first seed (default 1)
@@ -636,6 +644,22 @@ async function _new(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Copies into `to` the runs of `protocols` that `from` holds with the same key and `to` lacks. */
+async function _takeRuns(
+  from: RunStore,
+  to: RunStore,
+  provenance: RunProvenance,
+  protocols: string[],
+): Promise<void> {
+  const key = runKey(provenance, {});
+  const cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
+  const have = new Set((await to.load(key)).map(cell));
+  for (const run of await from.load(key)) {
+    if (!protocols.includes(run.protocol) || have.has(cell(run))) continue;
+    await to.save(run, key, `taken from ${from.file(run)}`);
+  }
+}
+
 /**
  * `deno task explain <name>`: trains the variants of its stated protocols that have not run yet
  * (runs kept in `<out>/<name>/runs.explain/`), writes `results.explain.json` and the site (the
@@ -652,6 +676,7 @@ async function _explain(args: string[]): Promise<number> {
       backend: { type: "string", default: "auto" },
       "data-dir": { type: "string" },
       protocols: { type: "string" },
+      variants: { type: "string" },
       out: { type: "string", default: REPORTS_DIR },
       replications: { type: "string", default: REPLICATIONS_DIR },
       jobs: { type: "string" },
@@ -679,7 +704,18 @@ async function _explain(args: string[]): Promise<number> {
       );
     }
   }
-  const ids = targets.flatMap((t) => [t, ...variantsOf(rep.spec, t).map((p) => p.id)]);
+  const variants = targets.flatMap((t) => variantsOf(rep.spec, t).map((p) => p.id));
+  const chosen = values.variants === undefined
+    ? variants
+    : _once("--variants", _list("--variants", values.variants));
+  for (const v of chosen) {
+    if (!variants.includes(v)) {
+      throw new UsageError(
+        `--variants: "${v}" is not a variant of ${targets.join(", ")} (${variants.join(", ")})`,
+      );
+    }
+  }
+  const ids = [...targets, ...chosen];
   _checkGridSize(runGrid(rep.spec, seeds, ids).length, values.yes);
   const jobs = _jobs(values.jobs);
   const backendChoice = _backendChoice(values.backend!);
@@ -700,6 +736,9 @@ async function _explain(args: string[]): Promise<number> {
     onProgress: values.quiet ? undefined : (p) => _progress(p, jobs > 1),
     store,
     resume: true,
+    // Runs `replicate` already made of these cells with the same key are the same computation:
+    // taken, not trained again (a 25-minute model is not rerun to be ranked).
+    beforeTraining: (provenance) => _takeRuns(new RunStore(folder, ""), store, provenance, ids),
     log: (m) => console.error(m),
   });
   // Every variant run saved with this key, also those of protocols not asked for this time.
