@@ -253,3 +253,36 @@ Deno.test("new --from: the command writes the folder, lists the TODOs and exits 
   assert.match(missing.err, /--from .*no-such-file\.py/);
   assert.equal((await run("x", "--url", "https://example.com/p")).code, 2);
 });
+
+Deno.test("new --from: layers given no arguments build (tfjs factories that need an args object get {})", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claimcheck-no-args-" });
+  const snippet = join(dir, "gap.py");
+  await Deno.writeTextFile(
+    snippet,
+    `from keras.datasets import mnist
+from keras.models import Sequential
+from keras.layers import Conv2D, UpSampling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, Reshape, Activation
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+model = Sequential()
+model.add(Conv2D(10, 3, input_shape=(28, 28, 1)))
+model.add(UpSampling2D())
+model.add(GlobalMaxPooling2D())
+model.add(Reshape((1, 1, 10)))
+model.add(GlobalAveragePooling2D())
+model.add(Activation('softmax'))
+model.compile(loss='sparse_categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train, y_train, epochs=1)
+`,
+  );
+  const out = join(dir, "replications");
+  await Deno.mkdir(out);
+  await newReplicationFrom("no-args", out, { file: snippet });
+  const rep = await loadReplication("no-args", out);
+  await setupBackend("wasm");
+  const stage = () => {
+    throw new Error("no stages");
+  };
+  const model = rep.module.models!.model(1, { seed: 1, stage });
+  assert.equal(model.countParams(), 100, "Conv2D(10, 3×3) on one channel: 90 weights + 10 biases");
+  await Deno.remove(dir, { recursive: true });
+});

@@ -366,9 +366,15 @@ function _layer(call: Call, out: ModelCode, extra: [string, string][]): string {
   return _object(`tf.layers.${rule.fn}`, entries);
 }
 
+/**
+ * The layer factories that take no argument: tfjs' others read their args object unguarded
+ * (`tf.layers.globalAveragePooling2d()` throws "Cannot read properties of undefined").
+ */
+const _NO_ARGS_OK = new Set(["tf.layers.flatten", "tf.layers.batchNormalization"]);
+
 /** `fn({ a: 1, b: 2 })`, broken over lines (as deno fmt does) when longer than fits. */
 function _object(fn: string, entries: [string, string][]): string {
-  if (!entries.length) return `${fn}()`;
+  if (!entries.length) return _NO_ARGS_OK.has(fn) ? `${fn}()` : `${fn}({})`;
   const inline = `${fn}({ ${entries.map(([k, v]) => `${k}: ${v}`).join(", ")} })`;
   // The widest place a layer goes: inside `layers: [` of a builder, 8 spaces in, with a comma.
   if (inline.length + 9 <= 100) return inline;
