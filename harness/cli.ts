@@ -53,9 +53,10 @@ const USAGE = `usage:
   deno task report [<name>...]      rebuild the report site from results.json files
   deno task merge <folder>... [--out DIR]
   deno task new <name> [--replications DIR]   a new replication folder from the template
-  deno task new <name> --from SNIPPET [--url URL] [--keras VERSION]   ... written from a post's
-                     Keras code (.py, .ipynb, or a model.to_json() .json file); exit 1 when
-                     the folder does not run as it is (its TODOs say why)
+  deno task new <name> --from SNIPPET [--url URL] [--keras VERSION] [--fit N]   ... written
+                     from a post's Keras code (.py, .ipynb, or a model.to_json() .json file),
+                     its protocol the snippet's N-th fit() call (default 1) with the model it
+                     trains; exit 1 when the folder does not run as it is (its TODOs say why)
   deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare
   deno task explain <name> [--seeds N] [--protocols a,b] [--variants x,y]   rank the variants
                      of its stated protocols (its exploratory ones; lr ×½ ×2, batch ×½ ×2; or
@@ -607,11 +608,18 @@ async function _new(args: string[]): Promise<number> {
       from: { type: "string" },
       url: { type: "string" },
       keras: { type: "string" },
+      fit: { type: "string" },
     },
   });
   if (positionals.length !== 1) throw new UsageError("new: name the replication, e.g. my-claim");
-  if (values.from === undefined && (values.url !== undefined || values.keras !== undefined)) {
-    throw new UsageError("new: --url and --keras go with --from SNIPPET");
+  if (
+    values.from === undefined &&
+    (values.url !== undefined || values.keras !== undefined || values.fit !== undefined)
+  ) {
+    throw new UsageError("new: --url, --keras and --fit go with --from SNIPPET");
+  }
+  if (values.fit !== undefined && !/^[1-9]\d*$/.test(values.fit)) {
+    throw new UsageError(`new: --fit ${values.fit}: give which fit() call, from 1`);
   }
   const name = positionals[0], dir = values.replications!;
   // A bad name or an existing folder is a usage error; a failed write (permissions) is not.
@@ -628,7 +636,12 @@ async function _new(args: string[]): Promise<number> {
     console.error(run);
     return 0;
   }
-  const from = { file: values.from, url: values.url, keras: values.keras };
+  const from = {
+    file: values.from,
+    url: values.url,
+    keras: values.keras,
+    fit: values.fit === undefined ? undefined : Number(values.fit),
+  };
   const { folder, imported } = await newReplicationFrom(name, dir, from).catch(usage);
   const list = (title: string, items: string[]) =>
     items.length && console.error(`${title}:\n${items.map((i) => `  - ${i}`).join("\n")}`);

@@ -23,6 +23,8 @@ export interface SnippetSource {
   url?: string;
   /** The Keras version the source ran, where the snippet does not say. */
   keras?: string;
+  /** Which fit() call of the snippet is the protocol, from 1 (default: the first). */
+  fit?: number;
 }
 
 /**
@@ -54,7 +56,12 @@ export async function newReplicationFrom(
   const { importSnippet } = await import("./import/import_snippet.ts");
   let imported: ImportedReplication;
   try {
-    imported = importSnippet(text, from.file, { name, url: from.url, keras: from.keras });
+    imported = importSnippet(text, from.file, {
+      name,
+      url: from.url,
+      keras: from.keras,
+      fit: from.fit,
+    });
   } catch (e) {
     throw new NewReplicationError(`new: ${(e as Error).message}`);
   }

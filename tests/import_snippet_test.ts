@@ -286,3 +286,212 @@ model.fit(x_train, y_train, epochs=1)
   assert.equal(model.countParams(), 100, "Conv2D(10, 3×3) on one channel: 90 weights + 10 biases");
   await Deno.remove(dir, { recursive: true });
 });
+
+/** An MNIST snippet's data, one-hot labels and pixels / 255, for the tests below. */
+const MNIST_DATA = `import keras
+from keras.datasets import mnist
+from keras.layers import Dense, Flatten
+from keras.models import Sequential
+(x_train, y_train), (x_test, y_test) = mnist.load_data()
+x_train = x_train / 255
+x_test = x_test / 255
+y_train = keras.utils.to_categorical(y_train, 10)
+y_test = keras.utils.to_categorical(y_test, 10)
+`;
+
+/** Two models, each compiled and trained: the post's final model is the second. */
+const TWO_MODELS =
+  `${MNIST_DATA}model = Sequential([Flatten(input_shape=(28, 28)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train, y_train, batch_size=64, epochs=2)
+model = Sequential([Flatten(input_shape=(28, 28)), Dense(32, activation='relu'),
+                    Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='sgd', metrics=['accuracy'])
+model.fit(x_train, y_train, batch_size=128, epochs=3)
+`;
+
+Deno.test("new --from --fit N: the N-th fit() is the protocol, with the model it trains", () => {
+  const first = importSnippet(TWO_MODELS, "post.py", { name: "two" });
+  const p1 = JSON.parse(first.files["spec.json"]).protocols[0];
+  assert.deepEqual([p1.batchSize, p1.epochs, p1.optimizer.name], [64, 2, "adam"]);
+  assert.doesNotMatch(first.files["model.ts"], /units: 32/);
+  assert.ok(
+    first.todos.includes(
+      "spec.json protocols: line 16: a further fit() (`model.fit(x_train, y_train, " +
+        "batch_size=128, epochs=3)`) is not translated: the protocol is fit() 1 of 2 " +
+        "(`--fit 2` takes this one instead)",
+    ),
+    first.todos.join("\n"),
+  );
+  const second = importSnippet(TWO_MODELS, "post.py", { name: "two", fit: 2 });
+  const p2 = JSON.parse(second.files["spec.json"]).protocols[0];
+  assert.deepEqual([p2.batchSize, p2.epochs, p2.optimizer.name], [128, 3, "sgd"]);
+  assert.match(second.files["model.ts"], /units: 32/, "the model redefined before fit() 2");
+  assert.match(second.files["model.ts"], /line 13\./, "model.ts names where that model is made");
+  assert.ok(
+    second.todos.some((t) =>
+      t.startsWith("spec.json protocols: line 12: an earlier fit() (`model.fit(x_train") &&
+      t.endsWith("the protocol is fit() 2 of 2 (`--fit 1` takes this one instead)")
+    ),
+    second.todos.join("\n"),
+  );
+  assert.deepEqual(second.blocking, []);
+  assert.throws(
+    () => importSnippet(TWO_MODELS, "post.py", { name: "two", fit: 3 }),
+    { message: "--fit 3: the snippet has 2 fit() calls (line 12; line 16)" },
+  );
+  assert.throws(
+    () => importSnippet(MNIST_DATA, "post.py", { name: "none", fit: 1 }),
+    { message: "--fit 1: the snippet has no fit() calls" },
+  );
+  // A second fit() of the same model goes on from the first one's weights.
+  const again = importSnippet(
+    `${MNIST_DATA}model = Sequential([Flatten(input_shape=(28, 28)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train, y_train, epochs=2)
+model.fit(x_train, y_train, epochs=3)
+`,
+    "post.py",
+    { name: "again", fit: 2 },
+  );
+  assert.ok(
+    again.todos.includes(
+      "spec.json protocols: line 13: this fit() goes on training the model that fit() at " +
+        "line 12 trained; claimcheck trains from fresh weights",
+    ),
+    again.todos.join("\n"),
+  );
+});
+
+/** A notebook of these code cells, each with the text it printed (a stream output). */
+function notebook(cells: { code: string; printed?: string }[]): string {
+  return JSON.stringify({
+    cells: cells.map((c) => ({
+      cell_type: "code",
+      source: c.code,
+      outputs: c.printed === undefined
+        ? []
+        : [{ output_type: "stream", name: "stdout", text: c.printed }],
+    })),
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 2,
+  });
+}
+
+/** Two models trained in turn, each evaluate()d and printed, and one evaluated on train data. */
+const PRINTED_SCORES = notebook([
+  { code: MNIST_DATA },
+  {
+    code: `model = Sequential([Flatten(input_shape=(28, 28)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train, y_train, epochs=2)`,
+    printed: "Epoch 1/2\n60000/60000 [====] - loss: 0.41 - acc: 0.8912\n",
+  },
+  {
+    code: "score = model.evaluate(x_test, y_test, verbose=0)\nprint(score)",
+    printed: "[0.07121990546584129, 0.9781]\n",
+  },
+  {
+    code: `model = Sequential([Flatten(input_shape=(28, 28)), Dense(32, activation='relu'),
+                    Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['mae', 'accuracy'])
+model.fit(x_train, y_train, epochs=3)`,
+  },
+  {
+    code: `loss, mae, acc = model.evaluate(x_test, y_test)
+print('Test loss:', loss)
+print('Test accuracy:', acc)`,
+    printed: "10000/10000 [====] - 0s\nTest loss: 0.0612\nTest accuracy: 0.98234\n",
+  },
+  {
+    code: "print('Training accuracy:', model.evaluate(x_train, y_train)[2])",
+    printed: "Training accuracy: 0.9934\n",
+  },
+]);
+
+/** Asserts that one of the import's "read as" notes starts with `start` and ends with `end`. */
+function assertNote(r: ImportedReplication, start: string, end: string): void {
+  assert.ok(r.notes.some((n) => n.startsWith(start) && n.endsWith(end)), r.notes.join("\n"));
+}
+
+Deno.test("new --from: a notebook's printed evaluate() result is the claim of the fit() it follows", () => {
+  const claims = (r: ImportedReplication) => JSON.parse(r.files["spec.json"]).claims;
+  const first = importSnippet(PRINTED_SCORES, "post.ipynb", { name: "printed" });
+  assert.deepEqual(claims(first), [{
+    id: "test-acc",
+    headline: true,
+    source: "src",
+    where: "printed output of cell 3 (`print(score)`; `model.evaluate(x_test, y_test, " +
+      'verbose=0)` at cell 3, line 1): "[0.07121990546584129, 0.9781]"',
+    statement: "The test accuracy is 0.9781 (drafted by claimcheck new from the snippet: " +
+      "check it against the source).",
+    protocol: "stated",
+    metric: "test_acc",
+    claimed: 0.9781,
+    compare: "approx",
+    epsilon: 0.005,
+  }]);
+  assertNote(
+    first,
+    "printed output of cell 5 (`print('Test accuracy:', acc)`",
+    "the accuracy after fit() at cell 4, line 4, not the protocol's fit(): no claim drafted from it",
+  );
+  // The second model's: the accuracy is the third value (loss, mae, accuracy).
+  const second = importSnippet(PRINTED_SCORES, "post.ipynb", { name: "printed", fit: 2 });
+  assert.deepEqual(
+    claims(second).map((c: Record<string, unknown>) => [c.claimed, c.epsilon, c.where]),
+    [[
+      0.98234,
+      0.005,
+      "printed output of cell 5 (`print('Test accuracy:', acc)`; `model.evaluate(x_test, " +
+      'y_test)` at cell 5, line 1): "Test accuracy: 0.98234"',
+    ]],
+  );
+  assertNote(
+    second,
+    "printed output of cell 6",
+    "evaluate() is not on the test set prepared as fit()'s data: no claim drafted from it",
+  );
+  // A print() whose cell output does not show it drafts nothing.
+  const unprinted = importSnippet(
+    notebook([
+      { code: MNIST_DATA },
+      {
+        code: `model = Sequential([Flatten(input_shape=(28, 28)), Dense(10, activation='softmax')])
+model.compile(loss='categorical_crossentropy', optimizer='adam', metrics=['accuracy'])
+model.fit(x_train, y_train, epochs=2)
+score = model.evaluate(x_test, y_test, verbose=0)
+print('Test loss:', score[0])
+print('Test accuracy:', score[1])`,
+        printed: "Test loss: 0.0712\n",
+      },
+    ]),
+    "post.ipynb",
+    { name: "unprinted" },
+  );
+  assert.equal(claims(unprinted)[0].id, "placeholder");
+});
+
+Deno.test("new --from --fit: the command refuses a fit() the snippet does not have", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claimcheck-new-fit-" });
+  const file = join(dir, "post.py");
+  await Deno.writeTextFile(file, TWO_MODELS);
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, "new", "two", ...args, "--replications", dir],
+      cwd: ROOT,
+    }).output();
+    return { code: out.code, err: new TextDecoder().decode(out.stderr) };
+  };
+  const past = await run("--from", file, "--fit", "3");
+  assert.equal(past.code, 2, past.err);
+  assert.match(past.err, /--fit 3: the snippet has 2 fit\(\) calls \(line 12; line 16\)/);
+  assert.equal((await run("--from", file, "--fit", "second")).code, 2);
+  assert.equal((await run("--fit", "2")).code, 2, "--fit goes with --from");
+  await assert.rejects(() => Deno.stat(join(dir, "two")), "no folder written");
+  const ok = await run("--from", file, "--fit", "2");
+  assert.equal(ok.code, 0, ok.err);
+  const spec = JSON.parse(await Deno.readTextFile(join(dir, "two", "spec.json")));
+  assert.equal(spec.protocols[0].batchSize, 128);
+});

@@ -68,13 +68,36 @@ export function claimDrafts(texts: SnippetText[]): ClaimDraft[] {
         compare: _FLOOR.test(before) ? "atLeast" : _CEILING.test(before) ? "atMost" : "approx",
         epsilon: wordingEpsilon(figure.decimals),
         ...(epoch ? { epoch: Number(epoch[1]) } : {}),
-        sentence: sentence.length > 160 ? `${sentence.slice(0, 157)}...` : sentence,
+        sentence: _shortened(sentence),
         figure: figure.text,
         where: `${t.kind}, ${t.where}`,
       });
     }
   }
   return out;
+}
+
+/**
+ * The test accuracy a notebook printed from `model.evaluate()`: `figure` as printed (`0.9951`),
+ * in the line `text`, as a claim draft with ε by the wording rule.
+ */
+export function printedDraft(figure: string, text: string, where: string): ClaimDraft {
+  const [mantissa, exponent] = figure.toLowerCase().split("e");
+  const decimals = Math.max(0, (mantissa.split(".")[1]?.length ?? 0) - Number(exponent ?? 0));
+  return {
+    metric: "test_acc",
+    claimed: Number(figure),
+    compare: "approx",
+    epsilon: wordingEpsilon(decimals),
+    sentence: _shortened(text.replace(/\s+/g, " ").trim()),
+    figure,
+    where,
+  };
+}
+
+/** A sentence cut to 160 characters for a claim's `where`. */
+function _shortened(sentence: string): string {
+  return sentence.length > 160 ? `${sentence.slice(0, 157)}...` : sentence;
 }
 
 /** Splits text into sentences: at blank lines, line ends after a period, and ". ". */

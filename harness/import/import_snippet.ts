@@ -10,11 +10,13 @@
 import { basename, extname } from "node:path";
 import { parseSpec } from "../spec/load_spec.ts";
 import { SpecError } from "../spec/spec.ts";
-import { type ClaimDraft, claimDrafts } from "./claim_drafts.ts";
+import { type ClaimDraft, claimDrafts, printedDraft } from "./claim_drafts.ts";
 import { type ModelCode, modelCode, todoCall } from "./keras_model.ts";
 import { kerasJsonPlan } from "./keras_json.ts";
-import type { Call, DataVal, FitCall, ModelState, SnippetPlan, Val } from "./plan.ts";
+import type { Call, DataVal, FitCall, ModelState, PrintedScore, SnippetPlan, Val } from "./plan.ts";
 import { notebookSource, pythonSource, readPythonSnippet } from "./python_snippet.ts";
+import { learningRateTable } from "./schedule_function.ts";
+import { kerasFamily, withKerasDefaults, type WrittenOptimizer } from "../spec/optimizers.ts";
 
 /** What `new --from` is told besides the snippet. */
 export interface ImportOptions {
@@ -24,6 +26,8 @@ export interface ImportOptions {
   url?: string;
   /** The Keras version the source ran (`--keras`), where the snippet does not say. */
   keras?: string;
+  /** Which fit() call of the snippet is the protocol (`--fit`), from 1; default the first. */
+  fit?: number;
 }
 
 /** A replication written from a snippet: its files, and what needs a hand. */
@@ -147,6 +151,12 @@ const _FIT_POS = [
   "shuffle",
 ];
 
+/** The accuracy metrics among _METRICS' translations (a claim's `test_acc`). */
+const _ACCURACIES = ["accuracy", "categoricalAccuracy", "binaryAccuracy"];
+
+/** Callbacks that set the learning rate. */
+const _LR_CALLBACKS = ["LearningRateScheduler", "ReduceLROnPlateau"];
+
 /** Callbacks that do not change training (logging, saving). */
 const _PASSIVE_CALLBACKS = ["TensorBoard", "ModelCheckpoint", "CSVLogger", "ProgbarLogger"];
 
@@ -170,14 +180,7 @@ class _Translator {
   }
 
   run(): ImportedReplication {
-    const fit = this.#plan.fits[0];
-    for (const extra of this.#plan.fits.slice(1)) {
-      this.#todo(
-        "protocols",
-        `${extra.call.where}: a further fit() (\`${extra.call.text}\`) is not translated: ` +
-          "the protocol is the first fit() only",
-      );
-    }
+    const fit = this.#chosenFit();
     const model = fit?.model ?? this.#plan.model;
     const protocol: Record<string, unknown> = { id: "stated", source: "src" };
     const modelName = model?.name && /^[A-Za-z_]\w*$/.test(model.name) ? model.name : "model";
@@ -202,7 +205,7 @@ class _Translator {
     if (this.#keras) protocol.keras = this.#keras;
     if (fit) this.#fit(fit, protocol);
     protocol.description = this.#description(code, optimizerText, protocol, data);
-    const claims = this.#claims(protocol);
+    const claims = this.#claims(protocol, fit);
 
     const spec = {
       version: 2,
@@ -231,6 +234,39 @@ class _Translator {
       claims: claims.lines,
       blocking,
     };
+  }
+
+  /**
+   * The fit() that is the protocol (--fit, else the first), with a TODO for each other one and
+   * for training that continues an earlier fit() of the same model.
+   */
+  #chosenFit(): FitCall | undefined {
+    const fits = this.#plan.fits;
+    const n = this.#opts.fit ?? 1;
+    if (this.#opts.fit !== undefined && !(Number.isInteger(n) && n >= 1 && n <= fits.length)) {
+      const calls = fits.length === 1 ? "one fit() call" : `${fits.length || "no"} fit() calls`;
+      const list = fits.length ? ` (${fits.map((f) => f.call.where).join("; ")})` : "";
+      throw new Error(`--fit ${n}: the snippet has ${calls}${list}`);
+    }
+    const fit = fits[n - 1];
+    fits.forEach((other, i) => {
+      if (other === fit) return;
+      this.#todo(
+        "protocols",
+        `${other.call.where}: ${i < n - 1 ? "an earlier" : "a further"} fit() ` +
+          `(\`${other.call.text}\`) is not translated: the protocol is fit() ${n} of ` +
+          `${fits.length} (\`--fit ${i + 1}\` takes this one instead)`,
+      );
+    });
+    const before = fit?.model.fits.slice(0, fit.model.fits.indexOf(fit)).at(-1);
+    if (before) {
+      this.#todo(
+        "protocols",
+        `${fit.call.where}: this fit() goes on training the model that fit() at ` +
+          `${before.call.where} trained; claimcheck trains from fresh weights`,
+      );
+    }
+    return fit;
   }
 
   /** The Keras version the source ran: --keras, else what the snippet states. */
@@ -393,15 +429,7 @@ class _Translator {
     const items = v.k === "seq" ? v.items : [v];
     const out: string[] = [];
     for (const m of items) {
-      const name = m.k === "str"
-        ? m.v
-        : m.k === "obj"
-        ? m.call.name
-        : m.k === "ref"
-        ? m.path.split(".").at(-1)!
-        : m.k === "fn"
-        ? "a function of the snippet's own"
-        : "?";
+      const name = _metricName(m);
       const known = _METRICS[name];
       if (known) out.push(known);
       else {
@@ -515,6 +543,11 @@ class _Translator {
     ) {
       if (cb.k === "obj" && cb.call.name === "EarlyStopping") {
         protocol.earlyStopping = this.#earlyStopping(cb.call);
+      } else if (cb.k === "obj" && cb.call.name === "LearningRateScheduler") {
+        const others = (callbacks?.k === "seq" ? callbacks.items : []).filter((o) =>
+          o !== cb && o.k === "obj" && _LR_CALLBACKS.includes(o.call.name)
+        );
+        this.#scheduler(cb.call, fit, protocol, others.length > 0);
       } else if (cb.k === "obj" && _PASSIVE_CALLBACKS.includes(cb.call.name)) {
         this.#notes.push(`${cb.call.where}: the ${cb.call.name} callback does not change training`);
       } else {
@@ -524,6 +557,59 @@ class _Translator {
         );
       }
     }
+  }
+
+  /**
+   * learningRateScheduler from Keras' LearningRateScheduler(f): f run for each epoch (see
+   * learningRateTable), with the optimizer's learning rate (Keras' default where the snippet
+   * gives none) before the first. `othersSetLr`: another callback sets the learning rate too.
+   */
+  #scheduler(
+    c: Call,
+    fit: FitCall,
+    protocol: Record<string, unknown>,
+    othersSetLr: boolean,
+  ): void {
+    const todo = (why: string) => {
+      this.#todo("protocols.0.learningRateScheduler", `${c.where}: ${c.text}: ${why}`);
+    };
+    const extra = Object.keys(c.kw).filter((k) => k !== "schedule" && k !== "verbose");
+    if (extra.length || c.args.length > 2) {
+      return todo(`not translated: ${extra.join(", ") || "positional arguments"}`);
+    }
+    const f = fit.schedulers.get(c) ?? "its schedule is not given";
+    if (typeof f === "string") return todo(f);
+    const epochs = protocol.epochs;
+    if (typeof epochs !== "number") return todo("fit()'s epochs are not known");
+    if (f.takesLr && _lrArgumentLater(this.#keras)) {
+      return todo(
+        `Keras ${this.#keras} calls the schedule with the epoch only (the lr argument came ` +
+          `in 2.1.4): \`${f.name}\` (${f.where}) would raise TypeError`,
+      );
+    }
+    if (f.takesLr && othersSetLr) {
+      return todo(
+        `\`${f.name}\` takes the learning rate, which another callback of fit() sets too`,
+      );
+    }
+    const t = learningRateTable(f, epochs, this.#firstLearningRate(protocol));
+    if ("todo" in t) return todo(t.todo);
+    const listed = Object.keys(t.table).length > 0;
+    if (listed) protocol.learningRateScheduler = t.table;
+    this.#notes.push(
+      `${c.where}: ${c.text}: \`${f.name}\` (${f.where}) evaluated for epochs 0 to ${
+        epochs - 1
+      } (Keras counts from 0, the table from 1)` +
+        (f.takesLr ? ", lr the learning rate in force as Keras' float32 variable holds it" : "") +
+        (listed ? "" : ": it keeps the optimizer's learning rate (no table)"),
+    );
+  }
+
+  /** The optimizer's learning rate, Keras' default where none is given; undefined: not known. */
+  #firstLearningRate(protocol: Record<string, unknown>): number | undefined {
+    const o = protocol.optimizer as WrittenOptimizer;
+    if (o.name.startsWith("TODO") || typeof kerasFamily(this.#keras) !== "string") return undefined;
+    return withKerasDefaults(o, this.#keras).learningRate;
   }
 
   #earlyStopping(c: Call): Record<string, unknown> | string {
@@ -579,16 +665,17 @@ class _Translator {
       parts.push(`the last ${p.validationSplit} of the training set held out for validation`);
     }
     if (p.targets === "input") parts.push("the images as targets (reconstruction)");
+    if (p.learningRateScheduler) parts.push("the learning rate set each epoch by its scheduler");
     return `${parts.join("; ")}. Written by claimcheck new: check it against the source.`;
   }
 
   #claims(
     protocol: Record<string, unknown>,
+    fit: FitCall | undefined,
   ): { claims: Record<string, unknown>[]; lines: string[] } {
-    const drafts = claimDrafts(this.#plan.texts);
+    const drafts = [...claimDrafts(this.#plan.texts), ...this.#printedDrafts(fit)];
     const metrics = Array.isArray(protocol.metrics) ? protocol.metrics : [];
-    const hasAcc = metrics.includes("accuracy") || metrics.includes("categoricalAccuracy") ||
-      metrics.includes("binaryAccuracy");
+    const hasAcc = metrics.some((m) => _ACCURACIES.includes(m));
     const claims: Record<string, unknown>[] = [];
     const lines: string[] = [];
     const ids = new Set<string>();
@@ -653,6 +740,30 @@ class _Translator {
     return { claims, lines };
   }
 
+  /**
+   * Claim drafts from the evaluate() results a notebook printed: the test accuracy (its index
+   * in the result from compile()'s metrics, the loss first) of the model as the protocol's fit()
+   * left it, evaluated on the test set prepared as fit()'s data.
+   */
+  #printedDrafts(fit: FitCall | undefined): ClaimDraft[] {
+    const drafts: ClaimDraft[] = [];
+    for (const s of this.#plan.scores) {
+      const index = _accuracyIndex(s.compile);
+      const figure = index === undefined ? undefined : s.figures.get(index);
+      if (!figure || !s.fit) continue;
+      const where = `printed output of ${s.cell} (\`${s.print.text}\`; \`${s.evaluate.text}\` ` +
+        `at ${s.evaluate.where})`;
+      const skip = s.fit !== fit
+        ? `the accuracy after fit() at ${s.fit.call.where}, not the protocol's fit()`
+        : _testSetOf(s, fit)
+        ? undefined
+        : "evaluate() is not on the test set prepared as fit()'s data";
+      if (skip) this.#notes.push(`${where}: ${skip}: no claim drafted from it`);
+      else drafts.push(printedDraft(figure, s.text, where));
+    }
+    return drafts;
+  }
+
   /** Why the written folder would not run: the spec's problems and the model's TODOs. */
   #blocking(spec: Record<string, unknown>, code: ModelCode): string[] {
     const out: string[] = [];
@@ -665,6 +776,15 @@ class _Translator {
     if (code.usesTodo) out.push("model.ts: the model has todo() stand-ins (listed above)");
     return out;
   }
+}
+
+/**
+ * Whether Keras `keras` calls a LearningRateScheduler's schedule with the epoch only: before
+ * 2.1.4, which added the learning rate (keras-team/keras#9618).
+ */
+function _lrArgumentLater(keras: string | undefined): boolean {
+  const [major, minor, patch] = (keras ?? "3").split(".").map(Number);
+  return major === 2 && (minor === 0 || (minor === 1 && (patch ?? 0) < 4));
 }
 
 /** An argument of a call by its name or fit()'s position. */
@@ -680,6 +800,38 @@ function _isTestOf(v: Val | undefined, train: Val | undefined): boolean {
   return a.split === "test" && b.split === "train" && !a.why && !b.why &&
     a.role === b.role && a.dataset === b.dataset && a.divisor === b.divisor &&
     a.oneHot === b.oneHot;
+}
+
+/** Whether a printed evaluate() ran on the test split of fit()'s data, prepared the same way. */
+function _testSetOf(s: PrintedScore, fit: FitCall): boolean {
+  return _isTestOf(_arg(s.evaluate, "x"), _arg(fit.call, "x")) &&
+    _isTestOf(_arg(s.evaluate, "y"), _arg(fit.call, "y"));
+}
+
+/** A compile() metric's Keras name, as written (`accuracy`, `CategoricalAccuracy`). */
+function _metricName(m: Val): string {
+  return m.k === "str"
+    ? m.v
+    : m.k === "obj"
+    ? m.call.name
+    : m.k === "ref"
+    ? m.path.split(".").at(-1)!
+    : m.k === "fn"
+    ? "a function of the snippet's own"
+    : "?";
+}
+
+/**
+ * Where evaluate()'s result holds the first accuracy metric of compile(): Keras returns the
+ * loss, then the metrics in compile()'s order; undefined when compile() lists none or its
+ * metrics are not known.
+ */
+function _accuracyIndex(compile: Call | undefined): number | undefined {
+  const v = compile && (compile.kw.metrics ?? compile.args[2]);
+  if (!v || v.k === "unknown" || v.k === "none") return undefined;
+  const items = v.k === "seq" ? v.items : [v];
+  const i = items.findIndex((m) => _ACCURACIES.includes(_METRICS[_metricName(m)]));
+  return i < 0 ? undefined : i + 1;
 }
 
 function _statement(d: ClaimDraft, metric: string): string {

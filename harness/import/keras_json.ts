@@ -49,7 +49,7 @@ export function kerasJsonPlan(text: string, file: string): SnippetPlan {
   if (!top || typeof top !== "object" || typeof top.class_name !== "string") {
     throw new Error(`${file}: not a Keras model.to_json() file (no "class_name")`);
   }
-  const plan: SnippetPlan = { texts: [], notes: [], fits: [], imports: [] };
+  const plan: SnippetPlan = { texts: [], notes: [], fits: [], scores: [], imports: [] };
   if (typeof top.keras_version === "string") {
     plan.keras = top.keras_version.replace(/-tf$/, "");
   }

@@ -343,7 +343,8 @@ function _layer(call: Call, out: ModelCode, extra: [string, string][]): string {
     }
     const lit = arg === "activation" ? _activation(v) : _literal(v);
     if (lit === undefined) {
-      problems.push(`${arg}=${v.k === "unknown" ? `? (${v.why})` : "?"}`);
+      const why = v.k === "unknown" ? v.why : v.k === "fn" ? "a function of the snippet's own" : "";
+      problems.push(`${arg}=?${why ? ` (${why})` : ""}`);
       continue;
     }
     if (arg === "padding" && call.name !== "ZeroPadding2D" && !/^"(valid|same)"$/.test(lit)) {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { SyntaxNode } from "@lezer/common";
+import type { ScheduleFunction } from "./schedule_function.ts";
 
 /** A call as written: the callee's Keras name (`Dense`), arguments, and where it is. */
 export interface Call {
@@ -76,11 +77,38 @@ export interface FitCall {
   model: ModelState;
   /** The compile() call in force when fit ran. */
   compile?: Call;
+  /**
+   * Its LearningRateScheduler callbacks' schedule functions, read with the names in force when
+   * fit() ran, by the callback's call; a string says why one is not a function claimcheck runs.
+   */
+  schedulers: Map<Call, ScheduleFunction | string>;
 }
 
-/** A value met while walking a snippet. */
+/** A `model.evaluate()` result a notebook cell printed, as its stored output shows it. */
+export interface PrintedScore {
+  /** The evaluate() call. */
+  evaluate: Call;
+  /** The fit() the evaluated model went through last before evaluate(); none: not trained. */
+  fit?: FitCall;
+  /** The compile() in force at evaluate(): its metrics say what each index of the result is. */
+  compile?: Call;
+  /** The print() call. */
+  print: Call;
+  /** The text it printed, as the output shows it. */
+  text: string;
+  /** The cell whose output shows it, e.g. "cell 10". */
+  cell: string;
+  /** The figures shown, as printed, by their index in evaluate()'s result (0: the loss). */
+  figures: Map<number, string>;
+}
+
+/**
+ * A value met while walking a snippet. A number's `py` is its Python type where the walk knows
+ * it (a literal, arithmetic on known types); a `score` is what `model.evaluate()` returns (one
+ * `index` of it, where the snippet takes one).
+ */
 export type Val =
-  | { k: "num"; v: number }
+  | { k: "num"; v: number; py?: "int" | "float" }
   | { k: "str"; v: string }
   | { k: "bool"; v: boolean }
   | { k: "none" }
@@ -93,6 +121,7 @@ export type Val =
   | { k: "data"; data: DataVal }
   | { k: "fn"; node: SyntaxNode; env: Map<string, Val> }
   | { k: "method"; of: Val; name: string }
+  | { k: "score"; evaluate: Call; fit?: FitCall; compile?: Call; index?: number }
   | { k: "unknown"; why: string };
 
 /** A value the walk could not follow, with the reason. */
@@ -118,6 +147,8 @@ export interface SnippetPlan {
   notes: string[];
   /** Every fit() call, in order. */
   fits: FitCall[];
+  /** The evaluate() results printed where a notebook's output shows them. */
+  scores: PrintedScore[];
   /** Every module the snippet imports (dotted paths as written). */
   imports: string[];
   /** A model found without a fit() call (a model.json, or a snippet that only builds one). */

@@ -8,6 +8,7 @@
  */
 import { parser } from "@lezer/python";
 import type { SyntaxNode } from "@lezer/common";
+import { children } from "./_children.ts";
 import {
   type Call,
   type DataVal,
@@ -18,13 +19,18 @@ import {
   unknown,
   type Val,
 } from "./plan.ts";
+import { PYTHON_OPERATORS, pythonArithmetic, pythonNumber } from "./python_number.ts";
+import { type ScheduleFunction, scheduleFunction } from "./schedule_function.ts";
 
 /** A snippet as read from its file: the code, and for a notebook each cell's printed output. */
 export interface PythonSource {
   /** The code (a notebook's code cells joined, IPython magics blanked). */
   code: string;
-  /** Printed output (a notebook's outputs), with the offset of the code that printed it. */
-  outputs: { text: string; at: number }[];
+  /**
+   * Printed output (a notebook's outputs): its text, the cell (from 1) and the offsets of the
+   * cell's code, `at` to `to`.
+   */
+  outputs: { text: string; cell: number; at: number; to: number }[];
   /** Where an offset of `code` is, for messages: "line 12" or "cell 4, line 2". */
   where(offset: number): string;
   /** The Keras version a notebook prints (a cell ending in `keras.__version__`). */
@@ -66,6 +72,7 @@ export function notebookSource(json: string, file: string): PythonSource {
     starts.push({ at: code.length, cell: i + 1 });
     const at = code.length;
     code += lines.join("\n") + "\n\n";
+    const to = code.length;
     for (const o of cell.outputs ?? []) {
       const out = o as { text?: unknown; data?: Record<string, unknown> };
       const printed = text(out.text) || text(out.data?.["text/plain"]);
@@ -73,7 +80,14 @@ export function notebookSource(json: string, file: string): PythonSource {
       const shownName = /^[A-Za-z_]\w*$/.test(text(cell.source).trim())
         ? text(cell.source).trim()
         : "";
-      if (printed) outputs.push({ text: shownName ? `${shownName}: ${printed}` : printed, at });
+      if (printed) {
+        outputs.push({
+          text: shownName ? `${shownName}: ${printed}` : printed,
+          cell: i + 1,
+          at,
+          to,
+        });
+      }
       // A cell that shows `keras.__version__` states the Keras version the notebook ran.
       const shown = /^'(\d+\.\d+(?:\.\d+)?)'$/.exec(text(out.data?.["text/plain"]).trim());
       if (shown && text(cell.source).trim().endsWith("keras.__version__")) keras ??= shown[1];
@@ -119,15 +133,19 @@ class _Walker {
   readonly #code: string;
   readonly #global: _Env = new Map();
   readonly #plan: SnippetPlan;
+  /** The notebook's outputs, less the evaluate() results matched to a print() (see #print). */
+  readonly #outputs: PythonSource["outputs"];
   #depth = 0;
 
   constructor(src: PythonSource) {
     this.#src = src;
     this.#code = src.code;
+    this.#outputs = src.outputs.map((o) => ({ ...o }));
     this.#plan = {
       texts: [],
       notes: [],
       fits: [],
+      scores: [],
       imports: [],
       keras: src.keras,
       title: src.title,
@@ -138,13 +156,15 @@ class _Walker {
     const top = parser.parse(this.#code).topNode;
     this.#syntaxErrors(top);
     this.#texts(top);
-    for (const o of this.#src.outputs) {
-      this.#plan.texts.push({ kind: "output", text: o.text, where: this.#src.where(o.at) });
-    }
     try {
       this.#block(top, this.#global);
     } catch (e) {
       if (!(e instanceof _Return)) throw e;
+    }
+    // A printed evaluate() result is a claim of the fit() before it only (see PrintedScore),
+    // so it is not read again as the text of an output.
+    for (const o of this.#outputs) {
+      this.#plan.texts.push({ kind: "output", text: o.text, where: this.#src.where(o.at) });
     }
     return this.#plan;
   }
@@ -197,8 +217,8 @@ class _Walker {
           text: this.#text(n).replace(/^#+\s?/, ""),
           where: this.#where(n),
         });
-      } else if (n.name === "ExpressionStatement" && _kids(n).length === 1) {
-        const s = _kids(n)[0];
+      } else if (n.name === "ExpressionStatement" && children(n).length === 1) {
+        const s = children(n)[0];
         if (s.name === "String") {
           this.#plan.texts.push({
             kind: "docstring",
@@ -206,8 +226,8 @@ class _Walker {
             where: this.#where(s),
           });
         }
-      } else if (n.name === "CallExpression" && this.#text(_kids(n)[0]) === "print") {
-        const parts = _kids(_kids(n)[1]).filter((a) =>
+      } else if (n.name === "CallExpression" && this.#text(children(n)[0]) === "print") {
+        const parts = children(children(n)[1]).filter((a) =>
           a.name === "String" || a.name === "FormatString" || a.name === "ContinuedString"
         );
         const text = parts.map((p) => _stringValue(this.#text(p))).join(" ");
@@ -219,7 +239,7 @@ class _Walker {
   // ---- statements -----------------------------------------------------------------------
 
   #block(n: SyntaxNode, env: _Env): void {
-    for (const s of _kids(n)) this.#statement(s, env);
+    for (const s of children(n)) this.#statement(s, env);
   }
 
   #statement(s: SyntaxNode, env: _Env): void {
@@ -231,15 +251,15 @@ class _Walker {
       case "UpdateStatement":
         return this.#update(s, env);
       case "ExpressionStatement":
-        for (const e of _kids(s)) this.#eval(e, env);
+        for (const e of children(s)) this.#eval(e, env);
         return;
       case "FunctionDefinition": {
-        const name = _kids(s).find((k) => k.name === "VariableName");
+        const name = children(s).find((k) => k.name === "VariableName");
         if (name) env.set(this.#text(name), { k: "fn", node: s, env });
         return;
       }
       case "ClassDefinition": {
-        const name = _kids(s).find((k) => k.name === "VariableName");
+        const name = children(s).find((k) => k.name === "VariableName");
         if (name) {
           env.set(
             this.#text(name),
@@ -251,7 +271,7 @@ class _Walker {
       case "IfStatement":
         return this.#if(s, env);
       case "ReturnStatement": {
-        const e = _kids(s).find((k) => k.name !== "return");
+        const e = children(s).find((k) => k.name !== "return");
         throw new _Return(e ? this.#eval(e, env) : { k: "none" });
       }
       case "ForStatement":
@@ -267,7 +287,7 @@ class _Walker {
   }
 
   #import(s: SyntaxNode, env: _Env): void {
-    const k = _kids(s);
+    const k = children(s);
     const from = k[0].name === "from";
     // `from a.b import c as d, e` / `import a.b as c, d`
     let i = 1, module = "";
@@ -297,7 +317,7 @@ class _Walker {
   }
 
   #assign(s: SyntaxNode, env: _Env): void {
-    const k = _kids(s);
+    const k = children(s);
     // a = b = value; a, b = value; (a, b), c = value
     const ops = k.map((n, i) => n.name === "AssignOp" ? i : -1).filter((i) => i >= 0);
     if (!ops.length) return;
@@ -320,13 +340,15 @@ class _Walker {
     ) {
       const parts = Array.isArray(target)
         ? target
-        : _kids(target).filter((n) => !["(", ")", "[", "]", ","].includes(n.name));
+        : children(target).filter((n) => !["(", ")", "[", "]", ","].includes(n.name));
       if (!Array.isArray(target) && target.name === "ParenthesizedExpression") {
         return this.#bind(parts[0], value, env, at);
       }
       parts.forEach((p, i) => {
         const v = value.k === "seq"
           ? value.items[i] ?? unknown(`${this.#where(at)}: fewer values than names`)
+          : value.k === "score" && value.index === undefined
+          ? { ...value, index: i } // loss, acc = model.evaluate(…)
           : unknown(`${this.#where(at)}: \`${this.#snippet(at)}\` is not translated`);
         this.#bind(p, v, env, at);
       });
@@ -339,7 +361,7 @@ class _Walker {
   }
 
   #update(s: SyntaxNode, env: _Env): void {
-    const [target, op, value] = _kids(s);
+    const [target, op, value] = children(s);
     if (target?.name !== "VariableName" || !op) return;
     const name = this.#text(target);
     const before = env.get(name) ?? this.#lookup(name, env, target);
@@ -348,7 +370,7 @@ class _Walker {
   }
 
   #if(s: SyntaxNode, env: _Env): void {
-    const k = _kids(s);
+    const k = children(s);
     // if cond Body (elif cond Body)* (else Body)?
     for (let i = 0; i < k.length; i++) {
       if (k[i].name === "if" || k[i].name === "elif") {
@@ -377,18 +399,18 @@ class _Walker {
     do {
       const n = c.node;
       if (n.name === "AssignStatement" || n.name === "UpdateStatement") {
-        for (const t of _kids(n)) {
+        for (const t of children(n)) {
           if (t.name === "AssignOp" || t.name === "UpdateOp") break;
           if (t.name === "VariableName") env.set(this.#text(t), unknown(why));
         }
       } else if (n.name === "ForStatement") {
-        const v = _kids(n).find((k) => k.name === "VariableName");
+        const v = children(n).find((k) => k.name === "VariableName");
         if (v) env.set(this.#text(v), unknown(why));
       } else if (n.name === "CallExpression") {
-        const callee = _kids(n)[0];
+        const callee = children(n)[0];
         if (callee.name === "MemberExpression") {
-          const obj = _kids(callee)[0];
-          const method = this.#text(_kids(callee).at(-1)!);
+          const obj = children(callee)[0];
+          const method = this.#text(children(callee).at(-1)!);
           const target = obj.name === "VariableName" ? env.get(this.#text(obj)) : undefined;
           if (target?.k === "model" && ["add", "compile", "fit", "pop"].includes(method)) {
             target.model.opaque ??= why;
@@ -427,32 +449,32 @@ class _Walker {
       case "VariableName":
         return this.#lookup(this.#text(n), env, n);
       case "ParenthesizedExpression": {
-        const inner = _kids(n).filter((k) => k.name !== "(" && k.name !== ")");
+        const inner = children(n).filter((k) => k.name !== "(" && k.name !== ")");
         return inner.length === 1 ? this.#eval(inner[0], env) : unknown(this.#where(n));
       }
       case "TupleExpression":
       case "ArrayExpression":
         return {
           k: "seq",
-          items: _kids(n).filter((k) => !["(", ")", "[", "]", ","].includes(k.name)).map((k) =>
+          items: children(n).filter((k) => !["(", ")", "[", "]", ","].includes(k.name)).map((k) =>
             this.#eval(k, env)
           ),
         };
       case "UnaryExpression": {
-        const [op, e] = _kids(n);
+        const [op, e] = children(n);
         const v = this.#eval(e, env);
         const o = this.#text(op);
         if (o === "not" && v.k === "bool") return { k: "bool", v: !v.v };
-        if (v.k === "num" && o === "-") return { k: "num", v: -v.v };
+        if (v.k === "num" && o === "-") return { ...v, v: -v.v };
         if (v.k === "num" && o === "+") return v;
         return unknown(`${this.#where(n)}: \`${this.#snippet(n)}\``);
       }
       case "BinaryExpression": {
-        const [a, op, b] = _kids(n);
+        const [a, op, b] = children(n);
         return this.#binary(this.#eval(a, env), this.#text(op), this.#eval(b, env), n);
       }
       case "ConditionalExpression": {
-        const k = _kids(n);
+        const k = children(n);
         const cond = this.#eval(k[2], env);
         if (cond.k === "bool") return this.#eval(cond.v ? k[0] : k[4], env);
         return unknown(`${this.#where(n)}: \`${this.#snippet(n)}\` is decided at run time`);
@@ -462,13 +484,22 @@ class _Walker {
       case "CallExpression":
         return this.#call(n, env);
       case "LambdaExpression":
-        return unknown(`${this.#where(n)}: a lambda (\`${this.#snippet(n)}\`)`);
+        return { k: "fn", node: n, env };
       default:
         return unknown(`${this.#where(n)}: \`${this.#snippet(n)}\` is not translated`);
     }
   }
 
   #binary(a: Val, op: string, b: Val, n: SyntaxNode): Val {
+    if (a.k === "num" && b.k === "num" && a.py && b.py && PYTHON_OPERATORS.includes(op)) {
+      // Both Python types known: Python's arithmetic exactly (an int stays an int).
+      const r = pythonArithmetic(op, { v: a.v, int: a.py === "int" }, {
+        v: b.v,
+        int: b.py === "int",
+      });
+      if (typeof r === "string") return unknown(`${this.#where(n)}: \`${this.#snippet(n)}\` ${r}`);
+      return { k: "num", v: r.v, py: r.int ? "int" : "float" };
+    }
     if (a.k === "num" && b.k === "num") {
       const x = a.v, y = b.v;
       const arith: Record<string, () => number> = {
@@ -505,9 +536,12 @@ class _Walker {
   }
 
   #member(n: SyntaxNode, env: _Env): Val {
-    const k = _kids(n);
+    const k = children(n);
     // `1.` (a float with a trailing point) reaches us as the member expression `1` `.`.
-    if (k.length === 2 && k[0].name === "Number" && k[1].name === ".") return this.#eval(k[0], env);
+    if (k.length === 2 && k[0].name === "Number" && k[1].name === ".") {
+      const v = this.#eval(k[0], env);
+      return v.k === "num" ? { ...v, py: "float" } : v;
+    }
     const obj = this.#eval(k[0], env);
     if (k[1]?.name === "[") {
       const inner = k.slice(2, -1);
@@ -524,6 +558,10 @@ class _Walker {
             return { k: "seq", items: obj.items.slice(0, at(idx[0])) };
           }
         }
+      }
+      if (obj.k === "score" && obj.index === undefined && inner.length === 1) {
+        const i = this.#eval(inner[0], env);
+        if (i.k === "num" && i.py === "int" && i.v >= 0) return { ...obj, index: i.v };
       }
       if (obj.k === "data") {
         const what = `${obj.data.split} ${obj.data.role}`;
@@ -547,7 +585,7 @@ class _Walker {
 
   #args(list: SyntaxNode, env: _Env): { args: Val[]; kw: Record<string, Val>; spread?: string } {
     const args: Val[] = [], kw: Record<string, Val> = {};
-    const k = _kids(list).filter((x) => x.name !== "(" && x.name !== ")");
+    const k = children(list).filter((x) => x.name !== "(" && x.name !== ")");
     let spread: string | undefined;
     for (let i = 0; i < k.length; i++) {
       if (k[i].name === ",") continue;
@@ -565,7 +603,7 @@ class _Walker {
   }
 
   #call(n: SyntaxNode, env: _Env): Val {
-    const [calleeNode, argList] = _kids(n);
+    const [calleeNode, argList] = children(n);
     const callee = this.#eval(calleeNode, env);
     if (!argList || argList.name !== "ArgList") return unknown(this.#where(n));
     const { args, kw, spread } = this.#args(argList, env);
@@ -578,6 +616,7 @@ class _Walker {
       text: this.#snippet(n),
     };
     if (spread) return unknown(spread);
+    if (callee.k === "ref" && callee.path === "builtins.print") this.#print(call, n.from);
     if (callee.k === "fn") return this.#callFunction(callee, call);
     if (callee.k === "ref") return this.#callRef(callee.path, call);
     if (callee.k === "method") return this.#callMethod(callee.of, callee.name, call);
@@ -589,10 +628,11 @@ class _Walker {
   #callFunction(f: Extract<Val, { k: "fn" }>, call: Call): Val {
     if (this.#depth > 20) return unknown(`${call.where}: recursion`);
     const scope: _Env = new Map(f.env === this.#global ? [] : f.env);
-    const k = _kids(f.node);
-    const params = _kids(k.find((x) => x.name === "ParamList")!).filter((x) =>
-      !["(", ")", ","].includes(x.name)
-    );
+    const k = children(f.node);
+    const paramList = k.find((x) => x.name === "ParamList");
+    const params = paramList
+      ? children(paramList).filter((x) => !["(", ")", ","].includes(x.name))
+      : [];
     let pos = 0;
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
@@ -613,6 +653,7 @@ class _Walker {
     }
     this.#depth++;
     try {
+      if (f.node.name === "LambdaExpression") return this.#eval(k.at(-1)!, scope);
       this.#block(k.find((x) => x.name === "Body")!, scope);
       return { k: "none" };
     } catch (e) {
@@ -658,11 +699,15 @@ class _Walker {
       return { k: "data", data: _reshaped(data.data, call.args[1] ?? call.kw.newshape, "to") };
     }
     if (path === "builtins.len" && call.args[0]?.k === "seq") {
-      return { k: "num", v: call.args[0].items.length };
+      return { k: "num", v: call.args[0].items.length, py: "int" };
     }
     if (path === "builtins.int" || path === "builtins.float") {
       const v = call.args[0];
-      if (v?.k === "num") return { k: "num", v: path === "builtins.int" ? Math.trunc(v.v) : v.v };
+      if (v?.k === "num") {
+        return path === "builtins.int"
+          ? { k: "num", v: Math.trunc(v.v), py: "int" }
+          : { k: "num", v: v.v, py: "float" };
+      }
     }
     if (path.startsWith("keras.")) {
       if (last === "Sequential") return this.#sequential(call);
@@ -682,6 +727,88 @@ class _Walker {
       );
     }
     return unknown(`${call.where}: \`${call.text}\` is not translated`);
+  }
+
+  /**
+   * A print() of evaluate()'s result (`print(score)`, `print('Test accuracy:', score[1])`):
+   * where the output of the print's cell shows the line it printed, the figures in it are
+   * recorded (PrintedScore) and the line is taken out of the outputs read as text.
+   */
+  #print(call: Call, at: number): void {
+    const scores = call.args.filter((a) => a.k === "score");
+    const sep = call.kw.sep ?? { k: "str", v: " " };
+    const end = call.kw.end;
+    if (
+      !scores.length || scores.some((s) => s.evaluate !== scores[0].evaluate) ||
+      !call.args.every((a) => a.k === "str" || a.k === "score") || sep.k !== "str" ||
+      (end && end.k !== "str") || Object.keys(call.kw).some((k) => !["sep", "end"].includes(k))
+    ) return;
+    const pattern = call.args.map((a) =>
+      a.k === "str"
+        ? _regexLiteral(a.v)
+        : a.k === "score" && a.index === undefined
+        ? `(${_PRINTED_LIST}|${_PRINTED_NUMBER})`
+        : `(${_PRINTED_NUMBER})`
+    ).join(_regexLiteral(sep.v));
+    // What print() writes starts a line and ends where its `end` (a newline) does.
+    const after = end?.k === "str" ? _regexLiteral(end.v) : String.raw`\r?\n|$`;
+    const re = new RegExp(`(?<=^|[\\n\\r])${pattern}(?=${after})`);
+    for (const o of this.#outputs.filter((o) => o.at <= at && at < o.to)) {
+      const m = re.exec(o.text);
+      if (!m) continue;
+      const figures = new Map<number, string>();
+      let group = 1;
+      for (const a of call.args) {
+        if (a.k !== "score") continue;
+        const numbers = _printedNumbers(m[group++]);
+        if (a.index !== undefined) figures.set(a.index, numbers[0]);
+        else numbers.forEach((f, i) => figures.set(i, f));
+      }
+      const s = scores[0];
+      this.#plan.scores.push({
+        evaluate: s.evaluate,
+        fit: s.fit,
+        compile: s.compile,
+        print: call,
+        text: m[0],
+        cell: `cell ${o.cell}`,
+        figures,
+      });
+      o.text = o.text.slice(0, m.index) + o.text.slice(m.index + m[0].length);
+      return;
+    }
+  }
+
+  /**
+   * The schedule functions of fit()'s LearningRateScheduler callbacks, read with the names as
+   * they are now, when fit() runs them (a module-level function's constants are its module's).
+   */
+  #schedulers(fit: Call): Map<Call, ScheduleFunction | string> {
+    const out = new Map<Call, ScheduleFunction | string>();
+    const globals = new Map(this.#global);
+    const values = [...fit.args, ...Object.values(fit.kw)];
+    for (const v of values.flatMap((v) => v.k === "seq" ? v.items : [v])) {
+      if (v.k !== "obj" || v.call.name !== "LearningRateScheduler") continue;
+      const f = v.call.args[0] ?? v.call.kw.schedule;
+      if (f?.k !== "fn") {
+        out.set(
+          v.call,
+          f?.k === "unknown" ? f.why : "its schedule is not a function of the snippet",
+        );
+        continue;
+      }
+      out.set(
+        v.call,
+        scheduleFunction(f, {
+          text: (n) => this.#text(n),
+          snippet: (n) => this.#snippet(n),
+          where: (n) => this.#where(n),
+          name: (name) =>
+            (f.env === this.#global ? undefined : f.env.get(name)) ?? globals.get(name),
+        }),
+      );
+    }
+    return out;
   }
 
   #nextId = (() => {
@@ -771,12 +898,20 @@ class _Walker {
         return { k: "none" };
       }
       if (name === "fit") {
-        const fit: FitCall = { call, model: m, compile: m.compile };
+        const fit: FitCall = {
+          call,
+          model: m,
+          compile: m.compile,
+          schedulers: this.#schedulers(call),
+        };
         m.fits.push(fit);
         this.#plan.fits.push(fit);
         return unknown(`${call.where}: the training history`);
       }
-      if (["summary", "evaluate", "predict", "save", "save_weights"].includes(name)) {
+      if (name === "evaluate") {
+        return { k: "score", evaluate: call, fit: m.fits.at(-1), compile: m.compile };
+      }
+      if (["summary", "predict", "save", "save_weights"].includes(name)) {
         return unknown(`${call.where}: the result of ${name}()`);
       }
       if (name === "pop" && m.kind === "sequential") {
@@ -790,13 +925,6 @@ class _Walker {
   }
 }
 
-/** The children of a node, in order, without the parser's error nodes (reported apart). */
-function _kids(n: SyntaxNode): SyntaxNode[] {
-  const out: SyntaxNode[] = [];
-  for (let c = n.firstChild; c; c = c.nextSibling) if (!c.type.isError) out.push(c);
-  return out;
-}
-
 /** A path with TensorFlow's Keras spelled as Keras: `tensorflow.keras.layers` → `keras.layers`. */
 function _normal(path: string): string {
   for (const prefix of ["tensorflow.python.keras", "tensorflow.keras", "tf_keras", "keras_core"]) {
@@ -808,10 +936,27 @@ function _normal(path: string): string {
 }
 
 function _number(text: string): Val {
-  const t = text.replaceAll("_", "").toLowerCase();
-  if (/[jl]$/.test(t)) return { k: "unknown", why: `the number ${text}` };
-  const v = t.startsWith("0x") || t.startsWith("0o") || t.startsWith("0b") ? Number(t) : Number(t);
-  return Number.isFinite(v) ? { k: "num", v } : { k: "unknown", why: `the number ${text}` };
+  const n = pythonNumber(text);
+  if (n) return { k: "num", v: n.v, py: n.int ? "int" : "float" };
+  // An int past 2^53: its nearest float, of no type the walk vouches for.
+  const v = Number(text.replaceAll("_", ""));
+  return Number.isFinite(v) ? { k: "num", v } : unknown(`the number ${text}`);
+}
+
+/** A printed number as Python writes a float (numpy 2 wraps it: `np.float64(0.99)`). */
+const _PRINTED_NUMBER = String.raw`(?:np\.float\d+\()?-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?\)?`;
+
+/** A printed list of numbers, as Python writes one: `[0.0201, 0.9951]`. */
+const _PRINTED_LIST = String.raw`\[${_PRINTED_NUMBER}(?:, ${_PRINTED_NUMBER})*\]`;
+
+/** The numbers of a printed number or list, as written, without numpy's wrapper. */
+function _printedNumbers(text: string): string[] {
+  return text.replace(/np\.float\d+\(([^)]*)\)/g, "$1").replace(/[[\]]/g, "").split(", ");
+}
+
+/** `text` as a regular expression that matches it literally. */
+function _regexLiteral(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** A Python string literal's value (escapes other than quotes and \n kept as written). */
