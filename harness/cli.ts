@@ -54,8 +54,9 @@ const USAGE = `usage:
   deno task merge <folder>... [--out DIR]
   deno task new <name> [--replications DIR]   a new replication folder from the template
   deno task new <name> --from SNIPPET [--url URL] [--keras VERSION]   ... written from a post's
-                     Keras code (.py, .ipynb, or a model.to_json() .json file); exit 1 when
-                     the folder does not run as it is (its TODOs say why)
+                     Keras code (.py, .ipynb, or a model.to_json() .json file) or TensorFlow.js
+                     code (.js, .mjs, .ts; no --keras); exit 1 when the folder does not run as
+                     it is (its TODOs say why)
   deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare
   deno task explain <name> [--seeds N] [--protocols a,b] [--variants x,y]   rank the variants
                      of its stated protocols (its exploratory ones; lr ×½ ×2, batch ×½ ×2; or
