@@ -54,9 +54,10 @@ const USAGE = `usage:
   deno task merge <folder>... [--out DIR]
   deno task new <name> [--replications DIR]   a new replication folder from the template
   deno task new <name> --from SNIPPET [--url URL] [--keras VERSION] [--fit N]   ... written
-                     from a post's Keras code (.py, .ipynb, or a model.to_json() .json file),
-                     its protocol the snippet's N-th fit() call (default 1) with the model it
-                     trains; exit 1 when the folder does not run as it is (its TODOs say why)
+                     from a post's Keras code (.py, .ipynb, or a model.to_json() .json file) or
+                     TensorFlow.js code (.js, .mjs, .ts; no --keras), its protocol the snippet's
+                     N-th fit() call (default 1) with the model it trains; exit 1 when the folder
+                     does not run as it is (its TODOs say why)
   deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare
   deno task explain <name> [--seeds N] [--protocols a,b] [--variants x,y]   rank the variants
                      of its stated protocols (its exploratory ones; lr ×½ ×2, batch ×½ ×2; or

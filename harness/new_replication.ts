@@ -17,7 +17,10 @@ export class NewReplicationError extends Error {}
 
 /** The snippet `new --from` imports, and what it is told besides. */
 export interface SnippetSource {
-  /** The snippet file: a Keras `.py`, a notebook (`.ipynb`) or a `model.to_json()` file. */
+  /**
+   * The snippet file: a Keras `.py`, a notebook (`.ipynb`), a `model.to_json()` file, or a
+   * TensorFlow.js `.js`, `.mjs` or `.ts` file.
+   */
   file: string;
   /** The source document's URL. */
   url?: string;

@@ -1,44 +1,54 @@
 /**
- * `deno task new NAME --from SNIPPET`: public Keras MNIST and Fashion-MNIST snippets
- * (tests/fixtures/keras_snippets/<name>/, each with its URL and licence in SOURCE.md and the
- * arguments it is imported with in import.json) go through the importer. What it writes is
- * compared with the reviewed files in expected/, every model.ts it writes type-checks, every
- * folder whose spec validates against the current schema loads and trains a few steps (wasm,
- * in this process), and every folder the importer says does not run indeed does not load or
- * build. The claim drafts' wording rule, a model.json and the command line are tested apart.
+ * `deno task new NAME --from SNIPPET`: public Keras and TensorFlow.js MNIST and Fashion-MNIST
+ * snippets (tests/fixtures/keras_snippets/<name>/ and tfjs_snippets/<name>/, each with its URL
+ * and licence in SOURCE.md and the arguments it is imported with in import.json) go through the
+ * importer. What it writes is compared with the reviewed files in expected/, every model.ts it
+ * writes type-checks, every folder whose spec validates against the current schema loads and
+ * trains a few steps (wasm, in this process), and every folder the importer says does not run
+ * indeed does not load or build, but trains once given what its SOURCE.md says a person fills
+ * in (import.json's `byHand`). The claim drafts' wording rule, a model.json and the command line
+ * are tested apart; tfjs-only rules in import_tfjs_snippet_test.ts.
  */
 import assert from "assert";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { setupBackend } from "../harness/backend/backend.ts";
+import { type BackendInfo, setupBackend } from "../harness/backend/backend.ts";
 import { claimDrafts, wordingEpsilon } from "../harness/import/claim_drafts.ts";
 import { type ImportedReplication, importSnippet } from "../harness/import/import_snippet.ts";
 import { importedReadme, newReplicationFrom } from "../harness/new_replication.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { replicate } from "../harness/train/replicate.ts";
+import { sha256Hex } from "../harness/sha256_hex.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/keras_snippets", import.meta.url));
+const TFJS_FIXTURES = fileURLToPath(new URL("./fixtures/tfjs_snippets", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(ROOT, "harness/cli.ts");
 
-/** One fixture: its folder name, the new --from arguments (import.json) and its snippet file. */
+/** One fixture: its folder, the new --from arguments (import.json) and its snippet file. */
 interface Fixture {
   name: string;
+  /** The fixture's folder. */
+  dir: string;
   snippet: string;
   url: string;
   keras?: string;
+  /** Protocol fields a person fills in from the rest of the source (SOURCE.md says where). */
+  byHand?: Record<string, unknown>;
 }
 
-const fixtures: Fixture[] = [...Deno.readDirSync(FIXTURES)]
-  .filter((e) => e.isDirectory)
-  .map((e) => ({
-    name: e.name,
-    ...JSON.parse(Deno.readTextFileSync(join(FIXTURES, e.name, "import.json"))),
-  }))
-  .sort((a, b) => a.name.localeCompare(b.name));
+const fixtures: Fixture[] = [FIXTURES, TFJS_FIXTURES].flatMap((root) =>
+  [...Deno.readDirSync(root)]
+    .filter((e) => e.isDirectory)
+    .map((e) => ({
+      name: e.name,
+      dir: join(root, e.name),
+      ...JSON.parse(Deno.readTextFileSync(join(root, e.name, "import.json"))),
+    }))
+).sort((a, b) => a.name.localeCompare(b.name));
 
 function imported(f: Fixture): ImportedReplication {
-  const text = Deno.readTextFileSync(join(FIXTURES, f.name, f.snippet));
+  const text = Deno.readTextFileSync(join(f.dir, f.snippet));
   return importSnippet(text, f.snippet, { name: f.name, url: f.url, keras: f.keras });
 }
 
@@ -49,27 +59,47 @@ function written() {
     const dir = await Deno.makeTempDir({ prefix: "claimcheck-import-" });
     const results = new Map<string, ImportedReplication>();
     for (const f of fixtures) {
-      const from = { file: join(FIXTURES, f.name, f.snippet), url: f.url, keras: f.keras };
+      const from = { file: join(f.dir, f.snippet), url: f.url, keras: f.keras };
       results.set(f.name, (await newReplicationFrom(f.name, dir, from)).imported);
     }
     return { dir, results };
   })();
 }
 
-Deno.test("new --from: at least 10 public snippets, each with its URL and licence", () => {
+/** Loads `<dir>/<name>` and trains one seed a few steps (64 images, one epoch): no failure. */
+async function trainsAFewSteps(name: string, dir: string, backend: BackendInfo): Promise<void> {
+  const rerun = await replicate(await loadReplication(name, dir), {
+    seeds: [1],
+    backend,
+    command: "test",
+    trainLimit: 64,
+    epochs: 1,
+  });
+  assert.equal(rerun.failures?.length ?? 0, 0, `${name}: ${rerun.failures?.join("; ")}`);
+  const loss = rerun.runs[0].epochs[0].metrics.train_loss;
+  assert.ok(typeof loss === "number" && Number.isFinite(loss), `${name}: train loss ${loss}`);
+}
+
+Deno.test("new --from: at least 10 public snippets, each with its URL and licence", async () => {
   assert.ok(fixtures.length >= 10, `${fixtures.length} fixtures`);
+  const tfjs = fixtures.filter((f) => f.dir.startsWith(TFJS_FIXTURES));
+  assert.ok(tfjs.length >= 2, `${tfjs.length} TensorFlow.js fixtures`);
   for (const f of fixtures) {
-    const source = Deno.readTextFileSync(join(FIXTURES, f.name, "SOURCE.md"));
+    const source = Deno.readTextFileSync(join(f.dir, "SOURCE.md"));
     assert.ok(source.replace(/\s+/g, " ").includes(`URL: <${f.url}>`), `${f.name}: URL`);
     assert.match(source, /licence: \S/, f.name);
+    // Kept byte for byte: where SOURCE.md gives the file's SHA-256, the file still has it.
+    const sha = /sha256:\s+`([0-9a-f]{64})`/.exec(source)?.[1];
+    if (sha) {
+      assert.equal(await sha256Hex(Deno.readFileSync(join(f.dir, f.snippet))), sha, f.name);
+    }
   }
 });
 
 Deno.test("new --from: each snippet gives the reviewed spec.json, model.ts and TODO list", () => {
   for (const f of fixtures) {
     const r = imported(f);
-    const expected = (file: string) =>
-      Deno.readTextFileSync(join(FIXTURES, f.name, "expected", file));
+    const expected = (file: string) => Deno.readTextFileSync(join(f.dir, "expected", file));
     assert.equal(r.files["spec.json"], expected("spec.json"), `${f.name}: spec.json`);
     assert.equal(r.files["model.ts"], expected("model.ts"), `${f.name}: model.ts`);
     // Whether it runs today depends on this claimcheck's schema, tested below, not on the import.
@@ -105,17 +135,7 @@ Deno.test("new --from: a folder whose spec validates trains; one that does not r
       skipped.push(`${f.name} (${r.blocking[0]})`);
       continue;
     }
-    const rep = await loadReplication(f.name, dir);
-    const rerun = await replicate(rep, {
-      seeds: [1],
-      backend,
-      command: "test",
-      trainLimit: 64,
-      epochs: 1,
-    });
-    assert.equal(rerun.failures?.length ?? 0, 0, `${f.name}: ${rerun.failures?.join("; ")}`);
-    const loss = rerun.runs[0].epochs[0].metrics.train_loss;
-    assert.ok(typeof loss === "number" && Number.isFinite(loss), `${f.name}: train loss ${loss}`);
+    await trainsAFewSteps(f.name, dir, backend);
     trained.push(f.name);
   }
   console.log(`trained a few steps: ${trained.join(", ")}`);
@@ -124,6 +144,27 @@ Deno.test("new --from: a folder whose spec validates trains; one that does not r
     trained.length >= 2,
     "at least the snippets with Adam and a supported loss train today",
   );
+});
+
+Deno.test("new --from: a folder that does not run trains once given what a person fills in by hand", async () => {
+  const backend = await setupBackend("wasm");
+  const dir = await Deno.makeTempDir({ prefix: "claimcheck-by-hand-" });
+  const completed = fixtures.filter((f) => f.byHand);
+  assert.ok(completed.length >= 3, `${completed.length} fixtures with byHand`);
+  for (const f of completed) {
+    const from = { file: join(f.dir, f.snippet), url: f.url, keras: f.keras };
+    const { folder, imported } = await newReplicationFrom(f.name, dir, from);
+    assert.ok(imported.blocking.length > 0, `${f.name}: runs as written; byHand is not needed`);
+    const spec = JSON.parse(await Deno.readTextFile(join(folder, "spec.json")));
+    for (const [key, value] of Object.entries(f.byHand!)) {
+      // By hand only what the import left TODO or unstated, never a value it translated.
+      const was = spec.protocols[0][key];
+      assert.ok(was === undefined || JSON.stringify(was).includes("TODO"), `${f.name}: ${key}`);
+      spec.protocols[0][key] = value;
+    }
+    await Deno.writeTextFile(join(folder, "spec.json"), JSON.stringify(spec, null, 2));
+    await trainsAFewSteps(f.name, dir, backend);
+  }
 });
 
 Deno.test("new --from: ε by the wording rule, compare by the words before the figure", () => {
@@ -234,7 +275,7 @@ Deno.test("new --from: the command writes the folder, lists the TODOs and exits 
   };
   const f = (name: string) => fixtures.find((x) => x.name === name)!;
   const demo = f("keras-3-demo-mnist-convnet");
-  const ok = await run("demo", "--from", join(FIXTURES, demo.name, demo.snippet));
+  const ok = await run("demo", "--from", join(demo.dir, demo.snippet));
   assert.equal(ok.code, 0, ok.err);
   assert.match(
     ok.err,
@@ -244,7 +285,7 @@ Deno.test("new --from: the command writes the folder, lists the TODOs and exits 
   const readme = await Deno.readTextFile(join(dir, "demo", "README.md"));
   assert.match(readme, /## Imported from `demo_mnist_convnet\.py`/);
   const irnn = f("keras224-mnist-irnn");
-  const blocked = await run("irnn", "--from", join(FIXTURES, irnn.name, irnn.snippet));
+  const blocked = await run("irnn", "--from", join(irnn.dir, irnn.snippet));
   assert.equal(blocked.code, 1, blocked.err);
   assert.match(blocked.err, /it does not run yet:\n(.|\n)*todo\(\) stand-ins/);
   assert.ok(await Deno.stat(join(dir, "irnn", "model.ts")), "the files are written all the same");

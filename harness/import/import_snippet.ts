@@ -1,6 +1,7 @@
 /**
  * `deno task new NAME --from SNIPPET`: a replication folder written from a post's code (a Keras
- * `.py` file, a notebook, or a Keras `model.to_json()` file): spec.json with the protocol the
+ * `.py` file, a notebook, a Keras `model.to_json()` file, or a TensorFlow.js `.js`/`.ts`
+ * snippet): spec.json with the protocol the
  * code runs (dataset, scaling, optimizer, loss, batch size, epochs, validation) and the claims
  * its text states, model.ts with the model and seeded initializers, and a README listing what
  * could not be translated. Whatever is not translated is marked TODO in the files, never
@@ -13,8 +14,18 @@ import { SpecError } from "../spec/spec.ts";
 import { type ClaimDraft, claimDrafts, printedDraft } from "./claim_drafts.ts";
 import { type ModelCode, modelCode, todoCall } from "./keras_model.ts";
 import { kerasJsonPlan } from "./keras_json.ts";
-import type { Call, DataVal, FitCall, ModelState, PrintedScore, SnippetPlan, Val } from "./plan.ts";
+import {
+  type Call,
+  type DataVal,
+  type FitCall,
+  type ModelState,
+  type PrintedScore,
+  type SnippetPlan,
+  unknown,
+  type Val,
+} from "./plan.ts";
 import { notebookSource, pythonSource, readPythonSnippet } from "./python_snippet.ts";
+import { readTfjsSnippet } from "./tfjs_snippet.ts";
 import { learningRateTable } from "./schedule_function.ts";
 import { kerasFamily, withKerasDefaults, type WrittenOptimizer } from "../spec/optimizers.ts";
 
@@ -24,7 +35,7 @@ export interface ImportOptions {
   name: string;
   /** The source document's URL, for spec.json's `sources`. */
   url?: string;
-  /** The Keras version the source ran (`--keras`), where the snippet does not say. */
+  /** The Keras version the source ran (`--keras`), where the snippet does not say; none for tfjs. */
   keras?: string;
   /** Which fit() call of the snippet is the protocol (`--fit`), from 1; default the first. */
   fit?: number;
@@ -45,7 +56,7 @@ export interface ImportedReplication {
 }
 
 /** The snippet kinds `new --from` reads, by file extension. */
-export const SNIPPET_KINDS = [".py", ".ipynb", ".json"];
+export const SNIPPET_KINDS = [".py", ".ipynb", ".json", ".js", ".mjs", ".ts"];
 
 /** Reads a snippet file's text (`file` names its kind and appears in messages). */
 export function readSnippet(text: string, file: string): SnippetPlan {
@@ -53,6 +64,7 @@ export function readSnippet(text: string, file: string): SnippetPlan {
   if (ext === ".py") return readPythonSnippet(pythonSource(text));
   if (ext === ".ipynb") return readPythonSnippet(notebookSource(text, file));
   if (ext === ".json") return kerasJsonPlan(text, file);
+  if (ext === ".js" || ext === ".mjs" || ext === ".ts") return readTfjsSnippet(text, file);
   throw new Error(
     `--from ${file}: not a snippet claimcheck reads (${SNIPPET_KINDS.join(", ")})`,
   );
@@ -65,6 +77,12 @@ export function importSnippet(
   opts: ImportOptions,
 ): ImportedReplication {
   const plan = readSnippet(text, file);
+  if (plan.tfjs && opts.keras !== undefined) {
+    throw new Error(
+      `--keras ${opts.keras}: ${file} is a TensorFlow.js snippet, which trains with tfjs' ` +
+        "optimizers, not a Keras version's",
+    );
+  }
   return new _Translator(plan, basename(file), opts).run();
 }
 
@@ -188,7 +206,7 @@ class _Translator {
     const data = x?.k === "data" ? x.data : undefined;
     const code = model
       ? modelCode(model, data?.shape ? data.shape.slice(1) : null)
-      : _noModel(this.#file);
+      : _noModel(this.#file, this.#plan.tfjs ? "tfjs-layers" : "Keras");
     this.#todos.push(...code.todos);
 
     protocol.description = ""; // filled in below, once the fields are known
@@ -347,15 +365,19 @@ class _Translator {
     protocol.loss = this.#loss(loss, compile);
     const metrics = compile.kw.metrics ?? compile.args[2];
     protocol.metrics = this.#metrics(metrics, compile);
-    const opt = compile.kw.optimizer ?? compile.args[0] ?? { k: "str", v: "rmsprop" };
-    if (!compile.kw.optimizer && !compile.args[0]) {
+    const named = compile.kw.optimizer ?? compile.args[0];
+    const opt = named ??
+      (this.#plan.tfjs
+        ? unknown(`${compile.where}: compile() names no optimizer (tfjs requires one): it`)
+        : { k: "str", v: "rmsprop" });
+    if (!named && !this.#plan.tfjs) {
       this.#notes.push(`${compile.where}: compile() names no optimizer: Keras' default, RMSprop`);
     }
     const { optimizer, text } = this.#optimizer(opt, compile);
     protocol.optimizer = optimizer;
     if (this.#keras) protocol.keras = this.#keras;
     else if (
-      optimizer.name !== "adam" && optimizer.name !== "sgd" &&
+      !this.#plan.tfjs && optimizer.name !== "adam" && optimizer.name !== "sgd" &&
       !String(optimizer.name).startsWith("TODO")
     ) {
       this.#todos.push(
@@ -487,35 +509,42 @@ class _Translator {
     const int = (name: string, dflt: number, key: string) => {
       const v = _arg(call, name) ?? (name === "epochs" ? call.kw.nb_epoch : undefined);
       if (v === undefined || v.k === "none") {
-        this.#notes.push(`${call.where}: fit() gives no ${name}: Keras' default ${dflt}`);
+        this.#notes.push(
+          `${call.where}: fit() gives no ${this.#spelled(name)}: ${this.#library}' default ${dflt}`,
+        );
         return dflt;
       }
       if (v.k === "num" && Number.isInteger(v.v) && v.v > 0) return v.v;
       return this.#todo(
         `${field}.${key}`,
-        `${call.where}: ${name} is not a number the snippet states`,
+        `${call.where}: ${this.#spelled(name)} is not a number the snippet states` +
+          (v.k === "unknown" ? ` (${v.why})` : ""),
       );
     };
     protocol.batchSize = int("batch_size", 32, "batchSize");
     protocol.epochs = int("epochs", 1, "epochs");
     const split = _arg(call, "validation_split");
     if (split && split.k !== "none") {
-      protocol.validationSplit = split.k === "num"
-        ? split.v
-        : this.#todo(`${field}.validationSplit`, `${call.where}: validation_split is not a number`);
+      protocol.validationSplit = split.k === "num" ? split.v : this.#todo(
+        `${field}.validationSplit`,
+        `${call.where}: ${this.#spelled("validation_split")} is not a number`,
+      );
     }
     const val = _arg(call, "validation_data");
     if (val && val.k !== "none") {
       const [vx, vy] = val.k === "seq" ? val.items : [];
       if (_isTestOf(vx, _arg(call, "x")) && _isTestOf(vy, _arg(call, "y"))) {
         this.#notes.push(
-          `${call.where}: validation_data is the test set, which claimcheck evaluates after ` +
+          `${call.where}: ${this.#spelled("validation_data")} is the test set, which ` +
+            "claimcheck evaluates after " +
             "every epoch anyway (test_loss, test_acc)",
         );
       } else {
         this.#todo(
           `${field}`,
-          `${call.where}: validation_data other than the test set is not translated`,
+          `${call.where}: ${
+            this.#spelled("validation_data")
+          } other than the test set is not translated`,
         );
       }
     }
@@ -523,14 +552,21 @@ class _Translator {
     if (shuffle && !(shuffle.k === "bool" && shuffle.v)) {
       this.#todo(
         field,
-        `${call.where}: shuffle=${
-          shuffle.k === "bool" ? "False" : "?"
+        `${call.where}: ${
+          this.#plan.tfjs
+            ? `shuffle: ${shuffle.k === "bool" ? "false" : "?"}`
+            : `shuffle=${shuffle.k === "bool" ? "False" : "?"}`
         }: claimcheck shuffles every epoch`,
       );
     }
     for (const k of Object.keys(call.kw)) {
       if (!_FIT_POS.includes(k) && k !== "nb_epoch") {
-        this.#todo(field, `${call.where}: fit(${k}=…) is not translated`);
+        this.#todo(
+          field,
+          this.#plan.tfjs
+            ? `${call.where}: fit()'s ${this.#spelled(k)} is not translated`
+            : `${call.where}: fit(${k}=…) is not translated`,
+        );
       }
     }
     const callbacks = _arg(call, "callbacks");
@@ -553,7 +589,9 @@ class _Translator {
       } else {
         this.#todo(
           field,
-          `${call.where}: the callback ${cb.k === "obj" ? cb.call.text : "?"} is not translated`,
+          `${call.where}: the callback ${
+            cb.k === "obj" ? cb.call.text : cb.k === "unknown" ? `? (${cb.why})` : "?"
+          } is not translated`,
         );
       }
     }
@@ -612,6 +650,16 @@ class _Translator {
     return withKerasDefaults(o, this.#keras).learningRate;
   }
 
+  /** A Keras argument name as the snippet spells it: `batch_size`, or tfjs' `batchSize`. */
+  #spelled(name: string): string {
+    return this.#plan.tfjs ? name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) : name;
+  }
+
+  /** Whose defaults a value the snippet leaves out takes. */
+  get #library(): string {
+    return this.#plan.tfjs ? "tfjs" : "Keras";
+  }
+
   #earlyStopping(c: Call): Record<string, unknown> | string {
     const out: Record<string, unknown> = {};
     const monitor = c.kw.monitor ?? { k: "str", v: "val_loss" };
@@ -655,8 +703,8 @@ class _Translator {
       `As the snippet ${this.#file} runs it: ${code.summary || "TODO: the model"}`,
       `optimizer ${optimizer}`,
       `loss ${String(p.loss).startsWith("TODO") ? "TODO" : p.loss}`,
-      `batch ${p.batchSize ?? "TODO"}`,
-      `${p.epochs ?? "TODO"} epochs`,
+      `batch ${_stated(p.batchSize)}`,
+      `${_stated(p.epochs)} epochs`,
     ];
     if (data && typeof p.pixelDivisor === "number") {
       parts.push(p.pixelDivisor === 1 ? "raw pixels 0..255" : `pixels / ${p.pixelDivisor}`);
@@ -834,6 +882,11 @@ function _accuracyIndex(compile: Call | undefined): number | undefined {
   return i < 0 ? undefined : i + 1;
 }
 
+/** A protocol value for the description: "TODO" where it is missing or a TODO marker. */
+function _stated(v: unknown): unknown {
+  return v === undefined || String(v).startsWith("TODO") ? "TODO" : v;
+}
+
 function _statement(d: ClaimDraft, metric: string): string {
   const what = metric === "train_acc"
     ? "training accuracy"
@@ -845,8 +898,8 @@ function _statement(d: ClaimDraft, metric: string): string {
   return `${when} ${what} is ${cmp}${d.figure} (drafted by claimcheck new from the snippet: check it against the source).`;
 }
 
-function _noModel(file: string): ModelCode {
-  const what = `${file}: no Keras model found`;
+function _noModel(file: string, library: string): ModelCode {
+  const what = `${file}: no ${library} model found`;
   return {
     body: [`return ${todoCall(what)};`],
     usesInit: false,

@@ -92,6 +92,11 @@ const _LAYERS: Record<string, _LayerRule> = {
   Minimum: { fn: "minimum", pos: [], args: {} },
 };
 
+/** The Keras layer whose tfjs twin is `tf.layers.<factory>` (its first name), if translated. */
+export function kerasLayerName(factory: string): string | undefined {
+  return Object.entries(_LAYERS).find(([, rule]) => rule.fn === factory)?.[0];
+}
+
 /** Keras activation names → tfjs'. */
 const _ACTIVATIONS: Record<string, string> = {
   relu: "relu",

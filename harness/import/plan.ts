@@ -124,8 +124,60 @@ export type Val =
   | { k: "score"; evaluate: Call; fit?: FitCall; compile?: Call; index?: number }
   | { k: "unknown"; why: string };
 
+/** The symbolic tensors a value is: one tensor, or a list of tensors; else undefined. */
+function _tensors(v: Val | undefined): TensorNode[] | undefined {
+  if (v?.k === "tensor") return [v.node];
+  if (v?.k === "seq" && v.items.every((t) => t.k === "tensor")) {
+    return v.items.map((t) => (t as Extract<Val, { k: "tensor" }>).node);
+  }
+  return undefined;
+}
+
+/**
+ * `layer` applied to `x` (Keras' `layer(x)`, tfjs' `layer.apply(x)`): the symbolic tensor it
+ * makes, numbered by `nextId`, or why the walk cannot follow it.
+ */
+export function appliedLayer(
+  layer: Extract<Val, { k: "layer" }>,
+  x: Val | undefined,
+  call: { where: string; text: string },
+  nextId: () => number,
+): Extract<Val, { k: "tensor" | "unknown" }> {
+  const inputs = _tensors(x);
+  if (!inputs) {
+    return x?.k === "unknown" ? x : unknown(`${call.where}: \`${call.text}\` is not translated`);
+  }
+  return { k: "tensor", node: { kind: "apply", layer, inputs, id: nextId() } };
+}
+
+/**
+ * A functional model from its inputs and outputs (each a tensor or a list of them); opaque,
+ * with the reason, where either is something else.
+ */
+export function functionalModel(
+  inputs: Val | undefined,
+  outputs: Val | undefined,
+  call: { where: string; text: string },
+): ModelState {
+  const ins = _tensors(inputs), outs = _tensors(outputs);
+  const why = (v: Val | undefined) =>
+    v?.k === "unknown" ? v.why : `${call.where}: the model's inputs or outputs`;
+  const model: ModelState = {
+    kind: "functional",
+    layers: [],
+    inputs: ins ?? [],
+    outputs: outs ?? [],
+    where: call.where,
+    text: call.text,
+    fits: [],
+  };
+  if (!ins) model.opaque = why(inputs);
+  else if (!outs) model.opaque = why(outputs);
+  return model;
+}
+
 /** A value the walk could not follow, with the reason. */
-export function unknown(why: string): Val {
+export function unknown(why: string): Extract<Val, { k: "unknown" }> {
   return { k: "unknown", why };
 }
 
@@ -157,4 +209,9 @@ export interface SnippetPlan {
   keras?: string;
   /** The document's title, where it states one (a notebook's first heading). */
   title?: string;
+  /**
+   * Set for a TensorFlow.js snippet: its names are given in Keras' terms, but it trains with
+   * tfjs' optimizers and defaults (written out in full), under no Keras version.
+   */
+  tfjs?: boolean;
 }

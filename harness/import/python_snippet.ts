@@ -9,13 +9,15 @@
 import { parser } from "@lezer/python";
 import type { SyntaxNode } from "@lezer/common";
 import { children } from "./_children.ts";
+import { arithmetic } from "./_arithmetic.ts";
 import {
+  appliedLayer,
   type Call,
   type DataVal,
   type FitCall,
+  functionalModel,
   type ModelState,
   type SnippetPlan,
-  type TensorNode,
   unknown,
   type Val,
 } from "./plan.ts";
@@ -500,19 +502,8 @@ class _Walker {
       if (typeof r === "string") return unknown(`${this.#where(n)}: \`${this.#snippet(n)}\` ${r}`);
       return { k: "num", v: r.v, py: r.int ? "int" : "float" };
     }
-    if (a.k === "num" && b.k === "num") {
-      const x = a.v, y = b.v;
-      const arith: Record<string, () => number> = {
-        "+": () => x + y,
-        "-": () => x - y,
-        "*": () => x * y,
-        "/": () => x / y,
-        "//": () => Math.floor(x / y),
-        "%": () => x % y,
-        "**": () => x ** y,
-      };
-      if (op in arith) return { k: "num", v: arith[op]() };
-    }
+    const v = a.k === "num" && b.k === "num" ? arithmetic(a.v, op, b.v) : undefined;
+    if (v !== undefined) return { k: "num", v };
     if (op === "==" || op === "!=") {
       const same = (a.k === "num" || a.k === "str" || a.k === "bool") && a.k === b.k
         ? a.v === (b as typeof a).v
@@ -836,40 +827,13 @@ class _Walker {
   #functional(call: Call): Val {
     const inputs = call.args[0] ?? call.kw.inputs;
     const outputs = call.args[1] ?? call.kw.outputs;
-    const tensors = (v: Val | undefined): TensorNode[] | string => {
-      if (v?.k === "tensor") return [v.node];
-      if (v?.k === "seq" && v.items.every((t) => t.k === "tensor")) {
-        return v.items.map((t) => (t as Extract<Val, { k: "tensor" }>).node);
-      }
-      return v?.k === "unknown" ? v.why : `${call.where}: the model's inputs or outputs`;
-    };
-    const ins = tensors(inputs), outs = tensors(outputs);
-    const model: ModelState = {
-      kind: "functional",
-      layers: [],
-      inputs: typeof ins === "string" ? [] : ins,
-      outputs: typeof outs === "string" ? [] : outs,
-      where: call.where,
-      text: call.text,
-      fits: [],
-    };
+    const model = functionalModel(inputs, outputs, call);
     this.#plan.model = model;
-    if (typeof ins === "string") model.opaque = ins;
-    else if (typeof outs === "string") model.opaque = outs;
     return { k: "model", model };
   }
 
   #applyLayer(layer: Extract<Val, { k: "layer" }>, call: Call): Val {
-    const x = call.args[0] ?? call.kw.inputs;
-    const inputs = x?.k === "tensor"
-      ? [x.node]
-      : x?.k === "seq" && x.items.every((t) => t.k === "tensor")
-      ? x.items.map((t) => (t as Extract<Val, { k: "tensor" }>).node)
-      : undefined;
-    if (!inputs) {
-      return x?.k === "unknown" ? x : unknown(`${call.where}: \`${call.text}\` is not translated`);
-    }
-    return { k: "tensor", node: { kind: "apply", layer, inputs, id: this.#nextId() } };
+    return appliedLayer(layer, call.args[0] ?? call.kw.inputs, call, this.#nextId);
   }
 
   #callMethod(of: Val, name: string, call: Call): Val {
