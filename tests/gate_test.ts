@@ -1,6 +1,6 @@
 /**
  * The accuracy gate: every gate in every replication's spec.json is rerun with its seeds and
- * the full protocol, and its threshold asserted. Thresholds live in the specs, not here. Before
+ * budget (epochs, training images), and its threshold asserted. Thresholds live in the specs, not here. Before
  * its gates, every replication passes the determinism probe: a short rerun trained twice gives
  * the same numbers, so no randomness outside its seed hides in the figures the gates read.
  */
@@ -32,6 +32,7 @@ for (const name of await listReplications()) {
         seeds: gate.seeds,
         protocols: [claim.protocol],
         epochs: gate.epochs,
+        trainLimit: gate.trainImages,
         backend,
         command: "deno test (gate)",
       });

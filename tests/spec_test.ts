@@ -91,6 +91,18 @@ Deno.test("dangling references between sources, protocols, claims and gates are 
   assert.match(issues, /gates\.0\.claim: unknown claim "missing"/);
 });
 
+Deno.test("a gate's budget: epochs and trainImages are positive integers", () => {
+  const gate = (budget: Record<string, unknown>) => {
+    const spec = structuredClone(good);
+    const claim = spec.claims[0].id;
+    (spec.gates as unknown[]).push({ claim, seeds: [1], threshold: 0.9, why: "w", ...budget });
+    return issuesOf(spec).join("\n");
+  };
+  assert.equal(gate({ epochs: 1, trainImages: 6000 }), "");
+  assert.match(gate({ trainImages: 0 }), /gates\.0\.trainImages/);
+  assert.match(gate({ trainImages: 2.5 }), /gates\.0\.trainImages/);
+});
+
 Deno.test("custom protocols name a trainer and keep their params", () => {
   const custom = structuredClone(good) as Record<string, unknown>;
   custom.claims = [{ ...good.claims[0], metric: "test_score" }];

@@ -458,6 +458,11 @@ export const GateSchema = z.strictObject({
   threshold: z.number(),
   /** Budget: train this many epochs instead of the protocol's (the claim is then read there). */
   epochs: z.number().int().positive().optional(),
+  /**
+   * Budget: train on the first this many training images only (the test set stays whole), for
+   * a model whose one epoch takes minutes on a CPU.
+   */
+  trainImages: z.number().int().positive().optional(),
   why: z.string().min(1),
 });
 
@@ -680,6 +685,8 @@ export interface Gate {
   threshold: number;
   /** Budget: train this many epochs instead of the protocol's. */
   epochs?: number;
+  /** Budget: train on the first this many training images only. */
+  trainImages?: number;
   /** How the threshold was derived. */
   why: string;
 }
