@@ -123,7 +123,7 @@ export {
   type OptimizerRun,
   optimizerRun,
 } from "./harness/spec/optimizers.ts";
-export { type ScalingRun } from "./harness/spec/scaling.ts";
+export { type PixelScalingRun, type ScalingRun } from "./harness/spec/scaling.ts";
 export { FILL_MODES, type FillMode } from "./harness/spec/augmentation.ts";
 export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
 export { runGrid, selectProtocols } from "./harness/train/plan.ts";

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { loadImageDataset, loadManifest } from "../harness/data/datasets.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
+import type { ScalingRun } from "../harness/spec/scaling.ts";
 import type { LayersProtocol } from "../harness/spec/spec.ts";
 import { specIssues, specWith as layersSpec } from "./_specs.ts";
 import { loadReplication } from "../harness/replications.ts";
@@ -64,7 +65,7 @@ Deno.test("contradictory or misspelt scaling: every problem at once, each naming
       'protocols.3.scaling.standardize: give `standardize: "dataset"` (mean and std computed ' +
       "from the training images) or a fixed `mean` and `std`, not both",
       'protocols.4.scaling: unknown key "divde" (did you mean "divide"?)',
-      'protocols.5.scaling.standardize: Invalid input: expected "dataset"',
+      'protocols.5.scaling.standardize: Invalid option: expected one of "dataset"|"pixel"',
       "protocols.6.scaling.divide: Too small: expected number to be >0",
     ],
   );
@@ -106,7 +107,7 @@ Deno.test("the inputs a model gets under each scaling, against values computed b
 
 Deno.test("standardize: the training images' mean and std, recorded and applied", async () => {
   const run = await runs();
-  const scaling = run("standardized").scaling!;
+  const scaling = run("standardized").scaling as ScalingRun;
   // The first 300 training images (the run's --train-limit), as E[x²] − E[x]² in float64.
   const data = await loadImageDataset(await loadManifest("mnist"));
   const x = data.train.images.subarray(0, 300 * 28 * 28);

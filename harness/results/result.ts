@@ -7,7 +7,12 @@ import { z } from "zod";
 import type { SameType } from "../same_type.ts";
 import type { Summary } from "../score/stats.ts";
 import { type OptimizerRun, OptimizerRunSchema } from "../spec/optimizers.ts";
-import { type ScalingRun, ScalingRunSchema } from "../spec/scaling.ts";
+import {
+  type PixelScalingRun,
+  PixelScalingRunSchema,
+  type ScalingRun,
+  ScalingRunSchema,
+} from "../spec/scaling.ts";
 import {
   type Better,
   BetterSchema,
@@ -132,10 +137,11 @@ export const RunSchema = z.strictObject({
   learningRates: z.array(LearningRateRecordSchema).optional(),
   /**
    * The input scaling of a layers run that standardised its inputs, as it ran: the division,
-   * mean and std (computed from the training images for `standardize: "dataset"`). Absent where
-   * the inputs were only divided.
+   * mean and std (computed from the training images for `standardize: "dataset"`), or the
+   * summary of the per-pixel ones (`standardize: "pixel"`). Absent where the inputs were only
+   * divided.
    */
-  scaling: ScalingRunSchema.optional(),
+  scaling: z.union([ScalingRunSchema, PixelScalingRunSchema]).optional(),
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
@@ -354,7 +360,7 @@ export interface Run {
   /** The optimizer of a layers run exactly as it ran. */
   optimizer?: OptimizerRun;
   /** The input scaling of a layers run that standardised its inputs, as it ran. */
-  scaling?: ScalingRun;
+  scaling?: ScalingRun | PixelScalingRun;
   /** Per trained epoch of a layers run, the learning rate of its first and last step. */
   learningRates?: LearningRateRecord[];
 }

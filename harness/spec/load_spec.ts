@@ -18,13 +18,20 @@ import {
 
 type _Json = Record<string, unknown>;
 
-/** Protocol fields that write one setting two ways: a variant giving one drops the other. */
-const _SAME_SETTING: [string, string][] = [["scaling", "pixelDivisor"]];
+/**
+ * Protocol fields that write one setting two ways (the scaling; the validation data): a variant
+ * giving one drops the other.
+ */
+const _SAME_SETTING: [string, string][] = [
+  ["scaling", "pixelDivisor"],
+  ["validationFirst", "validationSplit"],
+];
 
 /**
  * Resolves `extends`: a protocol that names another takes all of its fields (but its id) and
  * overrides the ones it gives (`scaling` also overrides an inherited `pixelDivisor`, and the
- * other way round). Chains are followed; cycles and unknown names are errors.
+ * other way round; so do `validationFirst` and `validationSplit`). Chains are followed; cycles
+ * and unknown names are errors.
  */
 export function resolveExtends(protocols: unknown, file: string): unknown {
   if (!Array.isArray(protocols)) return protocols;

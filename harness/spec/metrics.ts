@@ -48,7 +48,9 @@ export function outputsOf(p: LayersProtocol): Output[] {
 
 /** The data splits a layers protocol evaluates every epoch. */
 export function splitsOf(p: LayersProtocol): ("train" | "val" | "test")[] {
-  return p.validationSplit === undefined ? ["train", "test"] : ["train", "val", "test"];
+  return p.validationSplit === undefined && p.validationFirst === undefined
+    ? ["train", "test"]
+    : ["train", "val", "test"];
 }
 
 /** `<split>_<metric>` for one output, `<split>_<metric>.<output>` for named ones. */

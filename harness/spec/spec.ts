@@ -4,9 +4,9 @@
  *
  * A spec is data. The common protocol shapes (a tfjs-layers model trained on a dataset's
  * images, with class labels, the input itself or a replication's function as targets, one or
- * several outputs, a validation split, early stopping, a frozen model from an earlier stage)
- * are declared here; only what is truly a replication's own (its models, derived datasets,
- * target functions, a from-scratch trainer) is code in its model.ts.
+ * several outputs, validation data held out, early stopping, a frozen model from an earlier
+ * stage) are declared here; only what is truly a replication's own (its models, derived
+ * datasets, target functions, a from-scratch trainer) is code in its model.ts.
  * @module
  */
 import { z } from "zod";
@@ -247,6 +247,12 @@ export const LayersProtocolSchema = z.strictObject({
   batchSize: z.number().int().positive(),
   /** Keras' validation_split: the last fraction of the training set, held out (not shuffled in). */
   validationSplit: z.number().gt(0).lt(1).optional(),
+  /**
+   * The first N training images held out as validation data, as a notebook's `X_valid, X_train
+   * = X_train_full[:N], X_train_full[N:]` passed to fit's `validation_data`: the model trains on
+   * the rest, and a standardisation's statistics come from the rest alone.
+   */
+  validationFirst: z.number().int().positive().optional(),
   earlyStopping: EarlyStoppingSchema.optional(),
   /** Metrics computed from the recorded ones each epoch, by name (see DerivedMetricSchema). */
   derivedMetrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), DerivedMetricSchema).default({}),
@@ -303,6 +309,21 @@ export const LayersProtocolSchema = z.strictObject({
       code: "custom",
       path: ["augmentation"],
       message: 'augmentation transforms the dataset\'s images: it needs `inputs: "images"`',
+    });
+  }
+  if (p.validationFirst !== undefined && p.validationSplit !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["validationFirst"],
+      message: "give one of `validationFirst` (the first N training images) and " +
+        "`validationSplit` (Keras' last fraction), not both",
+    });
+  }
+  if (p.validationFirst !== undefined && p.inputs !== "images") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["validationFirst"],
+      message: 'validationFirst holds out the dataset\'s first images: it needs `inputs: "images"`',
     });
   }
   if (p.augmentation && p.validationSplit !== undefined) {
@@ -618,6 +639,8 @@ export interface LayersProtocol extends ProtocolBase {
   batchSize: number;
   /** Keras' validation_split. */
   validationSplit?: number;
+  /** The first N training images, held out as validation data (`validation_data`). */
+  validationFirst?: number;
   /** Keras' EarlyStopping. */
   earlyStopping?: EarlyStopping;
   /** Metrics computed from the recorded ones each epoch. */

@@ -23,16 +23,20 @@ export interface SplitTensors {
   ys: tf.Tensor[];
 }
 
-/** The tensors of a run: train, optional validation (Keras' last fraction), test. */
+/**
+ * The tensors of a run: train, optional validation (Keras' last fraction or the first images),
+ * test.
+ */
 export interface RunTensors {
   train: SplitTensors;
   val?: SplitTensors;
   test: SplitTensors;
   /**
    * Set where the inputs are the dataset's images (one input, an image per sample): their size,
-   * and a scaled input value back as a pixel in [0, 1], to draw the augmented images.
+   * and a scaled input value of a pixel (its index in the image) back as a pixel in [0, 1], to
+   * draw the augmented images.
    */
-  image?: { rows: number; cols: number; unscale(v: number): number };
+  image?: { rows: number; cols: number; unscale(v: number, pixel: number): number };
 }
 
 /** How many augmented training images a run keeps for its report page. */
@@ -219,7 +223,10 @@ async function _augmenter(p: LayersProtocol, seed: number, t: RunTensors): Promi
   const source = await t.train.xs[0].data() as Float32Array;
   const rule = augmentationRule(p.keras);
   const size = rows * cols;
-  const pixels = (from: Float32Array) => pixelsToBase64(Array.from(from, unscale));
+  // An augmented image's pixel is unscaled with its own position's statistics (per-pixel
+  // standardisation): the input the model saw, not the source pixel it was moved from.
+  const pixels = (from: Float32Array) =>
+    pixelsToBase64(Array.from(from, (v, pixel) => unscale(v, pixel)));
   return {
     batch: (indices, epoch, step) =>
       augmentBatch(

@@ -22,7 +22,16 @@ import { classifierArtifacts, headlineOf, layersRun, type RunTensors } from "./l
 import { deriveSeed, mulberry32, SeededMathRandom, shuffledIndices } from "./random.ts";
 import { withPerturbations } from "../score/explain.ts";
 import { moduleEntry } from "../replications.ts";
-import { meanStd, type ScalingRun, standardizes, unscale } from "../spec/scaling.ts";
+import {
+  type AppliedScaling,
+  meanStd,
+  pixelMeanStd,
+  type PixelScalingRun,
+  pixelScalingRun,
+  type ScalingRun,
+  standardizes,
+  unscale,
+} from "../spec/scaling.ts";
 
 /** One cell of the (protocol × seed) grid. */
 export interface RunTask {
@@ -64,11 +73,14 @@ interface _Images {
   labels: tf.Tensor1D;
 }
 
-/** A dataset's images as a protocol scales them, and the scaling as run where it standardised. */
+/**
+ * A dataset's images as a protocol scales them, and where it standardised, the scaling as the
+ * run records it and as it was applied (per-pixel statistics in full).
+ */
 interface _ImageSets {
   train: _Images;
   test: _Images;
-  scaling?: ScalingRun;
+  scaling?: { run: ScalingRun | PixelScalingRun; applied: AppliedScaling };
 }
 
 /**
@@ -190,7 +202,11 @@ export class Trainer {
   }
 
   async #images_(p: LayersProtocol): Promise<_ImageSets> {
-    const key = `${this.datasetName(p)}|${JSON.stringify(p.scaling)}`;
+    // Statistics computed from the training images leave out a validationFirst holdout.
+    const holdout = p.scaling.standardize && p.validationFirst;
+    const key = `${this.datasetName(p)}|${JSON.stringify(p.scaling)}${
+      holdout ? `|${holdout}` : ""
+    }`;
     let t = this.#images.get(key);
     if (!t) {
       const data = await this.dataset(p);
@@ -215,30 +231,79 @@ export class Trainer {
 
   /**
    * `t` standardised as `p.scaling` says: (x − mean) / std in float32, with its `mean` and `std`
-   * or those of the training images (computed in float64 over every pixel, as
-   * `x_train.mean()` and `x_train.std()`); the test images take the training set's.
+   * or those of the training images, computed in float64 over every pixel (`"dataset"`, as
+   * `x_train.mean()` and `x_train.std()`) or per pixel (`"pixel"`, as `x_train.mean(axis=0)`).
+   * The statistics leave out the first images a `validationFirst` holds out, not the last
+   * fraction a `validationSplit` does (Keras splits the arrays fit is given, already scaled);
+   * the test images take the training set's.
    */
   async #standardized(p: LayersProtocol, t: _ImageSets): Promise<_ImageSets> {
     const { divide, standardize } = p.scaling;
-    const { mean, std } = standardize
-      ? meanStd(await t.train.x.data())
-      : { mean: p.scaling.mean!, std: p.scaling.std! };
-    if (!(std > 0)) {
-      throw new Error(
-        `${this.rep.name}/${p.id}: scaling.standardize: the training images of ` +
-          `${this.datasetName(p)} have std ${std} (all pixels alike): there is nothing to scale`,
-      );
+    const [n, rows, cols] = t.train.x.shape;
+    const held = standardize ? this.#heldOut(p, n) : 0;
+    const training = standardize && (await t.train.x.data()).subarray(held * rows * cols);
+    let scaling: NonNullable<_ImageSets["scaling"]>;
+    if (standardize === "pixel") {
+      const { mean, std } = pixelMeanStd(training as Float32Array, rows * cols);
+      const flat = std.filter((s) => !(s > 0)).length;
+      if (flat) {
+        throw new Error(
+          `${this.rep.name}/${p.id}: scaling.standardize: "pixel": ${flat} of the ` +
+            `${rows * cols} pixels have std 0 over the ${n - held} training images of ` +
+            `${this.datasetName(p)} (the same value in every image), where numpy's ` +
+            "(x − mean) / std gives NaN or ±inf",
+        );
+      }
+      scaling = {
+        run: await pixelScalingRun(divide, n - held, mean, std),
+        applied: { divide, mean, std },
+      };
+    } else {
+      const { mean, std } = training
+        ? meanStd(training)
+        : { mean: p.scaling.mean!, std: p.scaling.std! };
+      if (!(std > 0)) {
+        throw new Error(
+          `${this.rep.name}/${p.id}: scaling.standardize: the training images of ` +
+            `${this.datasetName(p)} have std ${std} (all pixels alike): there is nothing to scale`,
+        );
+      }
+      scaling = {
+        run: { divide, mean, std, ...(standardize ? { standardize } : {}) },
+        applied: { divide, mean, std },
+      };
     }
+    // Per-pixel statistics as one float32 image, broadcast over the batch axis.
+    const operand = (v: number | Float64Array) =>
+      typeof v === "number" ? v : tf.tensor2d(Float32Array.from(v), [rows, cols]);
+    const [mean, std] = [operand(scaling.applied.mean!), operand(scaling.applied.std!)];
     const scaled = ({ x, labels }: _Images): _Images => {
       const standardized = tf.tidy(() => x.sub<tf.Tensor3D>(mean).div<tf.Tensor3D>(std));
       x.dispose();
       return { x: standardized, labels };
     };
-    return {
-      train: scaled(t.train),
-      test: scaled(t.test),
-      scaling: { divide, mean, std, ...(standardize ? { standardize } : {}) },
-    };
+    const out = { train: scaled(t.train), test: scaled(t.test), scaling };
+    tf.dispose([mean, std].filter((v) => typeof v !== "number"));
+    return out;
+  }
+
+  /**
+   * How many of its `n` training images `p` holds out first (`validationFirst`; 0 without),
+   * checked to leave some to train on.
+   */
+  #heldOut(p: LayersProtocol, n: number): number {
+    const first = p.validationFirst ?? 0;
+    if (first >= n) {
+      throw new Error(
+        `${this.rep.name}/${p.id}: validationFirst: ${first} is not smaller than the ${n} ` +
+          `training images of ${this.datasetName(p)}` +
+          (this.settings.trainLimit !== undefined
+            ? ` (--train-limit ${this.settings.trainLimit})`
+            : "") +
+          ": no image would be left to train on",
+      );
+    }
+    return first;
   }
 
   async #derivedData(
@@ -301,8 +366,8 @@ export class Trainer {
       });
       splits = { train: shaped(images.train), test: shaped(images.test) };
       const [, rows, cols] = images.train.x.shape;
-      const scaling = images.scaling ?? p.scaling;
-      image = { rows, cols, unscale: (v) => unscale(scaling, v) };
+      const scaling = images.scaling?.applied ?? p.scaling;
+      image = { rows, cols, unscale: (v, pixel) => unscale(scaling, v, pixel) };
     } else {
       splits = await this.#derivedData(p, seed, draws);
     }
@@ -345,18 +410,23 @@ export class Trainer {
     };
     const train = { xs: splits.train.inputs, ys: await targets("train") };
     const test = { xs: splits.test.inputs, ys: await targets("test") };
-    if (p.validationSplit === undefined) {
+    if (p.validationSplit === undefined && p.validationFirst === undefined) {
       return { t: { train, test, image }, test: splits.test, owned };
     }
-    // Keras' validation_split: the last fraction of the (unshuffled) training arrays.
+    // Keras' validation_split: the last fraction of the (unshuffled) training arrays;
+    // validationFirst: the first images, as a notebook's X_train_full[:N].
     const n = train.xs[0].shape[0];
-    const at = Math.floor(n * (1 - p.validationSplit));
-    const part = (xs: tf.Tensor[], from: number, size: number) =>
+    const first = p.validationSplit === undefined;
+    const at = first ? this.#heldOut(p, n) : Math.floor(n * (1 - p.validationSplit!));
+    const [trainPart, valPart]: [number, number][] = first
+      ? [[at, n - at], [0, at]]
+      : [[0, at], [at, n - at]];
+    const part = (xs: tf.Tensor[], [from, size]: [number, number]) =>
       xs.map((x) => own(x.slice(from, size)));
     return {
       t: {
-        train: { xs: part(train.xs, 0, at), ys: part(train.ys, 0, at) },
-        val: { xs: part(train.xs, at, n - at), ys: part(train.ys, at, n - at) },
+        train: { xs: part(train.xs, trainPart), ys: part(train.ys, trainPart) },
+        val: { xs: part(train.xs, valPart), ys: part(train.ys, valPart) },
         test,
         image,
       },
@@ -416,7 +486,7 @@ export class Trainer {
       const usedLater = this.rep.spec.protocols.some((q) => q.uses.includes(p.id));
       if (usedLater) this.#stages.set(`${p.id}#${id.seed}`, model);
       else model.dispose();
-      const scaling = standardizes(p.scaling) ? (await this.#images_(p)).scaling : undefined;
+      const scaling = standardizes(p.scaling) ? (await this.#images_(p)).scaling?.run : undefined;
       return {
         ...run,
         ...(Object.keys(artifacts).length ? { artifacts } : {}),
