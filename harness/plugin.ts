@@ -2,7 +2,9 @@
  * The contract between claimcheck and a replication: the one harness module a replication's
  * model.ts imports. It names what model.ts may export (models, derived datasets, target
  * functions, custom trainers, charts) and re-exports the helpers they need (seeded
- * initializers and shuffles, result types).
+ * initializers and shuffles, result types). `seededGlorot(seed)` gives Keras' default kernels;
+ * `seededInitializers(seed, keras)` gives Keras' other variance-scaling ones by name
+ * (`init("he_normal")`, `init("lecun_normal")`, …) as that Keras version (or `"tfjs"`) draws them.
  *
  * A replication folder holds spec.json (the claims and protocols, as data), model.ts and a
  * README. The common protocol shapes are declared in spec.json; model.ts holds only what is
@@ -40,7 +42,7 @@ import type { Epoch, Results } from "./results/result.ts";
 import type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
 import type { EpochLoop } from "./train/loop.ts";
 
-export { seededGlorot } from "./train/init.ts";
+export { type KernelInitializerName, seededGlorot, seededInitializers } from "./train/init.ts";
 export { deriveSeed, mulberry32, type Rng, shuffledIndices } from "./train/random.ts";
 export { epochRecord, epochValue } from "./results/result.ts";
 export { grayBmpDataUri, pixelsFromBase64, pixelsToBase64 } from "./report/digit_image.ts";

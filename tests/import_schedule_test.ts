@@ -3,6 +3,8 @@
  * running `f` as Python would (Python's numbers: harness/import/python_number.ts), and leaves
  * whatever it does not run as a TODO naming the line. The expected tables were computed with
  * CPython 3 and numpy (the learning rate in force as a float32, as Keras' variable holds it).
+ * `ReduceLROnPlateau(…)` becomes the spec's `reduceLROnPlateau`, its arguments by the names of
+ * the snippet's Keras version.
  */
 import assert from "assert";
 import { type ImportedReplication, importSnippet } from "../harness/import/import_snippet.ts";
@@ -12,7 +14,7 @@ import { type PyNumber, pythonArithmetic, pythonRound } from "../harness/import/
 function imported(
   head: string,
   callback: string,
-  opts: { optimizer?: string; epochs?: number; keras?: string } = {},
+  opts: { optimizer?: string; epochs?: number; keras?: string; fit?: string } = {},
 ): ImportedReplication {
   const code = `import math
 import numpy as np
@@ -21,13 +23,13 @@ from tensorflow import keras
 from tensorflow.keras.callbacks import LearningRateScheduler
 ${head}
 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-x_train = x_train / 255.0
-y_train = keras.utils.to_categorical(y_train)
+x_train, x_test = x_train / 255.0, x_test / 255.0
+y_train, y_test = keras.utils.to_categorical(y_train), keras.utils.to_categorical(y_test)
 model = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
                           keras.layers.Dense(10, activation='softmax')])
 model.compile(optimizer=${opts.optimizer ?? "keras.optimizers.SGD(learning_rate=0.1)"},
               loss='categorical_crossentropy', metrics=['accuracy'])
-model.fit(x_train, y_train, epochs=${opts.epochs ?? 5}, callbacks=[${callback}])
+model.fit(x_train, y_train, epochs=${opts.epochs ?? 5}, callbacks=[${callback}]${opts.fit ?? ""})
 `;
   return importSnippet(code, "post.py", { name: "lr", keras: opts.keras });
 }
@@ -197,4 +199,129 @@ Deno.test("Python's numbers: floor division, modulo and round as CPython compute
     assert.deepEqual(pythonRound(x, n), want, `round(${x.v}, ${n})`);
   }
   assert.ok(Object.is((pythonRound(f(-0.001), 2) as PyNumber).v, -0));
+});
+
+function plateau(r: ImportedReplication): unknown {
+  return JSON.parse(r.files["spec.json"]).protocols[0].reduceLROnPlateau;
+}
+
+Deno.test("ReduceLROnPlateau: its arguments by name or position, the monitor as the protocol records it", () => {
+  const split = { fit: ", validation_split=0.1" };
+  const named = imported(
+    "",
+    "keras.callbacks.ReduceLROnPlateau(monitor='val_accuracy', factor=0.5, patience=2, " +
+      "verbose=1, mode='max', min_delta=0.001, cooldown=1, min_lr=1e-5)",
+    split,
+  );
+  assert.deepEqual(plateau(named), {
+    monitor: "val_acc",
+    factor: 0.5,
+    patience: 2,
+    mode: "max",
+    minDelta: 0.001,
+    cooldown: 1,
+    minLr: 1e-5,
+  });
+  assert.deepEqual(named.blocking, [], "the folder runs as it is");
+  assert.match(JSON.parse(named.files["spec.json"]).protocols[0].description, /val_acc stops/);
+  // Keras' parameters in order (the same from 2.0 to 3); the spec's defaults are Keras'.
+  const positional = imported("", "keras.callbacks.ReduceLROnPlateau('loss', 0.2, 3)", {
+    keras: "2.2.4",
+  });
+  assert.deepEqual(plateau(positional), { monitor: "train_loss", factor: 0.2, patience: 3 });
+  // Keras' default monitor, val_loss: the test set's loss where validation_data is the test set.
+  const onTest = imported("", "keras.callbacks.ReduceLROnPlateau()", {
+    fit: ", validation_data=(x_test, y_test)",
+  });
+  assert.deepEqual(plateau(onTest), { monitor: "test_loss" });
+  assert.deepEqual(onTest.blocking, []);
+  const none = imported("", "keras.callbacks.ReduceLROnPlateau(patience=2)");
+  assert.match(
+    String(plateau(none)),
+    /^TODO: .*monitor \('val_loss' \(Keras' default\): fit\(\) has no validation data/,
+  );
+});
+
+Deno.test("ReduceLROnPlateau: epsilon, min_delta's name before Keras 2.1.6, as each version reads it", () => {
+  const old = imported("", "keras.callbacks.ReduceLROnPlateau(monitor='loss', epsilon=0.01)", {
+    keras: "2.1.5",
+  });
+  assert.deepEqual(plateau(old), { monitor: "train_loss", minDelta: 0.01 });
+  const unknown = imported(
+    "",
+    "keras.callbacks.ReduceLROnPlateau(monitor='loss', min_delta=0.01)",
+    {
+      keras: "2.1.5",
+    },
+  );
+  assert.match(String(plateau(unknown)), /min_delta \(Keras 2\.1\.5 names it epsilon: TypeError\)/);
+  // 2.1.6 to 2.x: a deprecated alias, over a min_delta given; Keras 3 takes it into **kwargs.
+  const alias = imported(
+    "",
+    "keras.callbacks.ReduceLROnPlateau(monitor='loss', min_delta=0.1, epsilon=0.01)",
+    {
+      keras: "2.6",
+    },
+  );
+  assert.deepEqual(plateau(alias), { monitor: "train_loss", minDelta: 0.01 });
+  const ignored = imported(
+    "",
+    "keras.callbacks.ReduceLROnPlateau(monitor='loss', min_delta=0.1, epsilon=0.01)",
+  );
+  assert.deepEqual(plateau(ignored), { monitor: "train_loss", minDelta: 0.1 });
+  assert.ok(ignored.notes.some((n) => n.includes("Keras 3 ignores epsilon")), ignored.notes.join());
+});
+
+Deno.test("ReduceLROnPlateau: what Keras would not run as the spec does stays TODO, naming it", () => {
+  const cases: [string, RegExp][] = [
+    [
+      "keras.callbacks.ReduceLROnPlateau(monitor='loss', factor=1.5)",
+      /not translated: factor=1\.5$/,
+    ],
+    [
+      "keras.callbacks.ReduceLROnPlateau(monitor='loss', mode='lowest')",
+      /not translated: mode='lowest'$/,
+    ],
+    [
+      "keras.callbacks.ReduceLROnPlateau(monitor='loss', cooldown=0.5)",
+      /not translated: cooldown=0\.5$/,
+    ],
+    [
+      "keras.callbacks.ReduceLROnPlateau(monitor='loss', baseline=0.1)",
+      /not translated: baseline$/,
+    ],
+    [
+      "keras.callbacks.ReduceLROnPlateau(monitor='val_mae')",
+      /monitor \('val_mae' is not a metric claimcheck/,
+    ],
+    [
+      "keras.callbacks.ReduceLROnPlateau(monitor='loss'), keras.callbacks.ReduceLROnPlateau(monitor='loss', factor=0.5)",
+      /fit\(\) has another ReduceLROnPlateau; the spec holds one/,
+    ],
+  ];
+  for (const [callback, todo] of cases) {
+    const r = imported("", callback);
+    assert.match(String(plateau(r)), /^TODO: /, callback);
+    const listed = r.todos.find((t) => t.startsWith("spec.json protocols.0.reduceLROnPlateau"));
+    assert.match(listed ?? "", todo, `${callback}:\n${r.todos.join("\n")}`);
+  }
+});
+
+Deno.test("ReduceLROnPlateau with LearningRateScheduler(f(epoch)): the table lists every epoch", () => {
+  // Keras sets f(epoch) at each epoch's start, over the plateau's reduction of the epoch before.
+  const r = imported(
+    "",
+    "LearningRateScheduler(lambda epoch: 0.1 if epoch < 2 else 0.05), " +
+      "keras.callbacks.ReduceLROnPlateau(monitor='loss', patience=0)",
+    { epochs: 4 },
+  );
+  assert.deepEqual(table(r), { "1": 0.1, "2": 0.1, "3": 0.05, "4": 0.05 });
+  assert.deepEqual(plateau(r), { monitor: "train_loss", patience: 0 });
+  assert.deepEqual(r.blocking, []);
+  assert.ok(r.notes.some((n) => n.includes("every epoch listed")), r.notes.join("\n"));
+  // Alone, it lists only the changes.
+  const alone = imported("", "LearningRateScheduler(lambda epoch: 0.1 if epoch < 2 else 0.05)", {
+    epochs: 4,
+  });
+  assert.deepEqual(table(alone), { "3": 0.05 });
 });

@@ -28,6 +28,9 @@ import { notebookSource, pythonSource, readPythonSnippet } from "./python_snippe
 import { readTfjsSnippet } from "./tfjs_snippet.ts";
 import { learningRateTable } from "./schedule_function.ts";
 import { kerasFamily, withKerasDefaults, type WrittenOptimizer } from "../spec/optimizers.ts";
+import { metricShortName } from "../spec/metrics.ts";
+import { plateauRule } from "../spec/schedules.ts";
+import type { LossName, OutputMetric } from "../spec/spec.ts";
 
 /** What `new --from` is told besides the snippet. */
 export interface ImportOptions {
@@ -117,36 +120,46 @@ const _OPTIMIZER_ARGS: Record<string, string> = {
   schedule_decay: "scheduleDecay",
 };
 
-/** Keras losses (function and class names) → the spec's; `supported` ones the harness trains. */
-const _LOSSES: Record<string, { name: string; supported: boolean }> = {
-  categorical_crossentropy: { name: "categoricalCrossentropy", supported: true },
-  CategoricalCrossentropy: { name: "categoricalCrossentropy", supported: true },
-  binary_crossentropy: { name: "binaryCrossentropy", supported: true },
-  BinaryCrossentropy: { name: "binaryCrossentropy", supported: true },
-  sparse_categorical_crossentropy: { name: "sparseCategoricalCrossentropy", supported: false },
-  SparseCategoricalCrossentropy: { name: "sparseCategoricalCrossentropy", supported: false },
-  mse: { name: "meanSquaredError", supported: false },
-  mean_squared_error: { name: "meanSquaredError", supported: false },
-  MeanSquaredError: { name: "meanSquaredError", supported: false },
-  mae: { name: "meanAbsoluteError", supported: false },
-  mean_absolute_error: { name: "meanAbsoluteError", supported: false },
-  MeanAbsoluteError: { name: "meanAbsoluteError", supported: false },
+/** Keras losses (function and class names) → the spec's: every loss the harness trains. */
+const _LOSSES: Record<string, LossName> = {
+  categorical_crossentropy: "categoricalCrossentropy",
+  CategoricalCrossentropy: "categoricalCrossentropy",
+  binary_crossentropy: "binaryCrossentropy",
+  BinaryCrossentropy: "binaryCrossentropy",
+  sparse_categorical_crossentropy: "sparseCategoricalCrossentropy",
+  SparseCategoricalCrossentropy: "sparseCategoricalCrossentropy",
+  mse: "meanSquaredError",
+  mean_squared_error: "meanSquaredError",
+  MeanSquaredError: "meanSquaredError",
+  mae: "meanAbsoluteError",
+  mean_absolute_error: "meanAbsoluteError",
+  MeanAbsoluteError: "meanAbsoluteError",
 };
 
-/** Keras metric names → the spec's. */
-const _METRICS: Record<string, string> = {
+/** The losses that take Keras' label_smoothing (the spec's `labelSmoothing`). */
+const _SMOOTHED_LOSSES: LossName[] = ["categoricalCrossentropy", "binaryCrossentropy"];
+
+/** Keras metric names → the spec's (top-k with Keras' default k, 5). */
+const _METRICS: Record<string, OutputMetric> = {
   accuracy: "accuracy",
   acc: "accuracy",
   categorical_accuracy: "categoricalAccuracy",
   CategoricalAccuracy: "categoricalAccuracy",
   binary_accuracy: "binaryAccuracy",
   BinaryAccuracy: "binaryAccuracy",
+  sparse_categorical_accuracy: "sparseCategoricalAccuracy",
+  SparseCategoricalAccuracy: "sparseCategoricalAccuracy",
+  top_k_categorical_accuracy: { name: "topKCategoricalAccuracy", k: 5 },
+  sparse_top_k_categorical_accuracy: { name: "sparseTopKCategoricalAccuracy", k: 5 },
   mae: "meanAbsoluteError",
   mean_absolute_error: "meanAbsoluteError",
   MeanAbsoluteError: "meanAbsoluteError",
+  mse: "meanSquaredError",
+  mean_squared_error: "meanSquaredError",
+  MeanSquaredError: "meanSquaredError",
 };
 
-/** Keras' metric names in EarlyStopping's `monitor` → the harness's. */
+/** Keras' metric names in a callback's `monitor` → the harness's, validation as `val_`. */
 const _MONITORS: Record<string, string> = {
   val_loss: "val_loss",
   val_acc: "val_acc",
@@ -155,6 +168,21 @@ const _MONITORS: Record<string, string> = {
   acc: "train_acc",
   accuracy: "train_acc",
 };
+
+/**
+ * ReduceLROnPlateau's parameters in order (Keras 2.0 to 3; the sixth is `epsilon` before Keras
+ * 2.1.6), and what the spec calls them.
+ */
+const _PLATEAU_ARGS: [string, string][] = [
+  ["monitor", "monitor"],
+  ["factor", "factor"],
+  ["patience", "patience"],
+  ["verbose", ""],
+  ["mode", "mode"],
+  ["min_delta", "minDelta"],
+  ["cooldown", "cooldown"],
+  ["min_lr", "minLr"],
+];
 
 /** fit()'s positional parameters, the same in Keras 2 and 3. */
 const _FIT_POS = [
@@ -169,8 +197,13 @@ const _FIT_POS = [
   "shuffle",
 ];
 
-/** The accuracy metrics among _METRICS' translations (a claim's `test_acc`). */
-const _ACCURACIES = ["accuracy", "categoricalAccuracy", "binaryAccuracy"];
+/** The accuracy metrics among _METRICS' translations (a claim's `test_acc`, `test_binary_acc`). */
+const _ACCURACIES: OutputMetric[] = [
+  "accuracy",
+  "categoricalAccuracy",
+  "binaryAccuracy",
+  "sparseCategoricalAccuracy",
+];
 
 /** Callbacks that set the learning rate. */
 const _LR_CALLBACKS = ["LearningRateScheduler", "ReduceLROnPlateau"];
@@ -205,9 +238,13 @@ class _Translator {
     const x = fit && _arg(fit.call, "x");
     const data = x?.k === "data" ? x.data : undefined;
     const code = model
-      ? modelCode(model, data?.shape ? data.shape.slice(1) : null)
+      ? modelCode(model, data?.shape ? data.shape.slice(1) : null, {
+        tfjs: this.#plan.tfjs ?? false,
+        keras: this.#keras,
+      })
       : _noModel(this.#file, this.#plan.tfjs ? "tfjs-layers" : "Keras");
     this.#todos.push(...code.todos);
+    this.#initializerVersion(code);
 
     protocol.description = ""; // filled in below, once the fields are known
     protocol.model = modelName;
@@ -220,6 +257,7 @@ class _Translator {
     }
     const compile = fit?.compile ?? model?.compile;
     const optimizerText = this.#compile(compile, protocol);
+    if (fit) this.#labelsForLoss(fit, protocol);
     if (this.#keras) protocol.keras = this.#keras;
     if (fit) this.#fit(fit, protocol);
     protocol.description = this.#description(code, optimizerText, protocol, data);
@@ -285,6 +323,22 @@ class _Translator {
       );
     }
     return fit;
+  }
+
+  /**
+   * A TODO where the model's normal initializers draw as a Keras version the snippet does not
+   * state: Keras 2.2 on with the variance they name, Keras 2.0–2.1 with 0.8796² of it.
+   */
+  #initializerVersion(code: ModelCode): void {
+    const normal = code.initializers.filter((n) => n.endsWith("_normal"));
+    if (this.#plan.tfjs || this.#keras || !normal.length) return;
+    this.#todos.push(
+      `model.ts: ${normal.join(", ")}: Keras 2.2 and later draw ${
+        normal.length > 1 ? "these" : "it"
+      } with the variance stated, Keras 2.0–2.1 with 0.77 of it, and the snippet does not ` +
+        `state its Keras version (${this.#family()}): seeded as Keras 3 draws ` +
+        `${normal.length > 1 ? "them" : "it"}; pass --keras <version> if the source ran 2.0–2.1`,
+    );
   }
 
   /** The Keras version the source ran: --keras, else what the snippet states. */
@@ -362,7 +416,7 @@ class _Translator {
       return "TODO";
     }
     const loss = compile.kw.loss ?? compile.args[1];
-    protocol.loss = this.#loss(loss, compile);
+    protocol.loss = this.#loss(loss, compile, protocol);
     const metrics = compile.kw.metrics ?? compile.args[2];
     protocol.metrics = this.#metrics(metrics, compile);
     const named = compile.kw.optimizer ?? compile.args[0];
@@ -399,7 +453,8 @@ class _Translator {
     return "its imports do not say";
   }
 
-  #loss(v: Val | undefined, compile: Call): string {
+  /** The loss as the spec names it (its labelSmoothing in `protocol`), or a TODO. */
+  #loss(v: Val | undefined, compile: Call, protocol: Record<string, unknown>): string {
     const field = "protocols.0.loss";
     if (!v) return this.#todo(field, `${compile.where}: compile() names no loss`);
     const name = v.k === "str"
@@ -418,9 +473,8 @@ class _Translator {
         : `\`${name ?? "?"}\``;
       return this.#todo(field, `${compile.where}: the loss (${why}) is not one claimcheck trains`);
     }
-    let written = known.name;
+    let written: string = known;
     if (v.k === "obj") {
-      const args = Object.entries(v.call.kw).filter(([k]) => k !== "name");
       const logits = v.call.kw.from_logits;
       if (logits?.k === "bool" && logits.v) {
         this.#todos.push(
@@ -428,28 +482,51 @@ class _Translator {
             "(from_logits=True); claimcheck's losses take probabilities (a softmax or sigmoid " +
             "last layer, without from_logits)",
         );
-        written = `${known.name} (from logits)`;
+        written = `${known} (from logits)`;
       }
-      if (args.some(([k]) => k !== "from_logits") || v.call.args.length) {
-        return this.#todo(field, `${compile.where}: ${v.call.text}: arguments not translated`);
-      }
-    }
-    if (!known.supported) {
-      this.#todos.push(
-        `spec.json ${field}: ${compile.where}: ${known.name} is not a loss claimcheck trains ` +
-          "yet (categoricalCrossentropy, binaryCrossentropy)" +
-          (known.name === "sparseCategoricalCrossentropy"
-            ? "; on integer labels it is categoricalCrossentropy on one-hot ones"
-            : ""),
+      const smoothing = v.call.kw.label_smoothing;
+      const smoothed = _SMOOTHED_LOSSES.includes(known) && smoothing?.k === "num" &&
+        smoothing.v >= 0 && smoothing.v <= 1;
+      if (smoothed && smoothing.v > 0) protocol.labelSmoothing = smoothing.v;
+      const other = Object.keys(v.call.kw).filter((k) =>
+        k !== "name" && k !== "from_logits" && !(k === "label_smoothing" && smoothed)
       );
+      if (other.length || v.call.args.length) {
+        const what = [...other, ...(v.call.args.length ? ["positional arguments"] : [])];
+        return this.#todo(
+          field,
+          `${compile.where}: ${v.call.text}: not translated: ${what.join(", ")}`,
+        );
+      }
     }
     return written;
   }
 
-  #metrics(v: Val | undefined, compile: Call): string[] {
+  /**
+   * A TODO in place of the loss where fit()'s labels are not the form it takes (class numbers
+   * for sparseCategoricalCrossentropy, one-hot for the others): Keras raises an error, or
+   * broadcasts them against the outputs, and claimcheck gives each loss its own form.
+   */
+  #labelsForLoss(fit: FitCall, protocol: Record<string, unknown>): void {
+    const y = _arg(fit.call, "y"), loss = protocol.loss;
+    if (y?.k !== "data" || y.data.role !== "labels" || y.data.why || y.data.split !== "train") {
+      return;
+    }
+    if (typeof loss !== "string" || loss.startsWith("TODO")) return;
+    const sparse = loss.startsWith("sparseCategoricalCrossentropy");
+    if (sparse !== y.data.oneHot) return;
+    protocol.loss = this.#todo(
+      "protocols.0.loss",
+      `${fit.call.where}: the labels are ${y.data.oneHot ? "one-hot" : "class numbers"} and ` +
+        `${loss} takes ${sparse ? "class numbers" : "one-hot labels"} (Keras raises an error ` +
+        "or broadcasts them): check which the source ran",
+    );
+  }
+
+  #metrics(v: Val | undefined, compile: Call): OutputMetric[] {
     if (!v || v.k === "none") return [];
     const items = v.k === "seq" ? v.items : [v];
-    const out: string[] = [];
+    const out: OutputMetric[] = [];
     for (const m of items) {
       const name = _metricName(m);
       const known = _METRICS[name];
@@ -531,9 +608,11 @@ class _Translator {
       );
     }
     const val = _arg(call, "validation_data");
+    let validation: _Validation = typeof protocol.validationSplit === "number" ? "val" : undefined;
     if (val && val.k !== "none") {
       const [vx, vy] = val.k === "seq" ? val.items : [];
       if (_isTestOf(vx, _arg(call, "x")) && _isTestOf(vy, _arg(call, "y"))) {
+        validation ??= "test";
         this.#notes.push(
           `${call.where}: ${this.#spelled("validation_data")} is the test set, which ` +
             "claimcheck evaluates after " +
@@ -570,20 +649,22 @@ class _Translator {
       }
     }
     const callbacks = _arg(call, "callbacks");
-    for (
-      const cb of callbacks?.k === "seq"
-        ? callbacks.items
-        : callbacks && callbacks.k !== "none"
-        ? [callbacks]
-        : []
-    ) {
+    const items = callbacks?.k === "seq"
+      ? callbacks.items
+      : callbacks && callbacks.k !== "none"
+      ? [callbacks]
+      : [];
+    for (const cb of items) {
+      // The other callbacks of fit() that set the learning rate too, by class.
+      const othersSetLr = items.flatMap((o) =>
+        o !== cb && o.k === "obj" && _LR_CALLBACKS.includes(o.call.name) ? [o.call.name] : []
+      );
       if (cb.k === "obj" && cb.call.name === "EarlyStopping") {
-        protocol.earlyStopping = this.#earlyStopping(cb.call);
+        protocol.earlyStopping = this.#earlyStopping(cb.call, validation);
       } else if (cb.k === "obj" && cb.call.name === "LearningRateScheduler") {
-        const others = (callbacks?.k === "seq" ? callbacks.items : []).filter((o) =>
-          o !== cb && o.k === "obj" && _LR_CALLBACKS.includes(o.call.name)
-        );
-        this.#scheduler(cb.call, fit, protocol, others.length > 0);
+        this.#scheduler(cb.call, fit, protocol, othersSetLr);
+      } else if (cb.k === "obj" && cb.call.name === "ReduceLROnPlateau") {
+        this.#plateau(cb.call, protocol, validation, othersSetLr);
       } else if (cb.k === "obj" && _PASSIVE_CALLBACKS.includes(cb.call.name)) {
         this.#notes.push(`${cb.call.where}: the ${cb.call.name} callback does not change training`);
       } else {
@@ -600,13 +681,15 @@ class _Translator {
   /**
    * learningRateScheduler from Keras' LearningRateScheduler(f): f run for each epoch (see
    * learningRateTable), with the optimizer's learning rate (Keras' default where the snippet
-   * gives none) before the first. `othersSetLr`: another callback sets the learning rate too.
+   * gives none) before the first. `othersSetLr`: the other callbacks of fit() that set the
+   * learning rate (a ReduceLROnPlateau's reductions last until the next epoch's f(epoch), so the
+   * table then lists every epoch).
    */
   #scheduler(
     c: Call,
     fit: FitCall,
     protocol: Record<string, unknown>,
-    othersSetLr: boolean,
+    othersSetLr: string[],
   ): void {
     const todo = (why: string) => {
       this.#todo("protocols.0.learningRateScheduler", `${c.where}: ${c.text}: ${why}`);
@@ -625,12 +708,16 @@ class _Translator {
           `in 2.1.4): \`${f.name}\` (${f.where}) would raise TypeError`,
       );
     }
-    if (f.takesLr && othersSetLr) {
+    if (othersSetLr.includes(c.name)) {
+      return todo(`fit() has another ${c.name}; the spec holds one`);
+    }
+    if (f.takesLr && othersSetLr.length) {
       return todo(
         `\`${f.name}\` takes the learning rate, which another callback of fit() sets too`,
       );
     }
-    const t = learningRateTable(f, epochs, this.#firstLearningRate(protocol));
+    const everyEpoch = othersSetLr.length > 0;
+    const t = learningRateTable(f, epochs, this.#firstLearningRate(protocol), { everyEpoch });
     if ("todo" in t) return todo(t.todo);
     const listed = Object.keys(t.table).length > 0;
     if (listed) protocol.learningRateScheduler = t.table;
@@ -639,8 +726,89 @@ class _Translator {
         epochs - 1
       } (Keras counts from 0, the table from 1)` +
         (f.takesLr ? ", lr the learning rate in force as Keras' float32 variable holds it" : "") +
+        (everyEpoch
+          ? `, every epoch listed: Keras sets f(epoch) at each epoch's start, over what ` +
+            `${othersSetLr.join(" and ")} set at the previous one's end`
+          : "") +
         (listed ? "" : ": it keeps the optimizer's learning rate (no table)"),
     );
+  }
+
+  /**
+   * reduceLROnPlateau from Keras' ReduceLROnPlateau: its arguments by name or position (verbose
+   * ignored), the spec's defaults (Keras', the same in 2.0 to 3) for the others, `monitor`
+   * always written as the metric the protocol records. `epsilon` is min_delta's name before
+   * Keras 2.1.6, its alias after, and ignored by Keras 3.
+   */
+  #plateau(
+    c: Call,
+    protocol: Record<string, unknown>,
+    validation: _Validation,
+    othersSetLr: string[],
+  ): void {
+    const field = "protocols.0.reduceLROnPlateau";
+    if (othersSetLr.includes(c.name)) {
+      protocol.reduceLROnPlateau = this.#todo(
+        field,
+        `${c.where}: ${c.text}: fit() has another ${c.name}; the spec holds one`,
+      );
+      return;
+    }
+    // min_delta is `epsilon` before Keras 2.1.6; from then `epsilon` is a deprecated alias that
+    // wins over min_delta (`min_delta = kwargs.pop('epsilon')`), until Keras 3's **kwargs
+    // swallow it.
+    const rule = plateauRule(this.#keras);
+    const epsilonOnly = rule === "2.0" || rule === "2.1.3";
+    const epsilonIgnored = kerasFamily(this.#keras) === "3";
+    const given = new Map<string, Val>();
+    const problems: string[] = [];
+    c.args.forEach((v, i) => {
+      if (i < _PLATEAU_ARGS.length) given.set(_PLATEAU_ARGS[i][0], v);
+      else problems.push(`positional argument ${i + 1}`);
+    });
+    for (const [k, v] of Object.entries(c.kw)) {
+      if (k === "epsilon" && epsilonIgnored) {
+        this.#notes.push(`${c.where}: ${c.text}: Keras 3 ignores epsilon (min_delta's old name)`);
+      } else if (k === "epsilon") {
+        given.set("min_delta", v);
+        if (!epsilonOnly) {
+          this.#notes.push(`${c.where}: ${c.text}: epsilon is min_delta's deprecated name`);
+        }
+      } else if (k === "min_delta" && epsilonOnly) {
+        problems.push(`min_delta (Keras ${this.#keras} names it epsilon: TypeError)`);
+      } else if (k === "min_delta" && c.kw.epsilon && !epsilonIgnored) continue;
+      else if (_PLATEAU_ARGS.some(([name]) => name === k)) given.set(k, v);
+      else problems.push(k);
+    }
+    const out: Record<string, unknown> = {};
+    const monitor = this.#monitor(given.get("monitor"), validation);
+    if ("metric" in monitor) out.monitor = monitor.metric;
+    else problems.push(`monitor (${monitor.why})`);
+    for (const [k, key] of _PLATEAU_ARGS) {
+      const v = given.get(k);
+      if (!v || !key || k === "monitor") continue;
+      const value = _plateauValue(k, v);
+      if (value === undefined) problems.push(`${k}=${_valueText(v)}`);
+      else out[key] = value;
+    }
+    protocol.reduceLROnPlateau = problems.length
+      ? this.#todo(field, `${c.where}: ${c.text}: not translated: ${problems.join(", ")}`)
+      : out;
+  }
+
+  /**
+   * A callback's `monitor` (undefined: Keras' default, val_loss) as the metric the protocol
+   * records: Keras' validation metrics are claimcheck's `val_` ones with a validation split, its
+   * `test_` ones where fit()'s validation_data is the test set, and recorded by neither without.
+   */
+  #monitor(given: Val | undefined, validation: _Validation): { metric: string } | { why: string } {
+    const v = given ?? { k: "str", v: "val_loss" };
+    const text = `${_valueText(v)}${given ? "" : " (Keras' default)"}`;
+    const metric = v.k === "str" && Object.hasOwn(_MONITORS, v.v) ? _MONITORS[v.v] : undefined;
+    if (!metric) return { why: `${text} is not a metric claimcheck records` };
+    if (!metric.startsWith("val_") || validation === "val") return { metric };
+    if (validation === "test") return { metric: metric.replace("val_", "test_") };
+    return { why: `${text}: fit() has no validation data claimcheck takes` };
   }
 
   /** The optimizer's learning rate, Keras' default where none is given; undefined: not known. */
@@ -660,12 +828,12 @@ class _Translator {
     return this.#plan.tfjs ? "tfjs" : "Keras";
   }
 
-  #earlyStopping(c: Call): Record<string, unknown> | string {
+  #earlyStopping(c: Call, validation: _Validation): Record<string, unknown> | string {
     const out: Record<string, unknown> = {};
-    const monitor = c.kw.monitor ?? { k: "str", v: "val_loss" };
+    const monitor = this.#monitor(c.kw.monitor, validation);
     const problems: string[] = [];
-    if (monitor.k === "str" && _MONITORS[monitor.v]) out.monitor = _MONITORS[monitor.v];
-    else problems.push("monitor");
+    if ("metric" in monitor) out.monitor = monitor.metric;
+    else problems.push(`monitor (${monitor.why})`);
     const num = (k: string, key: string, dflt?: number) => {
       const v = c.kw[k];
       if (v === undefined) {
@@ -714,6 +882,10 @@ class _Translator {
     }
     if (p.targets === "input") parts.push("the images as targets (reconstruction)");
     if (p.learningRateScheduler) parts.push("the learning rate set each epoch by its scheduler");
+    const plateau = p.reduceLROnPlateau;
+    if (typeof plateau === "object" && plateau && "monitor" in plateau) {
+      parts.push(`the learning rate reduced when ${plateau.monitor} stops improving`);
+    }
     return `${parts.join("; ")}. Written by claimcheck new: check it against the source.`;
   }
 
@@ -722,24 +894,29 @@ class _Translator {
     fit: FitCall | undefined,
   ): { claims: Record<string, unknown>[]; lines: string[] } {
     const drafts = [...claimDrafts(this.#plan.texts), ...this.#printedDrafts(fit)];
-    const metrics = Array.isArray(protocol.metrics) ? protocol.metrics : [];
-    const hasAcc = metrics.some((m) => _ACCURACIES.includes(m));
+    const metrics: OutputMetric[] = Array.isArray(protocol.metrics) ? protocol.metrics : [];
+    // The first accuracy compile() names: Keras' "acc" (test_acc), or a kind it names outright.
+    const accuracy = metrics.find((m) => _ACCURACIES.includes(m));
+    const hasAcc = accuracy !== undefined;
+    const acc = hasAcc ? metricShortName(accuracy) : "acc";
     const claims: Record<string, unknown>[] = [];
     const lines: string[] = [];
     const ids = new Set<string>();
     for (const d of drafts) {
-      const metric = d.metric === "val_acc" && protocol.validationSplit === undefined
-        ? "test_acc"
-        : d.metric;
-      let id = metric.replace("_", "-");
-      for (let i = 2; ids.has(id); i++) id = `${metric.replace("_", "-")}-${i}`;
+      const split = d.metric === "val_acc" && protocol.validationSplit === undefined
+        ? "test"
+        : d.metric.split("_")[0];
+      const metric = `${split}_${acc}`;
+      const base = metric.replaceAll("_", "-");
+      let id = base;
+      for (let i = 2; ids.has(id); i++) id = `${base}-${i}`;
       ids.add(id);
       const claim: Record<string, unknown> = {
         id,
-        ...(claims.length === 0 && metric === "test_acc" ? { headline: true } : {}),
+        ...(claims.length === 0 && split === "test" ? { headline: true } : {}),
         source: "src",
         where: `${d.where}: "${d.sentence}"`,
-        statement: _statement(d, metric),
+        statement: _statement(d, split),
         protocol: "stated",
         metric,
         ...(d.epoch !== undefined && d.epoch < Number(protocol.epochs) ? { epoch: d.epoch } : {}),
@@ -768,7 +945,7 @@ class _Translator {
       );
     }
     if (!claims.length) {
-      const metric = hasAcc ? "test_acc" : "test_loss";
+      const metric = hasAcc ? `test_${acc}` : "test_loss";
       this.#todos.push(
         "spec.json claims: the snippet states no accuracy: the placeholder claim (≥ 0, which " +
           "any run holds) stands in for the post's claim",
@@ -835,6 +1012,30 @@ function _lrArgumentLater(keras: string | undefined): boolean {
   return major === 2 && (minor === 0 || (minor === 1 && (patch ?? 0) < 4));
 }
 
+/**
+ * A ReduceLROnPlateau argument's value as the spec takes it, or undefined where Keras' would not
+ * run as the spec's does: a factor from 1 on (Keras raises ValueError), a negative min_delta
+ * (Keras compares with it as given), a patience or cooldown that is not a whole number.
+ */
+function _plateauValue(k: string, v: Val): number | string | undefined {
+  if (k === "mode") return v.k === "str" && ["auto", "min", "max"].includes(v.v) ? v.v : undefined;
+  if (v.k !== "num" || v.v < 0) return undefined;
+  if (k === "factor" && !(v.v > 0 && v.v < 1)) return undefined;
+  if ((k === "patience" || k === "cooldown") && !Number.isInteger(v.v)) return undefined;
+  return v.v;
+}
+
+/** A snippet value in a message, as Python writes it: `0.5`, `'val_acc'`, else `?`. */
+function _valueText(v: Val): string {
+  if (v.k === "num") return String(v.v);
+  if (v.k === "bool") return v.v ? "True" : "False";
+  if (v.k === "str") return `'${v.v}'`;
+  return v.k === "unknown" ? `? (${v.why})` : "?";
+}
+
+/** Which of Keras' metrics fit() validates on: a validation split, the test set, or none. */
+type _Validation = "val" | "test" | undefined;
+
 /** An argument of a call by its name or fit()'s position. */
 function _arg(call: Call, name: string): Val | undefined {
   const i = _FIT_POS.indexOf(name);
@@ -887,10 +1088,10 @@ function _stated(v: unknown): unknown {
   return v === undefined || String(v).startsWith("TODO") ? "TODO" : v;
 }
 
-function _statement(d: ClaimDraft, metric: string): string {
-  const what = metric === "train_acc"
+function _statement(d: ClaimDraft, split: string): string {
+  const what = split === "train"
     ? "training accuracy"
-    : metric === "val_acc"
+    : split === "val"
     ? "validation accuracy"
     : "test accuracy";
   const cmp = d.compare === "atLeast" ? "at least " : d.compare === "atMost" ? "at most " : "";
@@ -902,7 +1103,7 @@ function _noModel(file: string, library: string): ModelCode {
   const what = `${file}: no ${library} model found`;
   return {
     body: [`return ${todoCall(what)};`],
-    usesInit: false,
+    initializers: [],
     usesTodo: true,
     usesCall: false,
     todos: [`model.ts: ${what}`],
@@ -927,14 +1128,14 @@ function _modelTs(
     ...(code.body.some((l) => l.includes("tf."))
       ? [`import * as tf from "@tensorflow/tfjs";`]
       : []),
-    code.usesInit
-      ? `import { type ModelBuilder, seededGlorot } from "claimcheck/plugin";`
+    code.initHelper
+      ? `import { type ModelBuilder, ${code.initHelper} } from "claimcheck/plugin";`
       : `import type { ModelBuilder } from "claimcheck/plugin";`,
     "",
     "/** Model builders: name → (seed) → an uncompiled model with seeded initializers. */",
     "export const models: Record<string, ModelBuilder> = {",
     `  /** The snippet's model: ${doc(model ? `${file}, ${model.where}` : file)}. */`,
-    `  ${modelName}: (${code.usesInit ? "seed" : ""}) => {`,
+    `  ${modelName}: (${code.initHelper ? "seed" : ""}) => {`,
     ...code.body.flatMap((l) => l.split("\n")).map((l) => l ? `    ${l}` : l),
     "  },",
     "};",

@@ -1,11 +1,14 @@
 /**
  * A Keras model found in a snippet, written as a model.ts builder: each layer as its tfjs-layers
- * twin with the same arguments (camelCase), Dense and convolution kernels from `seededGlorot`,
- * Sequential models as `tf.sequential` and functional ones as `tf.input` … `tf.model`. A layer
- * or argument without a tfjs twin is written as a `todo("…")` call that throws when the model
- * is built, and listed; nothing is dropped or guessed.
+ * twin with the same arguments (camelCase), Dense and convolution kernels seeded (`seededGlorot`
+ * where all are Keras' default Glorot-uniform, else `seededInitializers` by Keras name, drawn as
+ * the snippet's Keras version or tfjs draws them), Sequential models as `tf.sequential` and
+ * functional ones as `tf.input` … `tf.model`. A layer or argument without a tfjs twin is written
+ * as a `todo("…")` call that throws when the model is built, and listed; nothing is dropped or
+ * guessed.
  * @module
  */
+import { KERNEL_INITIALIZERS, type KernelInitializerName } from "../train/init.ts";
 import type { Call, ModelState, TensorNode, Val } from "./plan.ts";
 
 /** How one Keras layer maps to tfjs: its factory, positional names and translated arguments. */
@@ -16,7 +19,7 @@ interface _LayerRule {
   pos: string[];
   /** Keras argument → tfjs argument, besides the common ones. */
   args: Record<string, string>;
-  /** Has a kernel (seeded with `init()`). */
+  /** Has a kernel (seeded with `init()`, or `init(name)`). */
   kernel?: boolean;
 }
 
@@ -124,12 +127,25 @@ const _COMMON: Record<string, string> = {
   trainable: "trainable",
 };
 
+/** Whose kernels a snippet's model has: tfjs', or those of a Keras version (undefined: Keras 3). */
+export interface ModelLibrary {
+  /** A TensorFlow.js snippet: tfjs' draws. */
+  tfjs: boolean;
+  /** The Keras version the snippet ran, where known. */
+  keras?: string;
+}
+
 /** A model.ts builder body and what it could not translate. */
 export interface ModelCode {
   /** The builder's body lines (indented for an arrow function inside `models`). */
   body: string[];
-  /** Uses `init()` (seededGlorot). */
-  usesInit: boolean;
+  /**
+   * The plugin helper the builder seeds its kernels with, if any: `seededGlorot` (`init()`)
+   * where every kernel is Keras' Glorot-uniform, else `seededInitializers` (`init(name)`).
+   */
+  initHelper?: "seededGlorot" | "seededInitializers";
+  /** The kernel initializers seeded, by Keras name, each once, in order of first use. */
+  initializers: KernelInitializerName[];
   /** Uses the `todo()` stand-in. */
   usesTodo: boolean;
   /** Uses the `call()` helper (functional models). */
@@ -142,12 +158,17 @@ export interface ModelCode {
 
 /**
  * Writes the builder of `model`; `dataShape` (the training images' shape after the snippet's
- * reshapes, without the sample axis) gives the input shape where the layers state none.
+ * reshapes, without the sample axis) gives the input shape where the layers state none; its
+ * kernels are drawn as `library` draws them.
  */
-export function modelCode(model: ModelState, dataShape: number[] | null): ModelCode {
+export function modelCode(
+  model: ModelState,
+  dataShape: number[] | null,
+  library: ModelLibrary,
+): ModelCode {
   const out: ModelCode = {
     body: [],
-    usesInit: false,
+    initializers: [],
     usesTodo: false,
     usesCall: false,
     todos: [],
@@ -157,9 +178,53 @@ export function modelCode(model: ModelState, dataShape: number[] | null): ModelC
     _todoModel(out, `${model.text}: ${model.opaque}`);
     return out;
   }
-  if (model.kind === "sequential") _sequential(model, dataShape, out);
-  else _functional(model, out);
+  const kernels: _Kernels = {
+    tfjs: library.tfjs,
+    named: _layerCalls(model).some((c) => {
+      const given = c.kw.kernel_initializer;
+      const name = given && _kernelInitializer(given, library.tfjs);
+      return name !== undefined && name !== "glorot_uniform";
+    }),
+  };
+  if (model.kind === "sequential") _sequential(model, dataShape, out, kernels);
+  else _functional(model, out, kernels);
+  if (out.initializers.length) {
+    const rules = library.tfjs ? "tfjs" : library.keras;
+    out.initHelper = kernels.named ? "seededInitializers" : "seededGlorot";
+    out.body.unshift(
+      kernels.named
+        ? `const init = seededInitializers(seed${rules ? `, ${JSON.stringify(rules)}` : ""});`
+        : "const init = seededGlorot(seed);",
+    );
+  }
   return out;
+}
+
+/** How the builder seeds kernels: the library's default, and whether each names its own. */
+interface _Kernels {
+  /** tfjs' layers. */
+  tfjs: boolean;
+  /** `init(name)` (seededInitializers) rather than `init()` (seededGlorot). */
+  named: boolean;
+}
+
+/** The layer calls of a model: a Sequential's layers, or those applied on a functional one's path. */
+function _layerCalls(model: ModelState): Call[] {
+  if (model.opaque) return [];
+  if (model.kind === "sequential") {
+    return model.layers.flatMap((v) => v.k === "layer" ? [v.call] : []);
+  }
+  const calls: Call[] = [];
+  const seen = new Set<number>();
+  const visit = (t: TensorNode) => {
+    if (seen.has(t.id)) return;
+    seen.add(t.id);
+    if (t.kind !== "apply") return;
+    calls.push(t.layer.call);
+    t.inputs.forEach(visit);
+  };
+  model.outputs!.forEach(visit);
+  return calls;
 }
 
 function _todoModel(out: ModelCode, what: string): void {
@@ -175,7 +240,12 @@ export function todoCall(what: string): string {
   return inline.length + 20 <= 100 ? inline : `todo(\n  ${JSON.stringify(what)},\n)`;
 }
 
-function _sequential(model: ModelState, dataShape: number[] | null, out: ModelCode): void {
+function _sequential(
+  model: ModelState,
+  dataShape: number[] | null,
+  out: ModelCode,
+  kernels: _Kernels,
+): void {
   const items: string[] = [];
   const names: string[] = [];
   let inputShape: Val | undefined;
@@ -210,17 +280,16 @@ function _sequential(model: ModelState, dataShape: number[] | null, out: ModelCo
       }
     }
     first = false;
-    items.push(_layer(v.call, out, extra));
+    items.push(_layer(v.call, out, extra, kernels));
     names.push(_short(v.call));
   }
   out.summary = names.join(" → ");
-  if (out.usesInit) out.body.push("const init = seededGlorot(seed);");
   out.body.push("return tf.sequential({", "  layers: [");
   for (const item of items) out.body.push(..._indent(`${item},`, 4));
   out.body.push("  ],", "});");
 }
 
-function _functional(model: ModelState, out: ModelCode): void {
+function _functional(model: ModelState, out: ModelCode, kernels: _Kernels): void {
   const reachable = new Map<number, TensorNode>();
   const visit = (t: TensorNode) => {
     if (reachable.has(t.id)) return;
@@ -255,7 +324,7 @@ function _functional(model: ModelState, out: ModelCode): void {
     const x = args.length === 1 ? args[0] : `[${args.join(", ")}]`;
     let layer = shared.get(t.layer.id);
     if (!layer) {
-      layer = _layer(t.layer.call, out, []);
+      layer = _layer(t.layer.call, out, [], kernels);
       summary.push(_short(t.layer.call));
       if ((uses.get(t.layer.id) ?? 0) > 1) {
         const shareName = `shared${shared.size + 1}`;
@@ -273,7 +342,6 @@ function _functional(model: ModelState, out: ModelCode): void {
   const ins = model.inputs!.map((i) => names.get(i.id) ?? "TODO");
   const outs = model.outputs!.map((o) => names.get(o.id)!);
   const list = (a: string[]) => a.length === 1 ? a[0] : `[${a.join(", ")}]`;
-  if (out.usesInit) out.body.push("const init = seededGlorot(seed);");
   out.body.push(...lines);
   out.body.push(`return tf.model({ inputs: ${list(ins)}, outputs: ${list(outs)} });`);
   out.summary = summary.join(" → ");
@@ -294,7 +362,12 @@ function _todoCall(out: ModelCode, what: string): string {
 }
 
 /** One layer as a tfjs call, or a todo() with the reason. */
-function _layer(call: Call, out: ModelCode, extra: [string, string][]): string {
+function _layer(
+  call: Call,
+  out: ModelCode,
+  extra: [string, string][],
+  kernels: _Kernels,
+): string {
   const rule = _LAYERS[call.name];
   if (!rule) {
     return _todoCall(out, `${call.where}: ${call.text}: no tfjs layer for Keras' ${call.name}`);
@@ -305,7 +378,7 @@ function _layer(call: Call, out: ModelCode, extra: [string, string][]): string {
     ...call.args.map((v, i): [string, Val] => [rule.pos[i] ?? `#${i + 1}`, v]),
     ...Object.entries(call.kw),
   ];
-  let initializer = false;
+  let kernel: KernelInitializerName | undefined = rule.kernel ? "glorot_uniform" : undefined;
   for (const [arg, v] of given) {
     if (v.k === "none" && arg !== "activation") continue;
     if (arg.startsWith("#")) {
@@ -319,8 +392,16 @@ function _layer(call: Call, out: ModelCode, extra: [string, string][]): string {
       continue;
     }
     if (arg === "kernel_initializer") {
-      if (_isGlorotUniform(v)) initializer = true;
-      else problems.push(`${arg} (claimcheck seeds Glorot-uniform kernels only)`);
+      const name = _kernelInitializer(v, kernels.tfjs);
+      const seed = v.k === "obj" ? v.call.kw.seed : undefined;
+      if (name) kernel = name;
+      else if (seed && seed.k !== "none") {
+        problems.push(`${arg} (a seed of its own: claimcheck seeds kernels from the run's seed)`);
+      } else {
+        problems.push(
+          `${arg} (claimcheck seeds ${Object.keys(KERNEL_INITIALIZERS).join(", ")} only)`,
+        );
+      }
       continue;
     }
     if (arg === "bias_initializer") {
@@ -365,9 +446,12 @@ function _layer(call: Call, out: ModelCode, extra: [string, string][]): string {
     );
   }
   entries.push(...extra);
-  if (rule.kernel || initializer) {
-    out.usesInit = true;
-    entries.push(["kernelInitializer", "init()"]);
+  if (kernel) {
+    if (!out.initializers.includes(kernel)) out.initializers.push(kernel);
+    entries.push([
+      "kernelInitializer",
+      kernels.named ? `init(${JSON.stringify(kernel)})` : "init()",
+    ]);
   }
   return _object(`tf.layers.${rule.fn}`, entries);
 }
@@ -416,23 +500,68 @@ function _activation(v: Val): string | undefined {
   return ts && JSON.stringify(ts);
 }
 
-function _isGlorotUniform(v: Val): boolean {
-  if (v.k === "str") return v.v === "glorot_uniform";
-  if (v.k === "obj" || v.k === "ref") {
-    const name = v.k === "obj" ? v.call.name : v.path.split(".").at(-1);
-    const kw = v.k === "obj" ? v.call.kw : {};
-    const args = v.k === "obj" ? v.call.args : [];
-    if (name === "glorot_uniform" || name === "GlorotUniform") {
-      return !args.length && Object.values(kw).every((x) => x.k === "none");
-    }
-    // A model.json's VarianceScaling(1, fan_avg, uniform) is Glorot-uniform.
-    if (name === "VarianceScaling") {
-      const s = kw.scale, m = kw.mode, d = kw.distribution;
-      return s?.k === "num" && s.v === 1 && m?.k === "str" && m.v === "fan_avg" &&
-        d?.k === "str" && d.v === "uniform" && (kw.seed === undefined || kw.seed.k === "none");
-    }
-  }
-  return false;
+/** Keras' names of the kernel initializers claimcheck seeds (functions, classes, tfjs' LeCun). */
+const _INITIALIZER_NAMES: Record<string, KernelInitializerName> = {
+  GlorotUniform: "glorot_uniform",
+  GlorotNormal: "glorot_normal",
+  HeUniform: "he_uniform",
+  HeNormal: "he_normal",
+  LecunUniform: "lecun_uniform",
+  LecunNormal: "lecun_normal",
+  LeCunUniform: "lecun_uniform",
+  LeCunNormal: "lecun_normal",
+  le_cun_uniform: "lecun_uniform",
+  le_cun_normal: "lecun_normal",
+  ...Object.fromEntries(Object.keys(KERNEL_INITIALIZERS).map((n) => [n, n])),
+};
+
+/** Keras' VarianceScaling modes → KERNEL_INITIALIZERS'. */
+const _FAN_MODES: Record<string, string> = {
+  fan_in: "fanIn",
+  fan_out: "fanOut",
+  fan_avg: "fanAvg",
+};
+
+/**
+ * The seeded kernel initializer `v` is, by Keras name: a name, a class or function without a
+ * seed of its own, or a VarianceScaling whose arguments are one of them; undefined for others.
+ */
+function _kernelInitializer(v: Val, tfjs: boolean): KernelInitializerName | undefined {
+  const named = (key: string) =>
+    Object.hasOwn(_INITIALIZER_NAMES, key) ? _INITIALIZER_NAMES[key] : undefined;
+  if (v.k === "str") return named(v.v);
+  if (v.k !== "obj" && v.k !== "ref") return undefined;
+  if (v.k === "obj" && v.call.args.length) return undefined;
+  const name = v.k === "obj" ? v.call.name : v.path.split(".").at(-1)!;
+  const kw = v.k === "obj" ? v.call.kw : {};
+  if (name === "VarianceScaling") return _varianceScaling(kw, tfjs);
+  return Object.values(kw).every((x) => x.k === "none") ? named(name) : undefined;
+}
+
+/**
+ * A VarianceScaling's arguments (Keras' defaults: scale 1, fan_in, normal) as the named
+ * initializer they are, if any (a model.json writes Keras 2's he_normal this way). tf.keras'
+ * `truncated_normal` is Keras' truncated `normal`; tfjs draws its `truncatedNormal` as a uniform.
+ */
+function _varianceScaling(
+  kw: Record<string, Val>,
+  tfjs: boolean,
+): KernelInitializerName | undefined {
+  const {
+    scale = { k: "num", v: 1 },
+    mode = { k: "str", v: "fan_in" },
+    distribution = { k: "str", v: "normal" },
+    seed,
+    ...others
+  } = kw;
+  if (Object.keys(others).length || (seed && seed.k !== "none")) return undefined;
+  if (scale.k !== "num" || mode.k !== "str" || distribution.k !== "str") return undefined;
+  const normal = distribution.v === "normal" || (distribution.v === "truncated_normal" && !tfjs);
+  const drawn = normal ? "normal" : distribution.v;
+  return (Object.keys(KERNEL_INITIALIZERS) as KernelInitializerName[]).find((n) => {
+    const k = KERNEL_INITIALIZERS[n];
+    return k.scale === scale.v && k.mode === _FAN_MODES[mode.v] && k.distribution === drawn;
+  });
 }
 
 function _isZeros(v: Val): boolean {

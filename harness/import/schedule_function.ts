@@ -87,13 +87,15 @@ export type LearningRateTable =
  * before each epoch with epoch from 0 and lr the optimizer's learning rate as its float32
  * variable holds it (the previous epoch's value; `initial`, the optimizer's, before the first),
  * and sets the learning rate to what f returns, which must be a float. The table is keyed from 1
- * and lists an epoch only where the float32 learning rate changes; empty: f keeps `initial`.
+ * and lists an epoch only where the float32 learning rate changes (every epoch with
+ * `everyEpoch`, where another callback changes it between epochs); empty: f keeps `initial`.
  * `initial` undefined (not known) is allowed only for an f that does not take lr.
  */
 export function learningRateTable(
   f: ScheduleFunction,
   epochs: number,
   initial: number | undefined,
+  { everyEpoch = false }: { everyEpoch?: boolean } = {},
 ): LearningRateTable {
   const fn = `\`${f.name}\` (${f.where})`;
   if (f.takesLr && initial === undefined) {
@@ -118,7 +120,7 @@ export function learningRateTable(
           "spec's table takes (a positive number)",
       };
     }
-    if (Math.fround(lr) !== inForce) table[String(epoch + 1)] = lr;
+    if (everyEpoch || Math.fround(lr) !== inForce) table[String(epoch + 1)] = lr;
     inForce = Math.fround(lr);
   }
   return { table };
