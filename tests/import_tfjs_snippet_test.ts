@@ -6,6 +6,7 @@
  * follows what blog code does: functions, callbacks, a `<script>`-tag `tf`, TypeScript.
  */
 import assert from "assert";
+import * as tf from "@tensorflow/tfjs";
 import { fileURLToPath } from "node:url";
 import { importSnippet } from "../harness/import/import_snippet.ts";
 
@@ -69,11 +70,21 @@ console.log(\`validation accuracy above 98.1% (\${model.name})\`);
   assert.doesNotMatch(r.todo, /protocols\.0\.keras|yieldEvery|shuffle|initializer/);
   const model = r.files["model.ts"].replace(/\s+/g, " ");
   assert.ok(model.includes("tf.layers.flatten({ inputShape: [28, 28, 1] })"), model);
-  // tfjs' heNormal, drawn as tfjs draws it.
+  // tfjs' kernels: Glorot-normal by default (Keras' is Glorot-uniform), drawn as tfjs draws them:
+  // tfjs-layers 4.22's Dense and Conv default to VarianceScaling(1, fanAvg, normal).
+  for (
+    const layer of [tf.layers.dense({ units: 1 }), tf.layers.conv2d({ filters: 1, kernelSize: 1 })]
+  ) {
+    const config = layer.getConfig().kernelInitializer as { config: Record<string, unknown> };
+    assert.deepEqual(
+      [config.config.scale, config.config.mode, config.config.distribution],
+      [1, "fanAvg", "normal"],
+    );
+  }
   assert.ok(model.includes('const init = seededInitializers(seed, "tfjs");'), model);
   assert.ok(
     model.includes(
-      'tf.layers.dense({ units: 128, activation: "relu", kernelInitializer: init("glorot_uniform"), })',
+      'tf.layers.dense({ units: 128, activation: "relu", kernelInitializer: init("glorot_normal"), })',
     ),
     model,
   );

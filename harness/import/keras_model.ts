@@ -129,7 +129,7 @@ const _COMMON: Record<string, string> = {
 
 /** Whose kernels a snippet's model has: tfjs', or those of a Keras version (undefined: Keras 3). */
 export interface ModelLibrary {
-  /** A TensorFlow.js snippet: tfjs' draws. */
+  /** A TensorFlow.js snippet: tfjs' default kernels (Glorot-normal) and draws. */
   tfjs: boolean;
   /** The Keras version the snippet ran, where known. */
   keras?: string;
@@ -180,7 +180,7 @@ export function modelCode(
   }
   const kernels: _Kernels = {
     tfjs: library.tfjs,
-    named: _layerCalls(model).some((c) => {
+    named: library.tfjs || _layerCalls(model).some((c) => {
       const given = c.kw.kernel_initializer;
       const name = given && _kernelInitializer(given, library.tfjs);
       return name !== undefined && name !== "glorot_uniform";
@@ -202,7 +202,7 @@ export function modelCode(
 
 /** How the builder seeds kernels: the library's default, and whether each names its own. */
 interface _Kernels {
-  /** tfjs' layers. */
+  /** tfjs' layers: Glorot-normal kernels by default. */
   tfjs: boolean;
   /** `init(name)` (seededInitializers) rather than `init()` (seededGlorot). */
   named: boolean;
@@ -378,7 +378,9 @@ function _layer(
     ...call.args.map((v, i): [string, Val] => [rule.pos[i] ?? `#${i + 1}`, v]),
     ...Object.entries(call.kw),
   ];
-  let kernel: KernelInitializerName | undefined = rule.kernel ? "glorot_uniform" : undefined;
+  let kernel: KernelInitializerName | undefined = rule.kernel
+    ? kernels.tfjs ? "glorot_normal" : "glorot_uniform"
+    : undefined;
   for (const [arg, v] of given) {
     if (v.k === "none" && arg !== "activation") continue;
     if (arg.startsWith("#")) {
