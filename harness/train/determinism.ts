@@ -16,7 +16,8 @@ import { type RunFailure, runJob, type RunTask, Trainer, type TrainSettings } fr
 
 /**
  * What the probe trains: seed 1, each protocol for 1 epoch (a custom trainer's `epochs`: 1
- * iteration for some), a layers protocol on the first 256 training images.
+ * iteration for some), a layers protocol on the first 256 training images (the 256 after a
+ * `validationFirst` holdout).
  */
 export const PROBE_SETTINGS = { seed: 1, epochs: 1, trainLimit: 256 } as const;
 
@@ -32,6 +33,8 @@ export interface DeterminismProbe {
   differences: string[];
   /** Runs that failed in either training (not compared). */
   failures: RunFailure[];
+  /** The first images of a `validationFirst` holdout, before the 256 trained on (0: none). */
+  holdout: number;
 }
 
 /**
@@ -62,10 +65,19 @@ export async function probeDeterminism(
 ): Promise<DeterminismProbe> {
   const { seed, epochs, trainLimit } = PROBE_SETTINGS;
   const tasks = runGrid(rep.spec, [seed], probeProtocols(rep));
+  // A protocol that holds out its first N images as validation data trains on the 256 after
+  // them (fewer could not be standardised per pixel: some pixels are 0 in every one of them).
+  const holdout = Math.max(
+    0,
+    ...tasks.map((t) => {
+      const p = rep.spec.protocols.find((x) => x.id === t.protocol);
+      return p?.kind === "layers" ? p.validationFirst ?? 0 : 0;
+    }),
+  );
   const failures: RunFailure[] = [];
   const train = async () => {
     const runs: Run[] = [];
-    const trainer = new Trainer(rep, { ...settings, epochs, trainLimit });
+    const trainer = new Trainer(rep, { ...settings, epochs, trainLimit: trainLimit + holdout });
     try {
       for (const job of runJobs(rep.spec, tasks)) {
         await runJob(trainer, job, {
@@ -91,7 +103,7 @@ export async function probeDeterminism(
       differences.push(`${a.protocol} ${f.field} ${f.recorded} → ${f.rerun}${note}`);
     }
   }
-  return { replication: rep.name, tasks, compared, differences, failures };
+  return { replication: rep.name, tasks, compared, differences, failures, holdout };
 }
 
 /**
@@ -103,7 +115,8 @@ export function probeText(probe: DeterminismProbe): string {
   const runs = [...new Set(probe.tasks.map((t) => t.protocol))].join(", ");
   const what = `${probe.replication} ${runs} seed ${PROBE_SETTINGS.seed}, trained twice ` +
     `(--epochs ${PROBE_SETTINGS.epochs}; layers protocols on the first ` +
-    `${PROBE_SETTINGS.trainLimit} training images)`;
+    `${PROBE_SETTINGS.trainLimit} training images` +
+    (probe.holdout ? ` after the ${probe.holdout} held out for validation)` : ")");
   if (probe.failures.length) {
     const f = probe.failures[0];
     return `determinism not checked: ${what}: ${f.protocol} seed ${f.seed} failed: ${f.error}`;
