@@ -77,11 +77,7 @@ export {
 } from "./harness/data/datasets.ts";
 export { DataError, type DataErrorKind } from "./harness/data/data_error.ts";
 export { listReplications, loadReplication, type Replication } from "./harness/replications.ts";
-export {
-  newReplication,
-  newReplicationFrom,
-  type SnippetSource,
-} from "./harness/new_replication.ts";
+export { newReplication, newReplicationFrom, type SnippetSource } from "./harness/commands/new.ts";
 export type { ImportedReplication } from "./harness/import/import_snippet.ts";
 export { loadSpec, parseSpec } from "./harness/spec/load_spec.ts";
 export {
@@ -125,7 +121,7 @@ export {
 } from "./harness/spec/optimizers.ts";
 export { type PixelScalingRun, type ScalingRun } from "./harness/spec/scaling.ts";
 export { FILL_MODES, type FillMode } from "./harness/spec/augmentation.ts";
-export { replicate, type ReplicateOptions } from "./harness/train/replicate.ts";
+export { replicate, type ReplicateOptions } from "./harness/pipeline/replicate.ts";
 export { runGrid, selectProtocols } from "./harness/train/plan.ts";
 export type { Progress } from "./harness/train/loop.ts";
 export type { RunFailure, RunTask, TrainSettings } from "./harness/train/trainer.ts";
@@ -139,8 +135,8 @@ export {
   variantOf,
   type VariantSettings,
   variantSettings,
-  withStoredRuns,
 } from "./harness/results/run_store.ts";
+export { withStoredRuns } from "./harness/score/merge.ts";
 export {
   compareProvenance,
   compareRuns,
@@ -149,9 +145,9 @@ export {
   type FieldValue,
   type ProvenanceField,
 } from "./harness/results/compare_runs.ts";
-export { type Verification, type VerifyOptions, verifyRun } from "./harness/verify.ts";
-export { type GitCommit, gitCommit } from "./harness/git_commit.ts";
-export { type LockOptions, withLock } from "./harness/with_lock.ts";
+export { type Verification, type VerifyOptions, verifyRun } from "./harness/commands/verify.ts";
+export { type GitCommit, gitCommit } from "./harness/util/git_commit.ts";
+export { type LockOptions, withLock } from "./harness/util/with_lock.ts";
 export {
   type ClaimResult,
   type DatasetProvenance,
@@ -164,13 +160,15 @@ export {
   RESULTS_SCHEMA,
   type Run,
   type RunEvent,
+  type Summary,
   type TestPredictions,
   type Verdict,
 } from "./harness/results/result.ts";
-export { mergeShards, parseShard, type Shard, shardItems } from "./harness/results/shard.ts";
+export { parseShard, type Shard, shardItems } from "./harness/results/shard.ts";
+export { mergeShards } from "./harness/score/merge.ts";
 export { claimResults } from "./harness/score/claims.ts";
 export { type ClaimRule, verdictFor } from "./harness/score/verdict.ts";
-export { summarize, type Summary } from "./harness/score/stats.ts";
+export { summarize } from "./harness/score/stats.ts";
 export {
   buildSite,
   type SiteBuild,
@@ -178,7 +176,7 @@ export {
   type SiteReplication,
   type SiteSkip,
 } from "./harness/report/site.ts";
-export { mulberry32, type Rng, SeededMathRandom, shuffledIndices } from "./harness/train/random.ts";
+export { mulberry32, type Rng, SeededMathRandom, shuffledIndices } from "./harness/util/random.ts";
 export {
   type DeterminismProbe,
   PROBE_SETTINGS,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
-import { escapeHtml as _e } from "../harness/report/_html.ts";
+import { escapeHtml as _e } from "../harness/util/escape_html.ts";
 import { renderSvg } from "../harness/report/chart.ts";
 import type { Bench, Cell, Measurement } from "./schema.ts";
 

@@ -4,7 +4,7 @@
  * `{}` or `{ error }`; a model.ts that hangs at import never answers and is terminated.
  * @module
  */
-import { guardExit } from "./exit_guard.ts";
+import { guardExit } from "./util/exit_guard.ts";
 
 guardExit();
 

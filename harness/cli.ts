@@ -5,8 +5,8 @@
 import { parseArgs } from "node:util";
 import { basename, dirname, join } from "node:path";
 import { type BackendChoice, BACKENDS, setupBackend } from "./backend/backend.ts";
-import { writeFileAtomic } from "./write_file_atomic.ts";
-import { REPLICATIONS_DIR, REPORTS_DIR } from "./paths.ts";
+import { writeFileAtomic } from "./util/write_file_atomic.ts";
+import { REPLICATIONS_DIR, REPORTS_DIR } from "./util/paths.ts";
 import {
   listReplications,
   loadReplication,
@@ -17,9 +17,10 @@ import {
 } from "./replications.ts";
 import type { Progress } from "./train/loop.ts";
 import { runGrid, runJobs, UnknownProtocolError } from "./train/plan.ts";
-import { replicate } from "./train/replicate.ts";
-import { newReplication, NewReplicationError, newReplicationFrom } from "./new_replication.ts";
-import { mergeShards, parseShard, shardItems } from "./results/shard.ts";
+import { replicate } from "./pipeline/replicate.ts";
+import { newReplication, NewReplicationError, newReplicationFrom } from "./commands/new.ts";
+import { parseShard, shardItems } from "./results/shard.ts";
+import { mergeShards } from "./score/merge.ts";
 import { loadResults, type Results } from "./results/result.ts";
 import {
   resultsFile,
@@ -27,22 +28,17 @@ import {
   type RunProvenance,
   RunStore,
   variantOf,
-  withStoredRuns,
 } from "./results/run_store.ts";
-import { withLock } from "./with_lock.ts";
-import { guardExit } from "./exit_guard.ts";
-import { checkOutputs, keepResults, OutputError } from "./outputs.ts";
+import { withStoredRuns } from "./score/merge.ts";
+import { withLock } from "./util/with_lock.ts";
+import { guardExit } from "./util/exit_guard.ts";
+import { checkOutputs, keepResults, OutputError } from "./commands/outputs.ts";
 import { buildSite } from "./report/site.ts";
 import { checkDataDirs, loadManifest } from "./data/datasets.ts";
 import { TransferError } from "./train/transfer.ts";
-import {
-  EXPLAIN_VARIANT,
-  rankingText,
-  rankVariants,
-  variantsOf,
-  withPerturbations,
-} from "./score/explain.ts";
-import { verifyCommand } from "./verify.ts";
+import { EXPLAIN_VARIANT, rankingText, rankVariants } from "./score/explain.ts";
+import { variantsOf, withPerturbations } from "./spec/perturbations.ts";
+import { verifyCommand } from "./commands/verify.ts";
 import { probeDeterminism, probeText } from "./train/determinism.ts";
 
 /** A grid of more runs than this needs --yes: `--seeds 100000` is more likely a typo than a plan. */

@@ -37,20 +37,22 @@ import type * as tf from "@tensorflow/tfjs";
 import type { TopLevelSpec } from "vega-lite";
 import type { z } from "zod";
 import type { ImageDataset, TableDataset } from "./data/datasets.ts";
-import type { Rng } from "./train/random.ts";
+import type { Rng } from "./util/random.ts";
 import type { Epoch, Results } from "./results/result.ts";
 import type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
-import type { EpochLoop } from "./train/loop.ts";
 
-export { type KernelInitializerName, seededGlorot, seededInitializers } from "./train/init.ts";
-export { deriveSeed, mulberry32, type Rng, shuffledIndices } from "./train/random.ts";
+export {
+  type KernelInitializerName,
+  seededGlorot,
+  seededInitializers,
+} from "./util/seeded_initializers.ts";
+export { deriveSeed, mulberry32, type Rng, shuffledIndices } from "./util/random.ts";
 export { epochRecord, epochValue } from "./results/result.ts";
-export { grayBmpDataUri, pixelsFromBase64, pixelsToBase64 } from "./report/digit_image.ts";
-export { escapeHtml } from "./report/_html.ts";
+export { grayBmpDataUri, pixelsFromBase64, pixelsToBase64 } from "./util/digit_image.ts";
+export { escapeHtml } from "./util/escape_html.ts";
 export type { Epoch, Results, Run } from "./results/result.ts";
 export type { ImageDataset, ImageSet, TableDataset } from "./data/datasets.ts";
 export type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
-export type { EpochLoop, EpochLoopHooks } from "./train/loop.ts";
 
 /** What a model builder gets besides its seed. */
 export interface BuildContext {
@@ -111,6 +113,27 @@ export type DatasetBuilder = (ctx: DeriveContext) => DerivedData | Promise<Deriv
  * `outputs` order (e.g. a pair of digits → sum units, sum tens, …).
  */
 export type TargetFunction = (split: DataSplit) => tf.Tensor[];
+
+/** What one epoch-loop run is made of. */
+export interface EpochLoopHooks {
+  /** Epochs to train (the loop stops earlier on divergence or `stop`). */
+  epochs: number;
+  /** Batches per epoch. */
+  steps: number;
+  /** Trains batch `s` (0-based) of `epoch` (1-based); may return the batch loss for progress. */
+  step(epoch: number, s: number): tf.Scalar | void;
+  /** After an epoch's last batch: its training metrics, by name (e.g. train_loss). */
+  endEpoch(epoch: number): Promise<Record<string, number>>;
+  /** The evaluation after each epoch: metrics by name (e.g. val_loss, test_acc). */
+  evaluate(epoch: number): Promise<Record<string, number>>;
+  /** Metrics computed from the epoch's others (the spec's derived metrics). */
+  derive?(metrics: Record<string, number>): Record<string, number>;
+  /** Asked after each epoch's record: true stops training (early stopping). */
+  stop?(epoch: number, metrics: Record<string, number>): boolean;
+}
+
+/** Runs an epoch loop, recording into the run's recorder. */
+export type EpochLoop = (hooks: EpochLoopHooks) => Promise<void>;
 
 /** What a custom trainer gets: its protocol, seed, training length, data and the harness's loop. */
 export interface CustomRunContext {

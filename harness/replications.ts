@@ -8,7 +8,7 @@
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { stripVTControlCharacters } from "node:util";
-import { REPLICATIONS_DIR } from "./paths.ts";
+import { REPLICATIONS_DIR } from "./util/paths.ts";
 import type { ReplicationModule } from "./plugin.ts";
 import { loadSpec } from "./spec/load_spec.ts";
 import { check, type ReplicationSpec, SpecError } from "./spec/spec.ts";

@@ -2,7 +2,7 @@
 import assert from "assert";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PROJECT_ROOT } from "../harness/paths.ts";
+import { PROJECT_ROOT } from "../harness/util/paths.ts";
 
 const CLI = fileURLToPath(new URL("../harness/cli.ts", import.meta.url));
 

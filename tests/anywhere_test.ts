@@ -6,7 +6,7 @@
  */
 import assert from "assert";
 import { dirname, join } from "node:path";
-import { DEFAULT_CACHE_DIR, PROJECT_ROOT } from "../harness/paths.ts";
+import { DEFAULT_CACHE_DIR, PROJECT_ROOT } from "../harness/util/paths.ts";
 
 const _decoder = new TextDecoder();
 

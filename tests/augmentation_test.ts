@@ -16,13 +16,13 @@ import {
 } from "../harness/data/augment.ts";
 import { loadImageDataset, loadManifest } from "../harness/data/datasets.ts";
 import { setupBackend } from "../harness/backend/backend.ts";
-import { pixelsFromBase64, pixelsToBase64 } from "../harness/report/digit_image.ts";
+import { pixelsFromBase64, pixelsToBase64 } from "../harness/util/digit_image.ts";
 import { renderReplicationPage } from "../harness/report/report.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { type Augmentation, augmentationRule } from "../harness/spec/augmentation.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
-import { deriveSeed, mulberry32 } from "../harness/train/random.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { deriveSeed, mulberry32 } from "../harness/util/random.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import { specIssues, specWith as layersSpec } from "./_specs.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/replications", import.meta.url));

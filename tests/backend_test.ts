@@ -6,7 +6,7 @@
 import assert from "assert";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { PROJECT_ROOT } from "../harness/paths.ts";
+import { PROJECT_ROOT } from "../harness/util/paths.ts";
 
 Deno.test("a wasm backend that does not start: auto's note and wasm's error carry the cause", async () => {
   const dir = await Deno.makeTempDir({ prefix: "claimcheck-backend-" });

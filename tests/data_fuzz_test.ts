@@ -11,7 +11,7 @@ import { DataError } from "../harness/data/data_error.ts";
 import { gunzip } from "../harness/data/_gunzip.ts";
 import { parseIdx } from "../harness/data/idx.ts";
 import { parseDigitsCsv } from "../harness/data/digits_csv.ts";
-import { deriveSeed, mulberry32, type Rng } from "../harness/train/random.ts";
+import { deriveSeed, mulberry32, type Rng } from "../harness/util/random.ts";
 
 const SEED = Number(Deno.env.get("CLAIMCHECK_FUZZ_SEED") ?? 20_240_611);
 const CASES = 200;

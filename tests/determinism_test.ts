@@ -2,7 +2,7 @@ import assert from "assert";
 import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import type { Results } from "../harness/results/result.ts";
 import { probeDeterminism, probeText } from "../harness/train/determinism.ts";
 import { scratchReplication } from "./_scratch_replication.ts";

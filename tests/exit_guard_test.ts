@@ -5,7 +5,7 @@
 import assert from "assert";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { guardExit } from "../harness/exit_guard.ts";
+import { guardExit } from "../harness/util/exit_guard.ts";
 
 async function quitter(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "exit guard é " });
@@ -28,7 +28,7 @@ Deno.test("a Deno.exit from outside harness/ throws, naming the file (this threa
 
 Deno.test("a Deno.exit from outside harness/ throws, naming the file (a worker)", async () => {
   const file = await quitter();
-  const guard = new URL("../harness/exit_guard.ts", import.meta.url).href;
+  const guard = new URL("../harness/util/exit_guard.ts", import.meta.url).href;
   const script = join(file, "..", "worker.js"); // plain JS: nothing to type-check
   await Deno.writeTextFile(
     script,

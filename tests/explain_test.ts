@@ -9,15 +9,13 @@ import { loadReplication } from "../harness/replications.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
 import type { Run } from "../harness/results/result.ts";
 import { claimResults } from "../harness/score/claims.ts";
+import { claimNotes, rankingText, rankVariants } from "../harness/score/explain.ts";
 import {
-  claimNotes,
   perturbationOf,
   PERTURBATIONS,
-  rankingText,
-  rankVariants,
   variantsOf,
   withPerturbations,
-} from "../harness/score/explain.ts";
+} from "../harness/spec/perturbations.ts";
 import { renderReplicationPage } from "../harness/report/report.ts";
 import { fixtureResults, fixtureSpec } from "./_fixtures.ts";
 

@@ -7,7 +7,7 @@
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { listReplications, loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import { betterOf } from "../harness/score/claims.ts";
 import { probeDeterminism, probeText } from "../harness/train/determinism.ts";
 

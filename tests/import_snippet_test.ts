@@ -15,10 +15,10 @@ import { join } from "node:path";
 import { type BackendInfo, setupBackend } from "../harness/backend/backend.ts";
 import { claimDrafts, wordingEpsilon } from "../harness/import/claim_drafts.ts";
 import { type ImportedReplication, importSnippet } from "../harness/import/import_snippet.ts";
-import { importedReadme, newReplicationFrom } from "../harness/new_replication.ts";
+import { importedReadme, newReplicationFrom } from "../harness/commands/new.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/train/replicate.ts";
-import { sha256Hex } from "../harness/sha256_hex.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
+import { sha256Hex } from "../harness/util/sha256_hex.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/keras_snippets", import.meta.url));
 const TFJS_FIXTURES = fileURLToPath(new URL("./fixtures/tfjs_snippets", import.meta.url));

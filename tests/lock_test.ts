@@ -4,10 +4,10 @@
  */
 import assert from "assert";
 import { join } from "node:path";
-import { REPORTS_DIR } from "../harness/paths.ts";
+import { REPORTS_DIR } from "../harness/util/paths.ts";
 import { runTaskWithin, taskCommand } from "./_task_cli.ts";
 
-const WITH_LOCK = new URL("../harness/with_lock.ts", import.meta.url).href;
+const WITH_LOCK = new URL("../harness/util/with_lock.ts", import.meta.url).href;
 
 /** A scratch --out inside reports/, the one folder the report task may write. */
 async function scratchOut(): Promise<string> {

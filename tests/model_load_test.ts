@@ -4,7 +4,7 @@
  */
 import assert from "assert";
 import { join } from "node:path";
-import { REPORTS_DIR } from "../harness/paths.ts";
+import { REPORTS_DIR } from "../harness/util/paths.ts";
 import { loadResults } from "../harness/results/result.ts";
 import { scratchReplication } from "./_scratch_replication.ts";
 import { runTaskWithin } from "./_task_cli.ts";

@@ -20,7 +20,7 @@ import {
 import { parseSpec } from "../harness/spec/load_spec.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { specIssues, specWith } from "./_specs.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import { fileURLToPath } from "node:url";
 
 await setupBackend("wasm");

@@ -4,7 +4,7 @@
  */
 import assert from "assert";
 import { dirname, join } from "node:path";
-import { DEFAULT_CACHE_DIR, REPORTS_DIR } from "../harness/paths.ts";
+import { DEFAULT_CACHE_DIR, REPORTS_DIR } from "../harness/util/paths.ts";
 import { scratchReplication } from "./_scratch_replication.ts";
 import { runTaskWithin } from "./_task_cli.ts";
 

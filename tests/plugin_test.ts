@@ -10,13 +10,13 @@ import assert from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { fileURLToPath } from "node:url";
 import { type BackendInfo, setupBackend } from "../harness/backend/backend.ts";
-import { newReplication } from "../harness/new_replication.ts";
+import { newReplication } from "../harness/commands/new.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { renderReplicationPage } from "../harness/report/report.ts";
 import { parseResults, type Results } from "../harness/results/result.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
 import { type ReplicationSpec, SpecError } from "../harness/spec/spec.ts";
-import { replicate, type ReplicateOptions } from "../harness/train/replicate.ts";
+import { replicate, type ReplicateOptions } from "../harness/pipeline/replicate.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/replications", import.meta.url));
 

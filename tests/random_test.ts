@@ -1,5 +1,5 @@
 import assert from "assert";
-import { deriveSeed, mulberry32, shuffledIndices } from "../harness/train/random.ts";
+import { deriveSeed, mulberry32, shuffledIndices } from "../harness/util/random.ts";
 
 Deno.test("shuffledIndices is a seeded permutation", () => {
   const a = shuffledIndices(1000, mulberry32(42));

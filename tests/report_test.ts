@@ -1,5 +1,5 @@
 import assert from "assert";
-import { escapeHtml } from "../harness/report/_html.ts";
+import { escapeHtml } from "../harness/util/escape_html.ts";
 import {
   protocolCurvesSpec,
   renderSvg,

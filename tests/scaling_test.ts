@@ -12,7 +12,7 @@ import type { ScalingRun } from "../harness/spec/scaling.ts";
 import type { LayersProtocol } from "../harness/spec/spec.ts";
 import { specIssues, specWith as layersSpec } from "./_specs.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/replications", import.meta.url));
 

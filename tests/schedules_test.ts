@@ -17,12 +17,12 @@ import {
 } from "../harness/spec/schedules.ts";
 import type { LayersProtocol } from "../harness/spec/spec.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
-import { withPerturbations } from "../harness/score/explain.ts";
+import { withPerturbations } from "../harness/spec/perturbations.ts";
 import { layersProtocol, specIssues, specWith } from "./_specs.ts";
 import { makeOptimizer } from "../harness/train/keras_optimizers.ts";
 import { LearningRates, PlateauReducer } from "../harness/train/learning_rates.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import { learningRateSpec, renderSvg } from "../harness/report/chart.ts";
 import { renderReplicationPage } from "../harness/report/report.ts";
 

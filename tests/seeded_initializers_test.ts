@@ -1,5 +1,5 @@
 /**
- * The seeded kernel initializers model.ts files use (harness/train/init.ts, re-exported by
+ * The seeded kernel initializers model.ts files use (harness/util/seeded_initializers.ts, re-exported by
  * claimcheck/plugin): each draws from the distribution its Keras version defines (the standard
  * deviation of a large kernel within five standard errors of Keras' formula), the same numbers
  * for the same seed and new ones for each layer; seededGlorot draws what it always drew.
@@ -12,8 +12,8 @@ import {
   type KernelInitializerName,
   seededGlorot,
   seededInitializers,
-} from "../harness/train/init.ts";
-import { deriveSeed } from "../harness/train/random.ts";
+} from "../harness/util/seeded_initializers.ts";
+import { deriveSeed } from "../harness/util/random.ts";
 
 await setupBackend("cpu");
 

@@ -1,5 +1,6 @@
 import assert from "assert";
-import { mergeShards, parseShard, shardItems } from "../harness/results/shard.ts";
+import { parseShard, shardItems } from "../harness/results/shard.ts";
+import { mergeShards } from "../harness/score/merge.ts";
 import type { Results } from "../harness/results/result.ts";
 import { fixtureResults, fixtureSpec } from "./_fixtures.ts";
 

@@ -4,7 +4,7 @@
  */
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
-import { deriveSeed, mulberry32 } from "../harness/train/random.ts";
+import { deriveSeed, mulberry32 } from "../harness/util/random.ts";
 import type { CustomProtocol } from "../harness/spec/spec.ts";
 import type { Epoch } from "../harness/results/result.ts";
 import { loadReplication } from "../harness/replications.ts";

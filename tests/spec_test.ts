@@ -1,6 +1,6 @@
 import assert from "assert";
 import { join } from "node:path";
-import { sha256Hex } from "../harness/sha256_hex.ts";
+import { sha256Hex } from "../harness/util/sha256_hex.ts";
 import { loadSpec, parseSpec } from "../harness/spec/load_spec.ts";
 import { Trainer } from "../harness/train/trainer.ts";
 import { SpecError } from "../harness/spec/spec.ts";

@@ -2,7 +2,7 @@ import assert from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
-import { seededGlorot } from "../harness/train/init.ts";
+import { seededGlorot } from "../harness/util/seeded_initializers.ts";
 import { models } from "../replications/keras-dense/model.ts";
 
 /** Largest absolute difference between two models' weights. */

@@ -6,8 +6,8 @@
  */
 import assert from "assert";
 import { join } from "node:path";
-import { newReplication } from "../harness/new_replication.ts";
-import { REPORTS_DIR } from "../harness/paths.ts";
+import { newReplication } from "../harness/commands/new.ts";
+import { REPORTS_DIR } from "../harness/util/paths.ts";
 import { loadResults } from "../harness/results/result.ts";
 import { runTask } from "./_task_cli.ts";
 

@@ -8,14 +8,14 @@ import assert from "assert";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
-import { newReplication } from "../harness/new_replication.ts";
+import { newReplication } from "../harness/commands/new.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { claimsTable } from "../harness/cli.ts";
 import { renderReplicationPage } from "../harness/report/report.ts";
-import { REPORTS_DIR } from "../harness/paths.ts";
+import { REPORTS_DIR } from "../harness/util/paths.ts";
 import { loadResults } from "../harness/results/result.ts";
 import { RunStore } from "../harness/results/run_store.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import { runTask, taskCommand } from "./_task_cli.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/replications", import.meta.url));
@@ -168,7 +168,7 @@ Deno.test("two processes writing one replication keep each other's runs", async 
 Deno.test("a git that cannot run is recorded with the reason, not as 'no commit'", async () => {
   const dir = await Deno.makeTempDir();
   const script = join(dir, "git.ts");
-  const module = new URL("../harness/git_commit.ts", import.meta.url).href;
+  const module = new URL("../harness/util/git_commit.ts", import.meta.url).href;
   await Deno.writeTextFile(
     script,
     `import { gitCommit } from "${module}";\nconsole.log(JSON.stringify(await gitCommit()));\n`,

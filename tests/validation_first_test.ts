@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { loadImageDataset, loadManifest } from "../harness/data/datasets.ts";
 import type { AugmentedSample } from "../harness/data/augment.ts";
-import { pixelsFromBase64 } from "../harness/report/digit_image.ts";
+import { pixelsFromBase64 } from "../harness/util/digit_image.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
 import { protocolMetrics } from "../harness/spec/metrics.ts";
@@ -22,7 +22,7 @@ import {
   unscale,
 } from "../harness/spec/scaling.ts";
 import type { LayersProtocol } from "../harness/spec/spec.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import { TRAIN_LIMIT } from "./fixtures/replications/valfirst/model.ts";
 import { layersProtocol, specIssues, specWith } from "./_specs.ts";
 

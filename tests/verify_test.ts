@@ -17,7 +17,7 @@ import {
 import type { Results } from "../harness/results/result.ts";
 import { variantOf, variantSettings } from "../harness/results/run_store.ts";
 import { claimResults } from "../harness/score/claims.ts";
-import { replicate } from "../harness/train/replicate.ts";
+import { replicate } from "../harness/pipeline/replicate.ts";
 import { fixtureResults } from "./_fixtures.ts";
 import { runTask } from "./_task_cli.ts";
 

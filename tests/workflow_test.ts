@@ -8,7 +8,7 @@ import assert from "assert";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { PROJECT_ROOT, REPORTS_DIR } from "../harness/paths.ts";
+import { PROJECT_ROOT, REPORTS_DIR } from "../harness/util/paths.ts";
 import { parseShard } from "../harness/results/shard.ts";
 
 const root = new URL("../", import.meta.url);

@@ -11,7 +11,7 @@ import {
   type FillMode,
   zoomBounds,
 } from "../spec/augmentation.ts";
-import type { Rng } from "../train/random.ts";
+import type { Rng } from "../util/random.ts";
 
 /** One image's transform, as Keras' `apply_affine_transform` takes it. */
 export interface AffineTransform {

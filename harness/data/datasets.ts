@@ -5,8 +5,8 @@
  * mirror or directory the bytes came from.
  */
 import { join, resolve } from "node:path";
-import { DEFAULT_CACHE_DIR, MANIFEST_DIR } from "../paths.ts";
-import { sha256Hex } from "../sha256_hex.ts";
+import { DEFAULT_CACHE_DIR, MANIFEST_DIR } from "../util/paths.ts";
+import { sha256Hex } from "../util/sha256_hex.ts";
 import { z } from "zod";
 import { DATA_FIX_HINT, DataError } from "./data_error.ts";
 import type { DataOptions } from "./data_options.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { sha256Hex } from "../sha256_hex.ts";
+import { sha256Hex } from "../util/sha256_hex.ts";
 import { DataError } from "./data_error.ts";
 import type { DataOptions } from "./data_options.ts";
 

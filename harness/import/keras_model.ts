@@ -8,7 +8,7 @@
  * guessed.
  * @module
  */
-import { KERNEL_INITIALIZERS, type KernelInitializerName } from "../train/init.ts";
+import { KERNEL_INITIALIZERS, type KernelInitializerName } from "../util/seeded_initializers.ts";
 import type { Call, ModelState, TensorNode, Val } from "./plan.ts";
 
 /** How one Keras layer maps to tfjs: its factory, positional names and translated arguments. */

@@ -6,8 +6,8 @@
  */
 import type { AugmentedDigit, AugmentedSample } from "../data/augment.ts";
 import type { Results } from "../results/result.ts";
-import { escapeHtml as _e } from "./_html.ts";
-import { grayBmpDataUri, pixelsFromBase64 } from "./digit_image.ts";
+import { escapeHtml as _e } from "../util/escape_html.ts";
+import { grayBmpDataUri, pixelsFromBase64 } from "../util/digit_image.ts";
 
 /** The section for every protocol whose runs kept augmented digits (its lowest seed's). */
 export function augmentationSection(results: Results): string {

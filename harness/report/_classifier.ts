@@ -5,9 +5,9 @@
  * @module
  */
 import type { Results } from "../results/result.ts";
-import { escapeHtml as _e } from "./_html.ts";
+import { escapeHtml as _e } from "../util/escape_html.ts";
 import { confusionSpec, renderSvg } from "./chart.ts";
-import { grayBmpDataUri, pixelsFromBase64 } from "./digit_image.ts";
+import { grayBmpDataUri, pixelsFromBase64 } from "../util/digit_image.ts";
 
 interface _Confusion {
   classes: number;

@@ -1,26 +1,10 @@
 /**
- * HTML helpers for report pages: escaping (every string from results.json or spec.json goes
- * through here, since statements quote source documents and may contain markup), the shared
- * style sheet, the page shell, verdict badges and number formats.
+ * HTML helpers for report pages: the shared style sheet, the page shell, verdict badges and
+ * number formats (escaping is util/escape_html.ts, which the contract re-exports).
  * @module
  */
 import type { ClaimResult, Verdict } from "../results/result.ts";
-
-const _ENTITIES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/**
- * Escapes `&`, `<`, `>`, `"` and `'`, so the result is safe both as element text and inside a
- * quoted attribute value.
- */
-export function escapeHtml(text: string | number | boolean | null | undefined): string {
-  return String(text ?? "").replace(/[&<>"']/g, (ch) => _ENTITIES[ch]);
-}
+import { escapeHtml } from "../util/escape_html.ts";
 
 /**
  * A relative link target for a path of local file names: each segment percent-encoded, so a

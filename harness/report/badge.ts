@@ -5,7 +5,7 @@
  * [Re] / [¬Re] rule.
  * @module
  */
-import { escapeHtml } from "./_html.ts";
+import { escapeHtml } from "../util/escape_html.ts";
 import type { ReScienceTitle } from "./report.ts";
 
 /** A badge's colour, by shields.io's name for it. */

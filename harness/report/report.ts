@@ -5,9 +5,8 @@
  * @module
  */
 import { join } from "node:path";
-import { writeFileAtomic } from "../write_file_atomic.ts";
+import { writeFileAtomic } from "../util/write_file_atomic.ts";
 import {
-  escapeHtml as _e,
   formatClaimed,
   formatCompare,
   formatNumber,
@@ -18,6 +17,7 @@ import {
   relativeHref,
   verdictBadge,
 } from "./_html.ts";
+import { escapeHtml as _e } from "../util/escape_html.ts";
 import { learningRateSpec, protocolCurvesSpec, renderSvg, trainLossSpec } from "./chart.ts";
 import { classifierSection } from "./_classifier.ts";
 import { augmentationSection } from "./_augmented.ts";
@@ -35,7 +35,8 @@ import {
 import type { ReplicationSpec } from "../spec/spec.ts";
 import { variantFileName } from "../results/run_store.ts";
 import { renderTransferSection } from "./transfer_table.ts";
-import { claimNotes, withPerturbations } from "../score/explain.ts";
+import { claimNotes } from "../score/explain.ts";
+import { withPerturbations } from "../spec/perturbations.ts";
 
 /** Verdicts that keep a replication from the [Re] title when a stated claim gets one. */
 export const FAILING_VERDICTS: readonly Verdict[] = ["not reproduced", "diverged", "inconclusive"];

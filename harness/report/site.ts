@@ -14,9 +14,8 @@
  * @module
  */
 import { join } from "node:path";
-import { writeFileAtomic } from "../write_file_atomic.ts";
+import { writeFileAtomic } from "../util/write_file_atomic.ts";
 import {
-  escapeHtml as _e,
   formatClaimed,
   formatCompare,
   formatReproduced,
@@ -26,6 +25,7 @@ import {
   relativeHref,
   verdictBadge,
 } from "./_html.ts";
+import { escapeHtml as _e } from "../util/escape_html.ts";
 import { type Badge, badgeEndpoint, badgeSvg, replicationBadge, suiteBadge } from "./badge.ts";
 import { eventLog } from "./event_log.ts";
 import { loadReplication } from "../replications.ts";
@@ -41,7 +41,8 @@ import { type ClaimResult, loadResults, type Results, type Verdict } from "../re
 import { variantFileName } from "../results/run_store.ts";
 import type { Claim, ReplicationSpec } from "../spec/spec.ts";
 import { transferDataset, transferMarkdown } from "./transfer_table.ts";
-import { EXPLAIN_VARIANT, withPerturbations } from "../score/explain.ts";
+import { EXPLAIN_VARIANT } from "../score/explain.ts";
+import { withPerturbations } from "../spec/perturbations.ts";
 import { withDerivedClaims } from "../score/claims.ts";
 
 /** One replication on the site. */

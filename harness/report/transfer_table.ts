@@ -5,14 +5,8 @@
  */
 import type { ClaimResult, Results, Verdict } from "../results/result.ts";
 import { variantSettings } from "../results/run_store.ts";
-import {
-  ciHalfWidth,
-  escapeHtml as _e,
-  formatClaimed,
-  formatCompare,
-  formatValue,
-  verdictBadge,
-} from "./_html.ts";
+import { ciHalfWidth, formatClaimed, formatCompare, formatValue, verdictBadge } from "./_html.ts";
+import { escapeHtml as _e } from "../util/escape_html.ts";
 
 /** What a claim's verdict on another dataset says about the claim there. */
 export type TransferVerdict = "holds" | "does not transfer" | "inconclusive" | "not run";

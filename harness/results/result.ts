@@ -4,8 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import type { SameType } from "../same_type.ts";
-import type { Summary } from "../score/stats.ts";
+import type { SameType } from "../util/same_type.ts";
 import { type OptimizerRun, OptimizerRunSchema } from "../spec/optimizers.ts";
 import {
   type PixelScalingRun,
@@ -274,6 +273,24 @@ export const ResultsSchema = z.strictObject({
     z.strictObject({ protocol: z.string(), seed: z.number().int(), error: z.string() }),
   ).optional(),
 });
+
+/** What a claim's per-seed values say. */
+export interface Summary {
+  /** How many values (seeds) were summarised. */
+  n: number;
+  /** Arithmetic mean of the values. */
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 for one value. */
+  sd: number;
+  /** 95 % confidence interval of the mean; null below two values. */
+  ci95: [number, number] | null;
+  /** Smallest value. */
+  min: number;
+  /** Largest value. */
+  max: number;
+  /** Mean without one best and one worst value (needs n ≥ 3; else the plain mean). */
+  olympicMean: number;
+}
 
 /** Metrics after one epoch, by the names the protocol records (see EpochSchema). */
 export interface Epoch {

@@ -7,11 +7,9 @@
  */
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../write_file_atomic.ts";
-import { claimResults } from "../score/claims.ts";
-import type { ReplicationSpec } from "../spec/spec.ts";
+import { writeFileAtomic } from "../util/write_file_atomic.ts";
 import { compareRuns } from "./compare_runs.ts";
-import { type Results, ResultsSchema, type Run, RunSchema } from "./result.ts";
+import { type Results, type Run, RunSchema } from "./result.ts";
 
 /** Everything a run's numbers depend on besides its protocol and seed. */
 export interface RunKey {
@@ -123,48 +121,6 @@ export function runKey(
     trainLimit: settings.trainLimit ?? null,
     dataset: settings.dataset ?? null,
   };
-}
-
-/**
- * `results` with the stored runs of the same key that it lacks (e.g. another process's seeds,
- * or an earlier rerun's protocols): merged by run, its grid the union, its claims rescored.
- */
-export function withStoredRuns(results: Results, stored: Run[], spec: ReplicationSpec): Results {
-  const cell = (r: { protocol: string; seed: number }) => `${r.protocol}#${r.seed}`;
-  const have = new Set(results.runs.map(cell));
-  const extra = stored.filter((r) => !have.has(cell(r)));
-  if (!extra.length) return results;
-  const order = (r: { protocol: string; seed: number }) =>
-    spec.protocols.findIndex((p) => p.id === r.protocol) * 1e9 + r.seed;
-  const byOrder = <T extends { protocol: string; seed: number }>(xs: T[]) =>
-    xs.sort((a, b) => order(a) - order(b));
-  const runs = byOrder([...results.runs, ...extra]);
-  const grid = byOrder(
-    [...new Map([...results.grid, ...extra].map((c) => [cell(c), {
-      protocol: c.protocol,
-      seed: c.seed,
-    }])).values()],
-  );
-  const done = new Set(runs.map(cell));
-  return ResultsSchema.parse({
-    ...results,
-    grid,
-    runs,
-    claims: claimResults(spec, runs),
-    deviations: [
-      ...results.deviations,
-      `merged ${extra.length} run(s) saved earlier with the same code, commit, spec, backend and data: ` +
-      extra.map((r) => `${r.protocol} seed ${r.seed}`).join(", "),
-    ],
-    ...(results.interrupted
-      ? {
-        interrupted: {
-          ...results.interrupted,
-          unfinished: results.interrupted.unfinished.filter((t) => !done.has(cell(t))),
-        },
-      }
-      : {}),
-  });
 }
 
 /** A cell trained again under the same key that gave other numbers than its stored run. */

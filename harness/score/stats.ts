@@ -3,6 +3,7 @@
  * interval and MLPerf's olympic mean (the mean without the best and the worst run).
  * @module
  */
+import type { Summary } from "../results/result.ts";
 
 /** Two-sided 95 % Student-t quantiles t(0.975, df) for df = 1..30. */
 const _T975 = [
@@ -42,24 +43,6 @@ const _T975 = [
 export function tQuantile975(df: number): number {
   if (df < 1) throw new RangeError(`degrees of freedom must be ≥ 1, got ${df}`);
   return df <= 30 ? _T975[df - 1] : 1.96 + 2.4 / df;
-}
-
-/** What a claim's per-seed values say. */
-export interface Summary {
-  /** How many values (seeds) were summarised. */
-  n: number;
-  /** Arithmetic mean of the values. */
-  mean: number;
-  /** Sample standard deviation (n − 1); 0 for one value. */
-  sd: number;
-  /** 95 % confidence interval of the mean; null below two values. */
-  ci95: [number, number] | null;
-  /** Smallest value. */
-  min: number;
-  /** Largest value. */
-  max: number;
-  /** Mean without one best and one worst value (needs n ≥ 3; else the plain mean). */
-  olympicMean: number;
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import type { Better, Claim } from "../spec/spec.ts";
 import type { Verdict } from "../results/result.ts";
-import { seedsToDecide, summarize, type Summary } from "./stats.ts";
+import type { Summary } from "../results/result.ts";
+import { seedsToDecide, summarize } from "./stats.ts";
 
 /** +1 where larger is better, -1 where smaller is better, 0 where neither (counts). */
 export function betterDirection(better: Better | undefined): 1 | -1 | 0 {

@@ -4,7 +4,7 @@
  * checked before anything trains.
  * @module
  */
-import { sha256Hex } from "../sha256_hex.ts";
+import { sha256Hex } from "../util/sha256_hex.ts";
 import { protocolMetrics } from "./metrics.ts";
 import {
   check,

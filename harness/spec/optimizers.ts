@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import type { SameType } from "../same_type.ts";
+import type { SameType } from "../util/same_type.ts";
 
 /** The optimizers a spec can name, by Keras' names in lower case. */
 export const OPTIMIZER_NAMES = [

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { sha256Hex } from "../sha256_hex.ts";
+import { sha256Hex } from "../util/sha256_hex.ts";
 
 /**
  * A protocol's `scaling`: raw pixels 0..255 divided by `divide`, then `(x − mean) / std` with

@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import type { SameType } from "../same_type.ts";
+import type { SameType } from "../util/same_type.ts";
 import { kerasFamily } from "./optimizers.ts";
 
 /**

@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import type { SameType } from "../same_type.ts";
+import type { SameType } from "../util/same_type.ts";
 import { closest, unknownKeysMessage } from "./_did_you_mean.ts";
 import { type Augmentation, AugmentationSchema } from "./augmentation.ts";
 import { type Scaling, ScalingSchema } from "./scaling.ts";

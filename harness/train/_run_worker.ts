@@ -1,9 +1,9 @@
 /// <reference lib="deno.worker" />
 import { setupBackend } from "../backend/backend.ts";
-import { guardExit } from "../exit_guard.ts";
+import { guardExit } from "../util/exit_guard.ts";
 import { loadReplication } from "../replications.ts";
 import { runJob, Trainer } from "./trainer.ts";
-import type { WorkerReply, WorkerRequest } from "./_pool.ts";
+import type { WorkerReply, WorkerRequest } from "./pool.ts";
 
 // Deno.exit in a worker ends only the worker, silently: its runs would never finish.
 guardExit();

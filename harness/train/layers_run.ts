@@ -9,8 +9,8 @@ import { deriveMetrics, outputsOf, protocolMetrics, splitsOf } from "../spec/met
 import type { LayersProtocol } from "../spec/spec.ts";
 import { optimizerRun } from "../spec/optimizers.ts";
 import { RunRecorder } from "./loop.ts";
-import { pixelsToBase64 } from "../report/digit_image.ts";
-import { deriveSeed, mulberry32, shuffledIndices } from "./random.ts";
+import { pixelsToBase64 } from "../util/digit_image.ts";
+import { deriveSeed, mulberry32, shuffledIndices } from "../util/random.ts";
 import { type ClassCounts, evaluate, makeTrainStep, predict } from "./step.ts";
 import { makeOptimizer } from "./keras_optimizers.ts";
 import { LearningRates } from "./learning_rates.ts";

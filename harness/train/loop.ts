@@ -3,9 +3,9 @@
  * with ETA, per-epoch records, divergence and early stopping live here once.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
 import { type Epoch, epochRecord, type Run, type RunEvent } from "../results/result.ts";
-import type { SeededMathRandom } from "./random.ts";
+import type { EpochLoop } from "../plugin.ts";
+import type { SeededMathRandom } from "../util/random.ts";
 
 /** A progress report, sent every few steps of training and after each evaluation. */
 export interface Progress {
@@ -30,27 +30,6 @@ export interface Progress {
   /** Set once the epoch's evaluation is done: the run's headline metric. */
   eval?: { metric: string; value: number };
 }
-
-/** What one epoch-loop run is made of. */
-export interface EpochLoopHooks {
-  /** Epochs to train (the loop stops earlier on divergence or `stop`). */
-  epochs: number;
-  /** Batches per epoch. */
-  steps: number;
-  /** Trains batch `s` (0-based) of `epoch` (1-based); may return the batch loss for progress. */
-  step(epoch: number, s: number): tf.Scalar | void;
-  /** After an epoch's last batch: its training metrics, by name (e.g. train_loss). */
-  endEpoch(epoch: number): Promise<Record<string, number>>;
-  /** The evaluation after each epoch: metrics by name (e.g. val_loss, test_acc). */
-  evaluate(epoch: number): Promise<Record<string, number>>;
-  /** Metrics computed from the epoch's others (the spec's derived metrics). */
-  derive?(metrics: Record<string, number>): Record<string, number>;
-  /** Asked after each epoch's record: true stops training (early stopping). */
-  stop?(epoch: number, metrics: Record<string, number>): boolean;
-}
-
-/** Runs an epoch loop, recording into the run's recorder. */
-export type EpochLoop = (hooks: EpochLoopHooks) => Promise<void>;
 
 /** Identity of a run, for progress and events. */
 export interface RunIdentity {

@@ -19,8 +19,8 @@ import { outputsOf } from "../spec/metrics.ts";
 import type { CustomProtocol, LayersProtocol, Protocol, ReplicationSpec } from "../spec/spec.ts";
 import { type Progress, type RunIdentity, RunRecorder } from "./loop.ts";
 import { classifierArtifacts, headlineOf, layersRun, type RunTensors } from "./layers_run.ts";
-import { deriveSeed, mulberry32, SeededMathRandom, shuffledIndices } from "./random.ts";
-import { withPerturbations } from "../score/explain.ts";
+import { deriveSeed, mulberry32, SeededMathRandom, shuffledIndices } from "../util/random.ts";
+import { withPerturbations } from "../spec/perturbations.ts";
 import { moduleEntry } from "../replications.ts";
 import {
   type AppliedScaling,

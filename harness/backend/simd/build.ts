@@ -8,8 +8,8 @@
  */
 import wabtInit from "wabt";
 import { fileURLToPath } from "node:url";
-import { sha256Hex } from "../../sha256_hex.ts";
-import { writeFileAtomic } from "../../write_file_atomic.ts";
+import { sha256Hex } from "../../util/sha256_hex.ts";
+import { writeFileAtomic } from "../../util/write_file_atomic.ts";
 
 /** The kernels' sources, by name (without `.wat`). */
 export const SIMD_KERNEL_SOURCES: readonly string[] = [

@@ -5,9 +5,9 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import { DEFAULT_CACHE_DIR } from "./paths.ts";
-import type { Results } from "./results/result.ts";
-import { writeFileAtomic } from "./write_file_atomic.ts";
+import { DEFAULT_CACHE_DIR } from "../util/paths.ts";
+import type { Results } from "../results/result.ts";
+import { writeFileAtomic } from "../util/write_file_atomic.ts";
 
 /** An output path that cannot be written; the message names it and what to do. */
 export class OutputError extends Error {}

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "../backend/backend.ts";
-import { codeHash } from "../code_hash.ts";
-import { gitCommit } from "../git_commit.ts";
+import { codeHash } from "../util/code_hash.ts";
+import { gitCommit } from "../util/git_commit.ts";
 import { moduleEntry, type Replication } from "../replications.ts";
 import {
   type Results,
@@ -18,11 +18,11 @@ import {
 } from "../results/result.ts";
 import { claimResults } from "../score/claims.ts";
 import { type Protocol, SPEC_VERSION } from "../spec/spec.ts";
-import type { Progress } from "./loop.ts";
-import { runGrid, runJobs } from "./plan.ts";
-import { runJob, type RunTask, Trainer, type TrainSettings } from "./trainer.ts";
-import { type PoolOutcome, runOnWorkers, wasmThreadsPer } from "./_pool.ts";
-import { checkTransfer } from "./transfer.ts";
+import type { Progress } from "../train/loop.ts";
+import { runGrid, runJobs } from "../train/plan.ts";
+import { runJob, type RunTask, Trainer, type TrainSettings } from "../train/trainer.ts";
+import { type PoolOutcome, runOnWorkers, wasmThreadsPer } from "../train/pool.ts";
+import { checkTransfer } from "../train/transfer.ts";
 import {
   type RerunDifference,
   runKey,

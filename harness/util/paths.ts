@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The project root (the folder above harness/). */
-export const PROJECT_ROOT: string = fileURLToPath(new URL("..", import.meta.url));
+export const PROJECT_ROOT: string = fileURLToPath(new URL("../..", import.meta.url));
 /** Where replication folders live unless `--replications DIR` names another. */
 export const REPLICATIONS_DIR: string = join(PROJECT_ROOT, "replications");
 /** Dataset manifests (data/<name>.json). */

@@ -20,7 +20,7 @@ export interface CodeHash {
 }
 
 /** The entry points of the harness's training path (the in-process and the worker one). */
-const _HARNESS_ROOTS = ["harness/train/replicate.ts", "harness/train/_run_worker.ts"].map((f) =>
+const _HARNESS_ROOTS = ["harness/pipeline/replicate.ts", "harness/train/_run_worker.ts"].map((f) =>
   join(PROJECT_ROOT, f)
 );
 /** Code the training path reads rather than imports: the SIMD kernels, by their checksums. */

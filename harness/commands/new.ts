@@ -6,9 +6,9 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { TEMPLATE_DIR } from "./paths.ts";
-import { writeFileAtomic } from "./write_file_atomic.ts";
-import type { ImportedReplication } from "./import/import_snippet.ts";
+import { TEMPLATE_DIR } from "../util/paths.ts";
+import { writeFileAtomic } from "../util/write_file_atomic.ts";
+import type { ImportedReplication } from "../import/import_snippet.ts";
 
 const _FILES = ["spec.json", "model.ts", "README.md"];
 
@@ -56,7 +56,7 @@ export async function newReplicationFrom(
   });
   // Loaded here, not at the top: @lezer/lr reads the variable LOG when it loads, a permission
   // only `new` has (every other command imports this module through cli.ts).
-  const { importSnippet } = await import("./import/import_snippet.ts");
+  const { importSnippet } = await import("../import/import_snippet.ts");
   let imported: ImportedReplication;
   try {
     imported = importSnippet(text, from.file, {

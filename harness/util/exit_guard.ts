@@ -9,7 +9,7 @@
 import { fileURLToPath } from "node:url";
 
 /** harness/, as a path: a call from a file below it is the harness's own. */
-const _HARNESS = fileURLToPath(new URL("./", import.meta.url));
+const _HARNESS = fileURLToPath(new URL("../", import.meta.url));
 
 /**
  * Makes `Deno.exit` (and `process.exit`, which calls it) throw when called from outside

@@ -6,11 +6,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type BackendInfo, BACKENDS, setupBackend } from "./backend/backend.ts";
-import type { DataOptions } from "./data/datasets.ts";
-import { DataError } from "./data/data_error.ts";
-import { REPLICATIONS_DIR } from "./paths.ts";
-import { loadReplication, UnknownReplicationError } from "./replications.ts";
+import { type BackendInfo, BACKENDS, setupBackend } from "../backend/backend.ts";
+import type { DataOptions } from "../data/datasets.ts";
+import { DataError } from "../data/data_error.ts";
+import { REPLICATIONS_DIR } from "../util/paths.ts";
+import { loadReplication, UnknownReplicationError } from "../replications.ts";
 import {
   compareProvenance,
   compareRuns,
@@ -18,15 +18,15 @@ import {
   type FieldComparison,
   type FieldValue,
   type ProvenanceField,
-} from "./results/compare_runs.ts";
-import { loadResults, type Results, type Run } from "./results/result.ts";
-import { variantSettings } from "./results/run_store.ts";
-import { type ReplicationSpec, SpecError } from "./spec/spec.ts";
-import { ClaimsDisagreeError, withDerivedClaims } from "./score/claims.ts";
-import type { Progress } from "./train/loop.ts";
-import { UnknownProtocolError } from "./train/plan.ts";
-import { replicate } from "./train/replicate.ts";
-import type { RunFailure } from "./train/trainer.ts";
+} from "../results/compare_runs.ts";
+import { loadResults, type Results, type Run } from "../results/result.ts";
+import { variantSettings } from "../results/run_store.ts";
+import { type ReplicationSpec, SpecError } from "../spec/spec.ts";
+import { ClaimsDisagreeError, withDerivedClaims } from "../score/claims.ts";
+import type { Progress } from "../train/loop.ts";
+import { UnknownProtocolError } from "../train/plan.ts";
+import { replicate } from "../pipeline/replicate.ts";
+import type { RunFailure } from "../train/trainer.ts";
 
 const USAGE = `usage:
   deno task verify <results.json> --seed S [--protocol P] [options]
