@@ -42,17 +42,56 @@ import type { Epoch, Results } from "./results/result.ts";
 import type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
 
 export {
+  KERNEL_INITIALIZERS,
+  type KernelInitializer,
   type KernelInitializerName,
   seededGlorot,
   seededInitializers,
 } from "./util/seeded_initializers.ts";
 export { deriveSeed, mulberry32, type Rng, shuffledIndices } from "./util/random.ts";
-export { epochRecord, epochValue } from "./results/result.ts";
+export { epochRecord, epochValue, RESULTS_SCHEMA } from "./results/result.ts";
 export { grayBmpDataUri, pixelsFromBase64, pixelsToBase64 } from "./util/digit_image.ts";
 export { escapeHtml } from "./util/escape_html.ts";
-export type { Epoch, Results, Run } from "./results/result.ts";
-export type { ImageDataset, ImageSet, TableDataset } from "./data/datasets.ts";
-export type { CustomProtocol, LayersProtocol } from "./spec/spec.ts";
+export type {
+  ClaimResult,
+  DatasetProvenance,
+  Epoch,
+  EventKey,
+  LearningRateRecord,
+  Results,
+  Run,
+  RunEvent,
+  Summary,
+  TestPredictions,
+  Verdict,
+} from "./results/result.ts";
+export type { ImageDataset, ImageSet, LoadedFile, TableDataset } from "./data/datasets.ts";
+export type {
+  Augmentation,
+  Better,
+  Compare,
+  CustomProtocol,
+  DerivedMetric,
+  EarlyStopping,
+  LayersProtocol,
+  LossName,
+  Metric,
+  Optimizer,
+  Output,
+  OutputMetric,
+  ProtocolBase,
+  Scaling,
+  TopKMetric,
+} from "./spec/spec.ts";
+export type {
+  ExponentialDecay,
+  LearningRateSchedule,
+  PiecewiseConstantDecay,
+  ReduceLROnPlateau,
+} from "./spec/schedules.ts";
+export { OPTIMIZER_NAMES, type OptimizerName, type OptimizerRun } from "./spec/optimizers.ts";
+export { FILL_MODES, type FillMode } from "./spec/augmentation.ts";
+export type { PixelScalingRun, ScalingRun } from "./spec/scaling.ts";
 
 /** What a model builder gets besides its seed. */
 export interface BuildContext {
@@ -205,7 +244,6 @@ export type ArtifactRecorder = (
  * What a replication's model.ts exports, each table keyed by the names spec.json uses. Its
  * members are typed with TensorFlow.js types, which mod.ts's docs do not carry: read this
  * contract in harness/plugin.ts.
- * @internal
  */
 export interface ReplicationModule {
   /** Model builders, by the names protocols give as `model`. */

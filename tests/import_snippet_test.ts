@@ -657,7 +657,7 @@ Deno.test("new --from: Keras' kernel initializers, drawn as the snippet's Keras 
   const model = stated.files["model.ts"];
   assert.match(
     model,
-    /import \{ type ModelBuilder, seededInitializers \} from "claimcheck\/plugin";/,
+    /import \{ type ModelBuilder, type ReplicationModule, seededInitializers \} from "claimcheck\/plugin";/,
   );
   assert.match(model, /const init = seededInitializers\(seed, "2\.6"\);/);
   assert.deepEqual(

@@ -1129,8 +1129,9 @@ function _modelTs(
       ? [`import * as tf from "@tensorflow/tfjs";`]
       : []),
     code.initHelper
-      ? `import { type ModelBuilder, ${code.initHelper} } from "claimcheck/plugin";`
-      : `import type { ModelBuilder } from "claimcheck/plugin";`,
+      ? `import { type ModelBuilder, type ReplicationModule, ${code.initHelper} } from "claimcheck/plugin";`
+      : `import type { ModelBuilder, ReplicationModule } from "claimcheck/plugin";`,
+    `import * as replication from "./model.ts";`,
     "",
     "/** Model builders: name → (seed) → an uncompiled model with seeded initializers. */",
     "export const models: Record<string, ModelBuilder> = {",
@@ -1161,5 +1162,10 @@ function _modelTs(
       "}",
     );
   }
+  lines.push(
+    "",
+    "// `deno check` holds this module to the contract: a table of the wrong shape fails here.",
+    "replication satisfies ReplicationModule;",
+  );
   return `${lines.join("\n")}\n`;
 }

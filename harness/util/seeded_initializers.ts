@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { deriveSeed } from "./random.ts";
 
-/** A tfjs initializer, as tf.initializers' factories return it. */
-type _Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
+/** A tfjs kernel initializer, as tf.initializers' factories return it. */
+export type KernelInitializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
 /**
  * Keras' variance-scaling kernel initializers, by their Keras names: the scale, which fan the
@@ -39,7 +39,7 @@ const _TRUNCATED_STD = 0.87962566103423978;
 export function seededInitializers(
   seed: number,
   rules = "3",
-): (name: KernelInitializerName) => _Initializer {
+): (name: KernelInitializerName) => KernelInitializer {
   const rescaled = _rescalesTruncatedNormal(rules);
   let layer = 0;
   return (name) => {
@@ -80,7 +80,7 @@ function _rescalesTruncatedNormal(rules: string): boolean {
  * kernels), each seeded from `seed` and its call order, because tfjs initializers are
  * unseeded unless told otherwise.
  */
-export function seededGlorot(seed: number): () => _Initializer {
+export function seededGlorot(seed: number): () => KernelInitializer {
   const init = seededInitializers(seed);
   return () => init("glorot_uniform");
 }

@@ -1,6 +1,7 @@
 /** Models of the keras-dense replication, by the names spec.json uses. */
 import * as tf from "@tensorflow/tfjs";
-import { seededGlorot } from "claimcheck/plugin";
+import { type ReplicationModule, seededGlorot } from "claimcheck/plugin";
+import * as replication from "./model.ts";
 
 function _mlp(hidden: number, activation: "sigmoid" | "relu", seed: number): tf.Sequential {
   const init = seededGlorot(seed);
@@ -20,3 +21,6 @@ export const models = {
   /** 001: one hidden Dense layer; its width and activation are our assumption (README). */
   "dense128-relu": (seed: number) => _mlp(128, "relu", seed),
 };
+
+// `deno check` holds this module to the contract: a table of the wrong shape fails here.
+replication satisfies ReplicationModule;

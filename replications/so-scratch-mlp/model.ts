@@ -11,9 +11,11 @@ import {
   type CustomRunOutput,
   epochRecord,
   type ReplicationChart,
+  type ReplicationModule,
   type Results,
   type TableDataset,
 } from "claimcheck/plugin";
+import * as replication from "./model.ts";
 import {
   checkpointIterations,
   curveIterations,
@@ -396,3 +398,6 @@ export function charts(results: Results): ReplicationChart[] {
     },
   ];
 }
+
+// `deno check` holds this module to the contract: a table of the wrong shape fails here.
+replication satisfies ReplicationModule;
