@@ -1,7 +1,8 @@
 import assert from "assert";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { claimsTable, parseSeeds } from "../harness/cli.ts";
+import { claimsTable } from "../harness/commands/_claims_table.ts";
+import { parseSeeds } from "../harness/commands/_options.ts";
 
 const CLI = fileURLToPath(new URL("../harness/cli.ts", import.meta.url));
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { newReplication } from "../harness/commands/new.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { claimsTable } from "../harness/cli.ts";
+import { claimsTable } from "../harness/commands/_claims_table.ts";
 import { renderReplicationPage } from "../harness/report/report.ts";
 import { REPORTS_DIR } from "../harness/util/paths.ts";
 import { loadResults } from "../harness/results/result.ts";

@@ -1,15 +1,17 @@
 /**
  * The GitHub Actions workflow (.github/workflows/replicate.yml) cannot run here, so its wiring
  * is checked instead: it parses, its jobs depend on each other in order, every `deno task` it
- * runs exists and every flag it passes is one harness/cli.ts accepts, the shards cover the grid,
- * and the folders handed between jobs match.
+ * runs exists and every flag it passes is one its command takes (from the option table,
+ * harness/commands/_options.ts), the shards cover the grid, and the folders handed between jobs
+ * match.
  */
 import assert from "assert";
 import { relative } from "node:path";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { parse } from "yaml";
 import { PROJECT_ROOT, REPORTS_DIR } from "../harness/util/paths.ts";
 import { parseShard } from "../harness/results/shard.ts";
+import { COMMANDS } from "../harness/cli.ts";
 
 const root = new URL("../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, root));
@@ -31,38 +33,13 @@ const workflow = parse(await read(".github/workflows/replicate.yml")) as {
 };
 const tasks: Record<string, string> = JSON.parse(await read("deno.json")).tasks;
 
-type Options = Record<string, { type: "string" | "boolean" }>;
-
 /**
- * The options `command` of harness/cli.ts accepts, read from its source: `main` sends
- * `command === "<command>"` to a function whose first `parseArgs({ … options: { … } })` lists
- * them. cli.ts keeps these tables private, so they are read rather than imported (and not
- * copied here); a shape this reader does not understand fails the test instead of passing it.
+ * The options the command line's `command` takes, as its parseArgs reads them: the ones the
+ * command picked from the option table.
  */
-function cliOptions(source: string, command: string): Options {
-  const fn = source.match(new RegExp(`command === "${command}"\\) (?:return )?await (_\\w+)\\(`))
-    ?.[1];
-  assert.ok(fn, `cli.ts: main does not dispatch "${command}"`);
-  const body = source.slice(source.indexOf(`function ${fn}(`));
-  const call = body.indexOf("parseArgs({");
-  const open = call < 0 ? -1 : body.indexOf("{", call + body.slice(call).search(/\boptions:\s*\{/));
-  assert.ok(call >= 0 && open > call, `cli.ts: no parseArgs options in ${fn}`);
-  // The options object, braces balanced; its keys are the entries at depth 1.
-  const step = (depth: number, ch: string) => depth + (ch === "{" ? 1 : ch === "}" ? -1 : 0);
-  let end = open;
-  for (let depth = step(0, body[end]); depth; depth = step(depth, body[end])) end++;
-  const table = body.slice(open, end + 1);
-  const options: Options = {};
-  for (let i = 0, depth = 0; i < table.length; depth = step(depth, table[i++])) {
-    if (depth !== 1 || (table[i - 1] !== "{" && table[i - 1] !== ",")) continue;
-    const rest = table.slice(i);
-    const entry = /^\s*(?:"([a-z][a-z-]*)"|([a-z]+))\s*:\s*\{[^{}]*?\btype:\s*"(string|boolean)"/
-      .exec(rest);
-    // Past the last entry only the closing brace may follow.
-    assert.ok(entry || /^\s*\}/.test(rest), `cli.ts ${fn}: cannot read ${rest.slice(0, 40)}`);
-    if (entry) options[entry[1] ?? entry[2]] = { type: entry[3] as "string" | "boolean" };
-  }
-  return options;
+function cliOptions(command: string): ParseArgsOptionsConfig {
+  assert.ok(Object.hasOwn(COMMANDS, command), `cli.ts: main does not dispatch "${command}"`);
+  return COMMANDS[command as keyof typeof COMMANDS].help.options;
 }
 
 /** One `deno task <name> <args…>` of a job, with `${{ matrix.<key> }}` filled in. */
@@ -106,15 +83,14 @@ Deno.test("workflow: shard, merge and deploy jobs, each after the one before", (
   assert.deepEqual([deploy.needs].flat(), ["merge"]);
 });
 
-Deno.test("workflow: every deno task exists and gets only flags harness/cli.ts accepts", async () => {
-  const cli = await read("harness/cli.ts");
+Deno.test("workflow: every deno task exists and gets only flags its command takes", () => {
   assert.deepEqual([...new Set(runs.map((r) => r.task))].sort(), ["merge", "replicate"]);
   for (const { task, args } of runs) {
     assert.ok(task in tasks, `deno task ${task}: not in deno.json (${Object.keys(tasks)})`);
     const command = tasks[task].match(/\bharness\/cli\.ts (\w+)$/)?.[1];
-    const options = command && cliOptions(cli, command);
-    assert.ok(options && Object.keys(options).length, `deno task ${task}: options not found`);
-    // node:util's own parser with cli.ts's table: an unknown flag or a missing value throws.
+    assert.ok(command, `deno task ${task}: not a harness/cli.ts command`);
+    const options = cliOptions(command);
+    // node:util's own parser with the command's options: an unknown flag or a missing value throws.
     parseArgs({ args, options, allowPositionals: true, strict: true });
   }
 });

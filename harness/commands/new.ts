@@ -6,11 +6,79 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { TEMPLATE_DIR } from "../util/paths.ts";
+import { REPLICATIONS_DIR, TEMPLATE_DIR } from "../util/paths.ts";
 import { writeFileAtomic } from "../util/write_file_atomic.ts";
 import type { ImportedReplication } from "../import/import_snippet.ts";
+import { type CommandHelp, parseOptions, pickOptions } from "./_options.ts";
+import { UsageError } from "./usage_error.ts";
+
+const _OPTIONS = ["replications", "from", "url", "keras", "fit"] as const;
+
+/** `new`'s lines in the usage text (its options are named there), and its options. */
+export const newHelp: CommandHelp = {
+  synopsis:
+    `  deno task new <name> [--replications DIR]   a new replication folder from the template
+  deno task new <name> --from SNIPPET [--url URL] [--keras VERSION] [--fit N]   ... written
+                     from a post's Keras code (.py, .ipynb, or a model.to_json() .json file) or
+                     TensorFlow.js code (.js, .mjs, .ts; no --keras), its protocol the snippet's
+                     N-th fit() call (default 1) with the model it trains; exit 1 when the folder
+                     does not run as it is (its TODOs say why)`,
+  options: pickOptions(_OPTIONS),
+};
 
 const _FILES = ["spec.json", "model.ts", "README.md"];
+
+/**
+ * `deno task new`: writes the folder and says what to do next; the exit code (1 when a folder
+ * written from a snippet does not run as it is).
+ */
+export async function newCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(args, _OPTIONS);
+  if (positionals.length !== 1) throw new UsageError("new: name the replication, e.g. my-claim");
+  if (
+    values.from === undefined &&
+    (values.url !== undefined || values.keras !== undefined || values.fit !== undefined)
+  ) {
+    throw new UsageError("new: --url, --keras and --fit go with --from SNIPPET");
+  }
+  if (values.fit !== undefined && !/^[1-9]\d*$/.test(values.fit)) {
+    throw new UsageError(`new: --fit ${values.fit}: give which fit() call, from 1`);
+  }
+  const name = positionals[0], dir = values.replications;
+  // A bad name or an existing folder is a usage error; a failed write (permissions) is not.
+  const usage = (e: unknown) => {
+    throw e instanceof NewReplicationError ? new UsageError(e.message) : e;
+  };
+  const where = dir === REPLICATIONS_DIR ? "" : ` --replications ${dir}`;
+  const run = `  deno task replicate ${name}${where} --check-determinism --epochs 1`;
+  if (values.from === undefined) {
+    const folder = await newReplication(name, dir).catch(usage);
+    console.error(
+      `wrote ${folder}: it runs as it is; make it your claim (its README is the checklist)`,
+    );
+    console.error(run);
+    return 0;
+  }
+  const from = {
+    file: values.from,
+    url: values.url,
+    keras: values.keras,
+    fit: values.fit === undefined ? undefined : Number(values.fit),
+  };
+  const { folder, imported } = await newReplicationFrom(name, dir, from).catch(usage);
+  const list = (title: string, items: string[]) =>
+    items.length && console.error(`${title}:\n${items.map((i) => `  - ${i}`).join("\n")}`);
+  console.error(`wrote ${folder} from ${values.from}: spec.json, model.ts, README.md`);
+  list("claims drafted from the snippet", imported.claims);
+  list("read as", imported.notes);
+  list(`TODO (${imported.todos.length}, also in its README)`, imported.todos);
+  if (imported.blocking.length) {
+    list("it does not run yet", imported.blocking);
+    return 1;
+  }
+  console.error(`it runs as it is (check the TODOs first):\n${run}`);
+  return 0;
+}
 
 /** A name `new` refuses: not lowercase-with-dashes, or its folder exists already. */
 export class NewReplicationError extends Error {}

@@ -5,7 +5,6 @@
  * recording field by field. It writes nothing: the rerun is kept in memory.
  * @module
  */
-import { parseArgs } from "node:util";
 import { type BackendInfo, BACKENDS, setupBackend } from "../backend/backend.ts";
 import type { DataOptions } from "../data/datasets.ts";
 import { DataError } from "../data/data_error.ts";
@@ -27,16 +26,28 @@ import type { Progress } from "../train/loop.ts";
 import { UnknownProtocolError } from "../train/plan.ts";
 import { replicate } from "../pipeline/replicate.ts";
 import type { RunFailure } from "../train/trainer.ts";
+import { type CommandHelp, optionsHelp, parseOptions, pickOptions } from "./_options.ts";
+import { textTable } from "./_text_table.ts";
+
+const _OPTIONS = ["seed", "protocol", "backend", "data-dir", "replications"] as const;
+
+/** `verify`'s line in the usage text of the command line, and its options. */
+export const verifyHelp: CommandHelp = {
+  synopsis:
+    "  deno task verify <results.json> --seed S [--protocol P]   replay recorded runs and compare",
+  options: pickOptions(_OPTIONS),
+};
 
 const USAGE = `usage:
   deno task verify <results.json> --seed S [--protocol P] [options]
 
-  --seed S           the recorded seed to replay (required): every protocol recorded with it
-  --protocol P       only this protocol's run (with the stages it uses, which are not compared)
-  --backend B        webgpu | wasm | cpu (default: the recorded backend; another one compares
-                     within ${CROSS_BACKEND_TOLERANCE} instead of bit for bit)
-  --data-dir DIR     folder holding <dataset>/<file> (else $CLAIMCHECK_DATA_DIR, data/cache, download)
-  --replications DIR folder holding the replication folders (default replications/)
+${
+  optionsHelp(_OPTIONS, {
+    seed: "the recorded seed to replay (required): every protocol recorded with it",
+    backend: "webgpu | wasm | cpu (default: the recorded backend; another one compares\n" +
+      `within ${CROSS_BACKEND_TOLERANCE} instead of bit for bit)`,
+  })
+}
 
 exit codes: 0 verified, 1 numbers differ (or a rerun failed, or the file's claims are not what
 its runs give), 2 usage error or not replayable`;
@@ -205,17 +216,7 @@ function _select(results: Results, file: string, opts: VerifyOptions): Run[] {
 /** `deno task verify`: parses the arguments, replays, prints the comparison; the exit code. */
 export async function verifyCommand(args: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        seed: { type: "string" },
-        protocol: { type: "string" },
-        backend: { type: "string" },
-        "data-dir": { type: "string" },
-        replications: { type: "string" },
-      },
-    });
+    const { values, positionals } = parseOptions(args, _OPTIONS);
     if (positionals.length !== 1) {
       throw new ArgumentError(`name one results file (got ${positionals.length})`);
     }
@@ -272,14 +273,14 @@ function _provenanceTable(fields: ProvenanceField[], exact: boolean): string {
       `  metrics: |rerun − recorded| ≤ ${CROSS_BACKEND_TOLERANCE}·max(1, |recorded|), the bound ` +
       "tests/backend_agreement_test.ts holds the backends to\n" +
       "  counts, epochs and flags: equal; chart artifacts: shown, not required";
-  return `${_table([["provenance", "recorded", "now", ""], ...rows])}\n${rule}`;
+  return `${textTable([["provenance", "recorded", "now", ""], ...rows])}\n${rule}`;
 }
 
 function _report(v: Verification): string {
   const show = (x: FieldValue) => x === undefined ? "absent" : x === null ? "none" : String(x);
   const tables = v.runs.map((r) =>
     `${v.recorded.replication} ${r.protocol} seed ${r.seed}\n` +
-    _table([
+    textTable([
       ["field", "recorded", "rerun", "|diff|", "status"],
       ...r.fields.map((f) => [
         f.field,
@@ -313,11 +314,4 @@ function _report(v: Verification): string {
         `rerun ${show(f.rerun)}` + (f.note ? ` (${f.note})` : "")
       ).join("");
   return [...tables, ...failed, summary].join("\n\n");
-}
-
-/** Rows as columns padded to their widest cell. */
-function _table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd())
-    .join("\n");
 }

@@ -8,9 +8,21 @@ import { dirname, join, resolve } from "node:path";
 import { DEFAULT_CACHE_DIR } from "../util/paths.ts";
 import type { Results } from "../results/result.ts";
 import { writeFileAtomic } from "../util/write_file_atomic.ts";
+import { UsageError } from "./usage_error.ts";
 
 /** An output path that cannot be written; the message names it and what to do. */
 export class OutputError extends Error {}
+
+/** Fails (a usage error) before any training when `out` cannot be created or written. */
+export async function checkWritable(out: string): Promise<void> {
+  try {
+    await Deno.mkdir(out, { recursive: true });
+    const probe = await Deno.makeTempFile({ dir: out, prefix: ".write-test-" });
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new UsageError(`--out: cannot write to ${out}: ${(e as Error).message}`);
+  }
+}
 
 /**
  * Throws an OutputError naming the first of `folders` that cannot be created or written (a file

@@ -1,0 +1,31 @@
+/**
+ * The report site, rebuilt after a command wrote results, and the exit code it leads to.
+ * @module
+ */
+import { join } from "node:path";
+import { loadReplicationFrom } from "../replications.ts";
+import { buildSite } from "../report/site.ts";
+
+/**
+ * Rebuilds the whole report site, with each replication from the first of `replications` that
+ * holds it; a results.json that no longer validates is left out, loudly, and returned.
+ */
+export async function rebuildSite(out: string, replications: string[]): Promise<string[]> {
+  const { skipped } = await buildSite(out, {
+    loadReplication: (name) => loadReplicationFrom(name, replications),
+    onSkip: (file, e) => console.error(`site: skipped ${file}: ${e.message}`),
+  });
+  console.error(`wrote ${join(out, "index.html")} (the report site)`);
+  return skipped.map((s) => s.file);
+}
+
+/** 1, with the files named, when the site had to leave results files out. */
+export function skippedExit(skipped: string[]): number {
+  if (!skipped.length) return 0;
+  console.error(
+    `error: the site lacks ${skipped.length} results file(s) that do not validate or whose ` +
+      `replication does not load: ${skipped.join(", ")}; fix or rerun them ` +
+      "(deno task replicate <name>)",
+  );
+  return 1;
+}
