@@ -1014,18 +1014,3 @@ export function registerWasmTrainingKernels(only?: readonly string[]): void {
     });
   }
 }
-
-/**
- * Puts back the wasm backend's own kernels that `registerWasmTrainingKernels` replaced (and
- * removes the ones it added), e.g. to measure against them.
- */
-export function unregisterWasmTrainingKernels(): void {
-  for (const r of _REPLACEMENTS) {
-    const current = tf.getKernel(r.name, BACKEND);
-    if (!current || !_ours.has(current.kernelFunc)) continue;
-    tf.unregisterKernel(r.name, BACKEND);
-    const original = _replaced.get(r.name);
-    if (original) tf.registerKernel(original);
-    _replaced.delete(r.name);
-  }
-}

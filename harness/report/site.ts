@@ -83,7 +83,7 @@ export interface SiteOptions {
  * with its spec. A results.json that does not validate stops the build with an error naming
  * the file, unless `options.onSkip` takes it. A missing `outDir` gives no entries.
  */
-export async function loadSiteEntries(
+async function _loadSiteEntries(
   outDir: string,
   options: SiteOptions = {},
 ): Promise<SiteEntry[]> {
@@ -175,7 +175,7 @@ export interface SiteBuild {
 export async function buildSite(outDir: string, options: SiteOptions = {}): Promise<SiteBuild> {
   const skipped: SiteSkip[] = [];
   const onSkip = options.onSkip;
-  const entries = await loadSiteEntries(
+  const entries = await _loadSiteEntries(
     outDir,
     onSkip
       ? {
@@ -233,7 +233,7 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
     join(outDir, "index.html"),
     renderIndexPage(full, entries.filter((e) => e.results.variant)),
   );
-  await write(join(outDir, "summary.md"), renderSummaryMarkdown(full));
+  await write(join(outDir, "summary.md"), _renderSummaryMarkdown(full));
   await write(join(outDir, "results.csv"), renderResultsCsv(full));
   // Badges state the full protocols' outcome; a variant (e.g. --epochs 1) never drives one.
   for (const e of full) {
@@ -413,7 +413,7 @@ function _md(text: string | number): string {
 }
 
 /** summary.md: one markdown table row per claim, replications titled [Re] or [¬Re]. */
-export function renderSummaryMarkdown(entries: SiteEntry[]): string {
+function _renderSummaryMarkdown(entries: SiteEntry[]): string {
   const lines = [
     "# claimcheck results",
     "",
