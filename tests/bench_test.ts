@@ -7,7 +7,8 @@ import { autoencoder as convAutoencoder } from "../replications/medium-autoencod
 import { cnn as cnnSgd } from "../replications/cnn-sgd/model.ts";
 import { renderBenchPage } from "../bench/page.ts";
 import { trainingRatios } from "../bench/pytorch.ts";
-import { BenchSchema, type Cell } from "../bench/schema.ts";
+import { BenchSchema, type Cell, type KernelProfile } from "../bench/schema.ts";
+import { profileStep } from "../bench/kernel_profile.ts";
 
 Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json and page", async () => {
   // Other test modules set their backend up themselves; leave the one found (if any) active.
@@ -44,9 +45,7 @@ Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json 
     assert.ok(profile.calls > 10 && profile.kernelMs > 0, JSON.stringify(profile));
     assert.ok(profile.top.some((k) => /MatMul/.test(k.kernel)), JSON.stringify(profile.top));
     assert.ok(profile.top.every((k, i) => i === 0 || k.ms <= profile.top[i - 1].ms));
-    assert.ok(
-      Math.abs(profile.top.reduce((a, k) => a + k.share, 0) - 1) < 1 || profile.top.length === 10,
-    );
+    assertShares(profile, 10);
     assert.equal(parsed.pytorch, null);
     assert.deepEqual(parsed.ratios, []);
 
@@ -55,6 +54,39 @@ Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json 
     assert.ok(!/<script|https?:\/\/(?!www\.w3\.org)/i.test(html), "no script, no external URL");
     assert.match(formatSummary(parsed), /keras-dense\s+cpu/);
     assert.match(formatSummary(parsed), /keras-dense on cpu: \d+ kernel calls/);
+  } finally {
+    if (previous) await tf.setBackend(previous);
+  }
+});
+
+/**
+ * A profile's shares are each listed kernel's part of the kernel time: all of them sum to 1
+ * where the list holds every kernel (fewer than `top`), the first `top` to at most 1.
+ */
+function assertShares(profile: KernelProfile, top: number) {
+  const what = JSON.stringify(profile);
+  for (const k of profile.top) {
+    assert.ok(Math.abs(k.share * profile.kernelMs - k.ms) <= 1e-9 * profile.kernelMs, what);
+  }
+  const sum = profile.top.reduce((a, k) => a + k.share, 0);
+  assert.ok(profile.top.length <= top, what);
+  if (profile.top.length < top) assert.ok(Math.abs(sum - 1) < 1e-9, `Σ shares ${sum}: ${what}`);
+  else assert.ok(sum <= 1 + 1e-9, `Σ shares ${sum}: ${what}`);
+}
+
+Deno.test("bench: a step's profile shares its kernel time out among its kernels", async () => {
+  const previous: string | undefined = tf.getBackend();
+  try {
+    await tf.setBackend("cpu");
+    const x = tf.randomUniform([64, 64], 0, 1, "float32", 1);
+    const step = () => tf.tidy(() => x.matMul(x).relu().mul(2).sum());
+    const all = await profileStep(step, 100);
+    assert.ok(all.kernelMs > 0 && all.top.length >= 3, JSON.stringify(all));
+    assertShares(all, 100);
+    const two = await profileStep(step, 2);
+    assert.equal(two.top.length, 2);
+    assertShares(two, 2);
+    x.dispose();
   } finally {
     if (previous) await tf.setBackend(previous);
   }
