@@ -162,14 +162,39 @@ export interface SiteBuild {
  * written, each written atomically (temp file and rename), and the results.json files that
  * `options.onSkip` took and the site therefore lacks.
  *
- * @example
- * ```ts ignore
+ * @example A site from one made-up run of keras-dense's "slides" protocol, scored as a rerun
+ * scores it, in a temporary folder (`buildSite("reports")` builds the real one):
+ * ```ts
  * import { buildSite } from "./site.ts";
- * const { written, skipped } = await buildSite("reports", {
+ * import { loadReplication } from "../replications.ts";
+ * import { epochRecord, RESULTS_SCHEMA, type Run } from "../results/result.ts";
+ * import { claimResults } from "../score/claims.ts";
+ *
+ * const { spec } = await loadReplication("keras-dense");
+ * const metrics = { train_loss: 0.1, train_acc: 0.97, test_loss: 0.1, test_acc: 0.971 };
+ * const runs: Run[] = [{
+ *   protocol: "slides", seed: 1, params: 50_890, epochsPlanned: 1, finalEpoch: 1,
+ *   epochs: [epochRecord(1, metrics, 2.5, 0.2)], earlyStop: null, diverged: null,
+ *   warmupSeconds: 0.3, trainSeconds: 2.5, samplesPerSecond: 24_000, events: [],
+ * }];
+ * const out = await Deno.makeTempDir();
+ * await Deno.mkdir(`${out}/${spec.name}`);
+ * await Deno.writeTextFile(`${out}/${spec.name}/results.json`, JSON.stringify({
+ *   schema: RESULTS_SCHEMA, replication: spec.name, title: spec.title,
+ *   spec: { version: spec.version, sha256: spec.sha256 }, createdAt: new Date().toISOString(),
+ *   command: "example", gitCommit: null, setupSeconds: 1,
+ *   versions: { deno: Deno.version.deno, v8: Deno.version.v8, tfjs: "4.22.0" },
+ *   backend: { name: "cpu", adapter: null, fallbackAdapter: null, note: null },
+ *   datasets: [], grid: [{ protocol: "slides", seed: 1 }], shard: null, deviations: [],
+ *   runs, claims: claimResults(spec, runs),
+ * }));
+ * const { written, skipped } = await buildSite(out, {
  *   onSkip: (file, e) => console.error(`skipped ${file}: ${e.message}`),
  * });
- * console.log(written.join("\n"));
- * if (skipped.length) Deno.exitCode = 1;
+ * await Deno.remove(out, { recursive: true });
+ * if (skipped.length || !written.includes(`${out}/${spec.name}/index.html`)) {
+ *   throw new Error("the replication's page was not written");
+ * }
  * ```
  */
 export async function buildSite(outDir: string, options: SiteOptions = {}): Promise<SiteBuild> {
