@@ -2,7 +2,11 @@ import assert from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { formatSummary, main, parseBenchArgs, runBench } from "../bench/bench.ts";
 import { median } from "../bench/cell.ts";
-import { BENCH_MODELS } from "../bench/models.ts";
+import { BENCH_MODELS, benchSettings } from "../bench/models.ts";
+import { join } from "node:path";
+import { REPLICATIONS_DIR } from "../harness/paths.ts";
+import type { ReplicationModule } from "../harness/plugin.ts";
+import { loadSpec } from "../harness/spec/load_spec.ts";
 import { autoencoder as convAutoencoder } from "../replications/medium-autoencoder/model.ts";
 import { cnn as cnnSgd } from "../replications/cnn-sgd/model.ts";
 import { renderBenchPage } from "../bench/page.ts";
@@ -108,6 +112,40 @@ Deno.test("bench: model builders have the issue's shapes", () => {
     ["cnn-sgd", 32],
     ["conv-autoencoder", 128],
   ]);
+});
+
+Deno.test("bench: each model trains as its replication's protocol does (spec.json's settings)", async () => {
+  for (const m of BENCH_MODELS) {
+    const { replication, id } = m.protocol;
+    const dir = join(REPLICATIONS_DIR, replication);
+    const p = (await loadSpec(join(dir, "spec.json"))).protocols.find((q) => q.id === id);
+    assert.ok(p?.kind === "layers", `${replication}: ${id}`);
+    const module = await import(join(dir, "model.ts")) as ReplicationModule;
+    assert.equal(m.build, module.models?.[p.model], `${m.name}: the protocol's model`);
+    assert.equal(m.batchSize, p.batchSize, `${m.name}: batch size`);
+    assert.equal(m.loss, p.loss, `${m.name}: loss`);
+    const o = m.optimizer();
+    assert.equal(o.getConfig().learningRate, p.optimizer.learningRate, `${m.name}: learning rate`);
+    o.dispose();
+  }
+  // Another protocol's settings are taken as they are.
+  const slides = (await loadSpec(join(REPLICATIONS_DIR, "keras-dense", "spec.json"))).protocols[0];
+  assert.ok(slides.kind === "layers");
+  const s = benchSettings({
+    ...slides,
+    optimizer: { name: "sgd", learningRate: 0.05, momentum: 0.5, nesterov: false },
+    loss: "binaryCrossentropy",
+    batchSize: 64,
+  });
+  assert.deepEqual([s.optimizerName, s.loss, s.batchSize], [
+    "SGD (lr 0.05, momentum 0.5)",
+    "binaryCrossentropy",
+    64,
+  ]);
+  const o = s.optimizer();
+  assert.deepEqual(o.getConfig(), { learningRate: 0.05, momentum: 0.5, useNesterov: false });
+  o.dispose();
+  assert.throws(() => benchSettings({ ...slides, loss: "meanSquaredError" }), /cross-entropy/);
 });
 
 Deno.test("bench: command line and ratios", () => {
