@@ -17,21 +17,18 @@
  * if (verdict !== "reproduced") throw new Error(verdict);
  * ```
  *
- * Load and validate a replication folder, then rerun one protocol briefly:
+ * Load and validate a replication folder (spec.json, and model.ts against it) and list the runs
+ * a rerun of one protocol trains; `replicate(rep, { seeds: [1, 2], protocols: ["slides"],
+ * backend: await setupBackend("auto"), command: "example" })` trains them and scores its claims:
  *
- * ```ts ignore
- * import { loadReplication, replicate, setupBackend } from "./mod.ts";
+ * ```ts
+ * import { loadReplication, runGrid } from "./mod.ts";
  *
  * const rep = await loadReplication("keras-dense");
- * const backend = await setupBackend("auto");
- * const results = await replicate(rep, {
- *   seeds: [1],
- *   protocols: ["slides"],
- *   epochs: 1,
- *   backend,
- *   command: "example",
- * });
- * console.log(results.claims.map((c) => `${c.id}: ${c.verdict}`));
+ * const runs = runGrid(rep.spec, [1, 2], ["slides"]);
+ * if (runs.map((r) => `${r.protocol}#${r.seed}`).join() !== "slides#1,slides#2") {
+ *   throw new Error("two seeds of slides");
+ * }
  * ```
  *
  * Validate a spec written in a blog post's spirit (a protocol, a claim) without running it:

@@ -160,7 +160,7 @@ async function _hasAdapter(): Promise<boolean> {
 }
 
 /** Starts `name` through the harness; describes it, or why it could not start. */
-export async function startBackend(name: BackendName, wasmThreads = 1): Promise<BackendRecord> {
+async function _startBackend(name: BackendName, wasmThreads = 1): Promise<BackendRecord> {
   const off = (note: string): BackendRecord => ({
     name,
     available: false,
@@ -310,7 +310,7 @@ export async function runBench(o: BenchOptions, log: (msg: string) => void): Pro
   const backends: BackendRecord[] = [];
   const cells: Cell[] = [];
   for (const name of o.backends) {
-    const backend = await startBackend(name, o.wasmThreads);
+    const backend = await _startBackend(name, o.wasmThreads);
     backends.push(backend);
     if (!backend.available) {
       log(`skipped ${name}: ${backend.note}`);

@@ -87,7 +87,7 @@ function _bars(bench: Bench): _Bar[] {
 }
 
 /** Samples/s per model, grouped by backend (PyTorch included), one panel per measure. */
-export function benchChartSpec(bench: Bench): TopLevelSpec {
+function _benchChartSpec(bench: Bench): TopLevelSpec {
   const runners = [...new Set(_bars(bench).map((b) => b.runner))];
   return {
     data: { values: _bars(bench) },
@@ -258,7 +258,7 @@ probe steps of batch 1 and 2 put over ${_e(s.maxStepSeconds)} s are skipped.</dd
 export async function renderBenchPage(bench: Bench): Promise<string> {
   const bars = _bars(bench);
   const chart = bars.length
-    ? `<figure>${await renderSvg(benchChartSpec(bench))}
+    ? `<figure>${await renderSvg(_benchChartSpec(bench))}
 <figcaption>Median samples/s per model, grouped by backend (log scale)${
       bench.cells.some((c) => c.softwareAdapter)
         ? "; the WebGPU adapter is a software one, running on the CPU"

@@ -8,14 +8,14 @@ import { errorText } from "./cell.ts";
 import { type Cell, type Pytorch, PytorchSchema, type Ratio } from "./schema.ts";
 
 /** The interpreter that has Debian's torch; never the one on PATH. */
-export const SYSTEM_PYTHON = "/usr/bin/python3";
+const _SYSTEM_PYTHON = "/usr/bin/python3";
 
 const _SCRIPT = fileURLToPath(new URL("./reference.py", import.meta.url));
 
 const _INSTALL = "apt-get install -y python3-torch libopenblas0-openmp";
 
 async function _run(args: string[], stdout: "piped" | "null", env?: Record<string, string>) {
-  return await new Deno.Command(SYSTEM_PYTHON, {
+  return await new Deno.Command(_SYSTEM_PYTHON, {
     args,
     stdout,
     stderr: "piped",
@@ -24,14 +24,14 @@ async function _run(args: string[], stdout: "piped" | "null", env?: Record<strin
 }
 
 /** Whether `/usr/bin/python3 -c 'import torch'` works; the reason when it does not. */
-export async function torchMissing(): Promise<string | null> {
+async function _torchMissing(): Promise<string | null> {
   try {
     const out = await _run(["-c", "import torch"], "null");
     if (out.success) return null;
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").at(-1) ?? "";
-    return `${SYSTEM_PYTHON} cannot import torch (${err}); install it with: ${_INSTALL}`;
+    return `${_SYSTEM_PYTHON} cannot import torch (${err}); install it with: ${_INSTALL}`;
   } catch (e) {
-    return `${SYSTEM_PYTHON} did not run (${errorText(e)}); install it with: ${_INSTALL}`;
+    return `${_SYSTEM_PYTHON} did not run (${errorText(e)}); install it with: ${_INSTALL}`;
   }
 }
 
@@ -49,10 +49,10 @@ export interface ReferenceOptions {
  * Never throws: a missing torch is "unavailable", a failing script an "error".
  */
 export async function runPytorch(o: ReferenceOptions): Promise<Pytorch> {
-  const missing = await torchMissing();
+  const missing = await _torchMissing();
   if (missing) return { status: "unavailable", reason: missing };
   try {
-    const child = new Deno.Command(SYSTEM_PYTHON, {
+    const child = new Deno.Command(_SYSTEM_PYTHON, {
       args: [
         _SCRIPT,
         "--models",

@@ -14,7 +14,7 @@ export const RepeatSchema = z.object({
 });
 
 /** A measurement that completed: the warm-up apart, then the timed repeats and their median. */
-export const MeasuredSchema = z.object({
+const _MeasuredSchema = z.object({
   status: z.literal("ok"),
   /** First steps (kernel compilation, shader set-up, first allocations), not in the median. */
   warmupSeconds: z.number().min(0),
@@ -25,7 +25,7 @@ export const MeasuredSchema = z.object({
 });
 
 /** A measurement that could not run, e.g. a kernel the backend lacks; the bench goes on. */
-export const FailedSchema = z.object({
+const _FailedSchema = z.object({
   status: z.literal("error"),
   error: z.string(),
 });
@@ -35,7 +35,7 @@ export const FailedSchema = z.object({
  * steps of batch 1 and 2, it exceeded --max-step-seconds), e.g. the cpu backend's conv
  * gradients.
  */
-export const SkippedSchema = z.object({
+const _SkippedSchema = z.object({
   status: z.literal("skipped"),
   reason: z.string(),
   /** The batch size ÷ the extrapolated seconds of one step: a rough figure. */
@@ -43,9 +43,9 @@ export const SkippedSchema = z.object({
 });
 
 export const MeasurementSchema = z.discriminatedUnion("status", [
-  MeasuredSchema,
-  FailedSchema,
-  SkippedSchema,
+  _MeasuredSchema,
+  _FailedSchema,
+  _SkippedSchema,
 ]);
 
 export const BackendNameSchema = z.enum(["wasm", "cpu", "webgpu"]);
@@ -105,7 +105,7 @@ export const CellSchema = z.object({
 });
 
 /** The bench's PyTorch reference (bench/reference.py), run after the tfjs cells. */
-export const PytorchModelSchema = z.object({
+const _PytorchModelSchema = z.object({
   model: z.string(),
   batchSize: z.number().int().positive(),
   params: z.number().int(),
@@ -126,7 +126,7 @@ export const PytorchSchema = z.discriminatedUnion("status", [
       alternative: z.string().nullable(),
       summary: z.string(),
     }),
-    models: z.array(PytorchModelSchema),
+    models: z.array(_PytorchModelSchema),
   }),
   z.object({ status: z.literal("unavailable"), reason: z.string() }),
   z.object({ status: z.literal("error"), reason: z.string() }),

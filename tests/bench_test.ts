@@ -2,12 +2,17 @@ import assert from "assert";
 import * as tf from "@tensorflow/tfjs";
 import { formatSummary, main, parseBenchArgs, runBench } from "../bench/bench.ts";
 import { median } from "../bench/cell.ts";
-import { BENCH_MODELS } from "../bench/models.ts";
+import { BENCH_MODELS, benchSettings } from "../bench/models.ts";
+import { join } from "node:path";
+import { REPLICATIONS_DIR } from "../harness/util/paths.ts";
+import type { ReplicationModule } from "../harness/plugin.ts";
+import { loadSpec } from "../harness/spec/load_spec.ts";
 import { autoencoder as convAutoencoder } from "../replications/medium-autoencoder/model.ts";
 import { cnn as cnnSgd } from "../replications/cnn-sgd/model.ts";
 import { renderBenchPage } from "../bench/page.ts";
 import { trainingRatios } from "../bench/pytorch.ts";
-import { BenchSchema, type Cell } from "../bench/schema.ts";
+import { BenchSchema, type Cell, type KernelProfile } from "../bench/schema.ts";
+import { profileStep } from "../bench/kernel_profile.ts";
 
 Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json and page", async () => {
   // Other test modules set their backend up themselves; leave the one found (if any) active.
@@ -44,9 +49,7 @@ Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json 
     assert.ok(profile.calls > 10 && profile.kernelMs > 0, JSON.stringify(profile));
     assert.ok(profile.top.some((k) => /MatMul/.test(k.kernel)), JSON.stringify(profile.top));
     assert.ok(profile.top.every((k, i) => i === 0 || k.ms <= profile.top[i - 1].ms));
-    assert.ok(
-      Math.abs(profile.top.reduce((a, k) => a + k.share, 0) - 1) < 1 || profile.top.length === 10,
-    );
+    assertShares(profile, 10);
     assert.equal(parsed.pytorch, null);
     assert.deepEqual(parsed.ratios, []);
 
@@ -55,6 +58,39 @@ Deno.test("bench: the dense model on cpu, tiny budget, gives a valid bench.json 
     assert.ok(!/<script|https?:\/\/(?!www\.w3\.org)/i.test(html), "no script, no external URL");
     assert.match(formatSummary(parsed), /keras-dense\s+cpu/);
     assert.match(formatSummary(parsed), /keras-dense on cpu: \d+ kernel calls/);
+  } finally {
+    if (previous) await tf.setBackend(previous);
+  }
+});
+
+/**
+ * A profile's shares are each listed kernel's part of the kernel time: all of them sum to 1
+ * where the list holds every kernel (fewer than `top`), the first `top` to at most 1.
+ */
+function assertShares(profile: KernelProfile, top: number) {
+  const what = JSON.stringify(profile);
+  for (const k of profile.top) {
+    assert.ok(Math.abs(k.share * profile.kernelMs - k.ms) <= 1e-9 * profile.kernelMs, what);
+  }
+  const sum = profile.top.reduce((a, k) => a + k.share, 0);
+  assert.ok(profile.top.length <= top, what);
+  if (profile.top.length < top) assert.ok(Math.abs(sum - 1) < 1e-9, `Σ shares ${sum}: ${what}`);
+  else assert.ok(sum <= 1 + 1e-9, `Σ shares ${sum}: ${what}`);
+}
+
+Deno.test("bench: a step's profile shares its kernel time out among its kernels", async () => {
+  const previous: string | undefined = tf.getBackend();
+  try {
+    await tf.setBackend("cpu");
+    const x = tf.randomUniform([64, 64], 0, 1, "float32", 1);
+    const step = () => tf.tidy(() => x.matMul(x).relu().mul(2).sum());
+    const all = await profileStep(step, 100);
+    assert.ok(all.kernelMs > 0 && all.top.length >= 3, JSON.stringify(all));
+    assertShares(all, 100);
+    const two = await profileStep(step, 2);
+    assert.equal(two.top.length, 2);
+    assertShares(two, 2);
+    x.dispose();
   } finally {
     if (previous) await tf.setBackend(previous);
   }
@@ -76,6 +112,40 @@ Deno.test("bench: model builders have the issue's shapes", () => {
     ["cnn-sgd", 32],
     ["conv-autoencoder", 128],
   ]);
+});
+
+Deno.test("bench: each model trains as its replication's protocol does (spec.json's settings)", async () => {
+  for (const m of BENCH_MODELS) {
+    const { replication, id } = m.protocol;
+    const dir = join(REPLICATIONS_DIR, replication);
+    const p = (await loadSpec(join(dir, "spec.json"))).protocols.find((q) => q.id === id);
+    assert.ok(p?.kind === "layers", `${replication}: ${id}`);
+    const module = await import(join(dir, "model.ts")) as ReplicationModule;
+    assert.equal(m.build, module.models?.[p.model], `${m.name}: the protocol's model`);
+    assert.equal(m.batchSize, p.batchSize, `${m.name}: batch size`);
+    assert.equal(m.loss, p.loss, `${m.name}: loss`);
+    const o = m.optimizer();
+    assert.equal(o.getConfig().learningRate, p.optimizer.learningRate, `${m.name}: learning rate`);
+    o.dispose();
+  }
+  // Another protocol's settings are taken as they are.
+  const slides = (await loadSpec(join(REPLICATIONS_DIR, "keras-dense", "spec.json"))).protocols[0];
+  assert.ok(slides.kind === "layers");
+  const s = benchSettings({
+    ...slides,
+    optimizer: { name: "sgd", learningRate: 0.05, momentum: 0.5, nesterov: false },
+    loss: "binaryCrossentropy",
+    batchSize: 64,
+  });
+  assert.deepEqual([s.optimizerName, s.loss, s.batchSize], [
+    "SGD (lr 0.05, momentum 0.5)",
+    "binaryCrossentropy",
+    64,
+  ]);
+  const o = s.optimizer();
+  assert.deepEqual(o.getConfig(), { learningRate: 0.05, momentum: 0.5, useNesterov: false });
+  o.dispose();
+  assert.throws(() => benchSettings({ ...slides, loss: "meanSquaredError" }), /cross-entropy/);
 });
 
 Deno.test("bench: command line and ratios", () => {

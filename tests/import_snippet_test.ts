@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { type BackendInfo, setupBackend } from "../harness/backend/backend.ts";
 import { claimDrafts, wordingEpsilon } from "../harness/import/claim_drafts.ts";
 import { type ImportedReplication, importSnippet } from "../harness/import/import_snippet.ts";
-import { importedReadme, newReplicationFrom } from "../harness/commands/new.ts";
+import { importedReadme, newReplication, newReplicationFrom } from "../harness/commands/new.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { replicate } from "../harness/pipeline/replicate.ts";
 import { sha256Hex } from "../harness/util/sha256_hex.ts";
@@ -296,6 +296,41 @@ Deno.test("new --from: the command writes the folder, lists the TODOs and exits 
   assert.equal(missing.code, 2, missing.err);
   assert.match(missing.err, /--from .*no-such-file\.py/);
   assert.equal((await run("x", "--url", "https://example.com/p")).code, 2);
+});
+
+Deno.test("new and new --from: the README has the real READMEs' headings and is deno fmt-clean", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claimcheck-readme-" });
+  const headings = (markdown: string) => markdown.split("\n").filter((l) => l.startsWith("## "));
+  const template = headings(
+    await Deno.readTextFile(join(ROOT, "replications/_template/README.md")),
+  );
+  assert.deepEqual(template, [
+    "## Source and claims",
+    "## Protocol as run",
+    "## Deviations from the stated protocol",
+    "## Accuracy gate (`deno test`)",
+    "## Results",
+    "## Does the claim transfer?",
+  ]);
+  const demo = fixtures.find((x) => x.name === "keras-3-demo-mnist-convnet")!;
+  // Names shorter and longer than "_template", which the template's text is written with.
+  const folders = [
+    await newReplication("a", dir),
+    await newReplication("a-replication-name-much-longer-than-the-template-s", dir),
+    (await newReplicationFrom("b", dir, { file: join(demo.dir, demo.snippet) })).folder,
+  ];
+  for (const folder of folders) {
+    const readme = join(folder, "README.md");
+    assert.deepEqual(headings(await Deno.readTextFile(readme)).slice(0, template.length), template);
+    const fmt = await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--check", "--config", join(ROOT, "deno.json"), readme],
+    }).output();
+    assert.equal(
+      fmt.code,
+      0,
+      `${readme}: not deno fmt-clean\n${new TextDecoder().decode(fmt.stderr)}`,
+    );
+  }
 });
 
 Deno.test("new --from: layers given no arguments build (tfjs factories that need an args object get {})", async () => {

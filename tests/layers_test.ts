@@ -115,8 +115,8 @@ Deno.test("layers: the rule catches an arrow pointing back and a private file us
   assert.deepEqual(violations([["harness/train/trainer.ts", "harness/score/claims.ts"]]), [
     "harness/train/trainer.ts (train) imports harness/score/claims.ts (score), a layer above it",
   ]);
-  assert.deepEqual(violations([["harness/report/site.ts", "harness/train/_pool.ts"]]), [
-    "harness/report/site.ts imports harness/train/_pool.ts, private to harness/train/",
+  assert.deepEqual(violations([["harness/report/site.ts", "harness/train/_run_worker.ts"]]), [
+    "harness/report/site.ts imports harness/train/_run_worker.ts, private to harness/train/",
   ]);
   assert.throws(() => violations([["harness/x/y.ts", "harness/util/paths.ts"]]), /in no layer/);
 });

@@ -24,7 +24,11 @@ import { setupBackend } from "../harness/backend/backend.ts";
 import { adam, momentum } from "../harness/train/fused_optimizers.ts";
 import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import {
-  _testing,
+  conv2DBackpropFilter,
+  type FilterGradWay,
+  type KernelArgs,
+  maxPoolGrad,
+  type MaxPoolGradWay,
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
 } from "../harness/backend/wasm_kernels.ts";
@@ -92,15 +96,31 @@ function assertClose(
   );
 }
 
+/** `f` on wasm (or `onWasm` there, where given) against `f` on cpu. */
 async function compare(
   what: string,
   inputs: Spec[],
   f: (...t: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-  rtol = RTOL,
+  onWasm = f,
 ) {
   const expected = await on("cpu", inputs, f);
-  const actual = await on("wasm", inputs, f);
-  expected.forEach((e, i) => assertClose(actual[i], e, `${what} [output ${i}]`, rtol));
+  const actual = await on("wasm", inputs, onWasm);
+  expected.forEach((e, i) => assertClose(actual[i], e, `${what} [output ${i}]`));
+}
+
+/**
+ * The wasm kernel function `kernel` computing its op `way`, called as the engine calls a
+ * registered kernel (which computes it "auto"), on the current backend.
+ */
+function forced<W>(
+  kernel: (args: KernelArgs, way: W) => tf.TensorInfo,
+  way: W,
+  inputs: tf.NamedTensorMap,
+  attrs: tf.NamedAttrMap,
+): tf.Tensor {
+  return tf.engine().makeTensorFromTensorInfo(
+    kernel({ inputs, backend: tf.backend(), attrs }, way),
+  );
 }
 
 type Pad = "same" | "valid" | number;
@@ -172,47 +192,38 @@ Deno.test("Conv2DBackpropFilter matches cpu (SIMD kernel and both XNNPACK formul
     const x = spec([c.n, c.h, c.w, c.ci], seed++);
     const dy = spec([c.n, oh, ow, c.co], seed++);
     const filterShape = [c.f[0], c.f[1], c.ci, c.co];
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: "NHWC", filterShape };
+    const registered = (xt: tf.Tensor, dyt: tf.Tensor) =>
+      tf.engine().runKernel("Conv2DBackpropFilter", { x: xt, dy: dyt }, attrs) as tf.Tensor;
     // The SIMD kernel takes co % 8 == 0; the others take anything.
-    const ways: (typeof _testing.conv2DBackpropFilter)[] = c.co % 8 === 0
-      ? ["auto", "simd", "A", "B"]
-      : ["auto", "A", "B"];
+    const ways: FilterGradWay[] = c.co % 8 === 0 ? ["auto", "simd", "A", "B"] : ["auto", "A", "B"];
     for (const way of ways) {
-      _testing.conv2DBackpropFilter = way;
       await compare(
         `dW ${way} ${convLabel(c)}`,
         [x, dy],
-        (xt, dyt) =>
-          tf.engine().runKernel("Conv2DBackpropFilter", { x: xt, dy: dyt }, {
-            strides: c.s,
-            pad: c.pad,
-            dataFormat: "NHWC",
-            filterShape,
-          }) as tf.Tensor,
+        registered,
+        way === "auto"
+          ? registered
+          : (xt, dyt) => forced(conv2DBackpropFilter, way, { x: xt, dy: dyt }, attrs),
       );
     }
   }
-  _testing.conv2DBackpropFilter = "auto";
 });
 
 Deno.test("Conv2DBackpropFilter's SIMD kernel refuses what it cannot run", async () => {
   await tf.setBackend("wasm");
-  _testing.conv2DBackpropFilter = "simd";
-  try {
-    const x = tf.ones([1, 4, 4, 2]), dy = tf.ones([1, 4, 4, 3]);
-    assert.throws(
-      () =>
-        tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-          strides: 1,
-          pad: "same",
-          dataFormat: "NHWC",
-          filterShape: [1, 1, 2, 3],
-        }),
-      /SIMD kernel cannot run/,
-    );
-    tf.dispose([x, dy]);
-  } finally {
-    _testing.conv2DBackpropFilter = "auto";
-  }
+  const x = tf.ones([1, 4, 4, 2]), dy = tf.ones([1, 4, 4, 3]);
+  assert.throws(
+    () =>
+      forced(conv2DBackpropFilter, "simd", { x, dy }, {
+        strides: 1,
+        pad: "same",
+        dataFormat: "NHWC",
+        filterShape: [1, 1, 2, 3],
+      }),
+    /SIMD kernel cannot run/,
+  );
+  tf.dispose([x, dy]);
 });
 
 Deno.test("Conv2DBackpropInput matches cpu (conv dx and conv2dTranspose)", async () => {
@@ -320,25 +331,30 @@ Deno.test("MaxPoolGrad matches cpu, ties going to the first maximum (SIMD and XN
         c.pad,
       );
       const dy = spec(info.outShape, seed++);
+      // As registered, through maxPool's gradient; each forced way by a call of the kernel with
+      // the inputs that gradient gives it (dy, x and maxPool(x)).
+      const grad = (xt: tf.Tensor, dyt: tf.Tensor) =>
+        tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.pool, c.stride, c.pad))(xt, dyt);
+      const attrs = { filterSize: c.pool, strides: c.stride, pad: c.pad };
+      const args = (xt: tf.Tensor, dyt: tf.Tensor) => ({
+        dy: dyt,
+        input: xt,
+        output: tf.maxPool(xt as tf.Tensor4D, c.pool, c.stride, c.pad),
+      });
       // The SIMD kernel takes channels % 4 == 0.
-      const ways: (typeof _testing.maxPoolGrad)[] = c.x[3] % 4 === 0
-        ? ["auto", "simd", "xnnpack"]
-        : ["auto", "xnnpack"];
+      const ways: MaxPoolGradWay[] = c.x[3] % 4 === 0 ? ["simd", "xnnpack"] : ["xnnpack"];
+      const caseName = `x[${c.x}] pool ${c.pool} stride ${c.stride} ${c.pad} ${label}`;
+      await compare(`maxPool grad auto ${caseName}`, [x, dy], grad);
       for (const way of ways) {
-        _testing.maxPoolGrad = way;
         await compare(
-          `maxPool grad ${way} x[${c.x}] pool ${c.pool} stride ${c.stride} ${c.pad} ${label}`,
+          `maxPool grad ${way} ${caseName}`,
           [x, dy],
-          (xt, dyt) =>
-            tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, c.pool, c.stride, c.pad))(
-              xt,
-              dyt,
-            ),
+          (xt, dyt) => tf.engine().runKernel("MaxPoolGrad", args(xt, dyt), attrs) as tf.Tensor,
+          (xt, dyt) => forced(maxPoolGrad, way, args(xt, dyt), attrs),
         );
       }
     }
   }
-  _testing.maxPoolGrad = "auto";
 });
 
 Deno.test("BatchMatMul with transposes matches cpu", async () => {

@@ -27,12 +27,6 @@ type Pad4 = [[number, number], [number, number], [number, number], [number, numb
 
 const BACKEND = "wasm";
 
-/** Knobs for tests and measurements: force one formulation of a kernel ("auto": cheapest). */
-export const _testing = {
-  conv2DBackpropFilter: "auto" as "auto" | "simd" | "A" | "B",
-  maxPoolGrad: "auto" as "auto" | "simd" | "xnnpack",
-};
-
 /** A kernel call on the backend whose temporaries are freed together. */
 class _Scope {
   readonly #temps: Info[] = [];
@@ -135,9 +129,11 @@ function _convInfo(
 
 /** The original (backend's own) kernel a replacement falls back to, if there was one. */
 type _Original = tf.KernelConfig | undefined;
-type _Args = { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs?: Attrs };
 
-function _fallback(original: _Original, name: string, args: _Args): Info {
+/** What the engine passes a kernel function: its inputs, the backend and the op's attributes. */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs?: Attrs };
+
+function _fallback(original: _Original, name: string, args: KernelArgs): Info {
   if (!original) throw new Error(`wasm ${name}: unsupported arguments`);
   return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as Info;
 }
@@ -209,7 +205,21 @@ function _thrashes(rows: number): boolean {
   return rows % 512 === 0;
 }
 
-function conv2DBackpropFilter({ inputs, backend, attrs }: _Args): Info {
+/**
+ * How {@link conv2DBackpropFilter} computes dW: claimcheck's SIMD kernel, XNNPACK formulation A or
+ * B (above), or "auto": the SIMD kernel where it runs, else the cheaper formulation.
+ */
+export type FilterGradWay = "auto" | "simd" | "A" | "B";
+
+/**
+ * The `Conv2DBackpropFilter` kernel registered on wasm, which computes dW `way` ("auto" as
+ * registered; tests force each way to check they agree). Throws where `way` is "simd" and the
+ * SIMD kernel cannot run (co not a multiple of 8, not float32, or no wasm heap).
+ */
+export function conv2DBackpropFilter(
+  { inputs, backend, attrs }: KernelArgs,
+  way: FilterGradWay = "auto",
+): Info {
   const { x, dy } = inputs as { x: Info; dy: Info };
   const a = attrs ?? {};
   const info = _convInfo(x.shape, a.filterShape as number[], a);
@@ -224,15 +234,14 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: _Args): Info {
   const costB = _PACK_NS * xSize + _TRANSPOSE_FAST_NS * xSize +
     (_TRANSPOSE_SLOW_NS + (sh * sw > 1 ? sh * sw : 0)) * dySize +
     _MAC_NS * n * h * w * fh * fw * co * _tiled(ci);
-  const force = _testing.conv2DBackpropFilter;
   const heap = _heap(backend);
   const simd = heap && co % 8 === 0 && x.dtype === "float32" && dy.dtype === "float32" &&
-      (force === "auto" || force === "simd")
+      (way === "auto" || way === "simd")
     ? simdKernels(backend)
     : null;
   if (simd && heap) return _dwSimd(simd, heap, x, dy, info);
-  if (force === "simd") throw new Error("Conv2DBackpropFilter: the SIMD kernel cannot run here");
-  const useB = (force === "auto" ? costB < costA : force === "B") && pt <= fh - 1 && pl <= fw - 1;
+  if (way === "simd") throw new Error("Conv2DBackpropFilter: the SIMD kernel cannot run here");
+  const useB = (way === "auto" ? costB < costA : way === "B") && pt <= fh - 1 && pl <= fw - 1;
   return _scoped(backend, (s) => {
     // A zero sample, when the packed filter's row count (n·taps) would thrash the cache.
     const padBatch = (t: Info) =>
@@ -418,7 +427,7 @@ function _phasePlan(
   return { q, t, before, after, lead: -s * dMin - pad };
 }
 
-function conv2DBackpropInput(original: _Original, args: _Args): Info {
+function conv2DBackpropInput(original: _Original, args: KernelArgs): Info {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: Info; filter: Info };
   const a = attrs ?? {};
@@ -473,7 +482,21 @@ function conv2DBackpropInput(original: _Original, args: _Args): Info {
 // windows whose maximum is ≤ FLT_MIN, or tied, get wrong gradients).
 // ---------------------------------------------------------------------------------------------
 
-function maxPoolGrad({ inputs, backend, attrs }: _Args): Info {
+/**
+ * How {@link maxPoolGrad} computes dx: claimcheck's SIMD kernel, the XNNPACK rewrite (above), or
+ * "auto": the SIMD kernel where it runs, else the rewrite.
+ */
+export type MaxPoolGradWay = "auto" | "simd" | "xnnpack";
+
+/**
+ * The `MaxPoolGrad` kernel registered on wasm, which computes dx `way` ("auto" as registered;
+ * tests force each way to check they agree). Throws where `way` is "simd" and the SIMD kernel
+ * cannot run (channels not a multiple of 4, not float32, empty, or no wasm heap).
+ */
+export function maxPoolGrad(
+  { inputs, backend, attrs }: KernelArgs,
+  way: MaxPoolGradWay = "auto",
+): Info {
   const { dy, input: x, output: y } = inputs as { dy: Info; input: Info; output: Info };
   const a = attrs ?? {};
   const info = tf.backend_util.computePool2DInfo(
@@ -485,9 +508,9 @@ function maxPoolGrad({ inputs, backend, attrs }: _Args): Info {
     a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
   );
   if (info.dataFormat !== "channelsLast") throw new Error("wasm MaxPoolGrad: NHWC only");
-  const heap = _heap(backend), force = _testing.maxPoolGrad;
+  const heap = _heap(backend);
   const simd = heap && info.inChannels % 4 === 0 && x.dtype === "float32" &&
-      tf.util.sizeFromShape(dy.shape) > 0 && force !== "xnnpack"
+      tf.util.sizeFromShape(dy.shape) > 0 && way !== "xnnpack"
     ? simdKernels(backend)
     : null;
   if (simd && heap) {
@@ -513,7 +536,7 @@ function maxPoolGrad({ inputs, backend, attrs }: _Args): Info {
     );
     return dx;
   }
-  if (force === "simd") throw new Error("MaxPoolGrad: the SIMD kernel cannot run here");
+  if (way === "simd") throw new Error("MaxPoolGrad: the SIMD kernel cannot run here");
   const nonOverlapping = info.strideHeight === info.filterHeight &&
     info.strideWidth === info.filterWidth;
   return _scoped(
@@ -656,7 +679,7 @@ function _maxPoolGradShifted(
 /** How often each tensor was the untransposed B (the packed, cached weights) of a matmul. */
 const _weightUses = new WeakMap<object, number>();
 
-function batchMatMul(original: _Original, args: _Args): Info {
+function batchMatMul(original: _Original, args: KernelArgs): Info {
   const { inputs, backend, attrs } = args;
   const { a, b } = inputs as { a: Info; b: Info };
   const ta = Boolean(attrs?.transposeA), tb = Boolean(attrs?.transposeB);
@@ -704,7 +727,7 @@ function batchMatMul(original: _Original, args: _Args): Info {
 // average pooling over an [R, 1] window does the same reduction in one pass.
 // ---------------------------------------------------------------------------------------------
 
-function sum(original: _Original, args: _Args): Info {
+function sum(original: _Original, args: KernelArgs): Info {
   const { inputs, backend, attrs } = args;
   const { x } = inputs as { x: Info };
   const axes = tf.util.parseAxisParam(attrs?.axis as number | number[], x.shape).sort((p, q) =>
@@ -742,11 +765,11 @@ function _share(backend: Backend, x: Info): Info {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-function identity({ inputs, backend }: _Args): Info {
+function identity({ inputs, backend }: KernelArgs): Info {
   return _share(backend, inputs.x as Info);
 }
 
-function cast(original: _Original, args: _Args): Info {
+function cast(original: _Original, args: KernelArgs): Info {
   const x = args.inputs.x as Info;
   if (args.attrs?.dtype === x.dtype && x.dtype !== "string") return _share(args.backend, x);
   return _fallback(original, "Cast", args);
@@ -772,7 +795,7 @@ function _heap(backend: Backend): _HeapBackend | null {
     : null;
 }
 
-function slice(original: _Original, args: _Args): Info {
+function slice(original: _Original, args: KernelArgs): Info {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as Info;
   const heap = _heap(backend);
@@ -808,7 +831,7 @@ function slice(original: _Original, args: _Args): Info {
   return out;
 }
 
-function splitV(original: _Original, args: _Args): Info[] {
+function splitV(original: _Original, args: KernelArgs): Info[] {
   const { inputs, attrs } = args;
   const x = inputs.x as Info;
   if (!_heap(args.backend) || !_ROW_DTYPES.includes(x.dtype)) {
@@ -836,7 +859,7 @@ function splitV(original: _Original, args: _Args): Info[] {
  * per row instead of the backend's per-element index arithmetic (0.8 ms for 32 MNIST images,
  * a quarter of a dense training step).
  */
-function gather(original: _Original, args: _Args): Info {
+function gather(original: _Original, args: KernelArgs): Info {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as Info, indices = inputs.indices as Info;
   const heap = _heap(backend);
@@ -900,7 +923,7 @@ function _fusedUpdate(
   return outs;
 }
 
-function fusedAdam({ inputs, backend, attrs }: _Args): Info[] {
+function fusedAdam({ inputs, backend, attrs }: KernelArgs): Info[] {
   const { value, m, v, g } = inputs as Record<string, Info>;
   const a = attrs as Record<string, number>;
   // As float32 parameters these round as tfjs' float32 scalars of the same numbers do.
@@ -925,7 +948,7 @@ function fusedAdam({ inputs, backend, attrs }: _Args): Info[] {
  */
 export const FUSED_MOMENTUM = "ClaimcheckFusedMomentum";
 
-function fusedMomentum({ inputs, backend, attrs }: _Args): Info[] {
+function fusedMomentum({ inputs, backend, attrs }: KernelArgs): Info[] {
   const { value, accumulation, g } = inputs as Record<string, Info>;
   const a = attrs as Record<string, number>;
   return _fusedUpdate(
@@ -949,27 +972,36 @@ interface _Replacement {
 const _REPLACEMENTS: _Replacement[] = [
   { name: FUSED_ADAM, make: () => fusedAdam as unknown as tf.KernelFunc },
   { name: FUSED_MOMENTUM, make: () => fusedMomentum as unknown as tf.KernelFunc },
-  { name: "Conv2DBackpropFilter", make: () => conv2DBackpropFilter as unknown as tf.KernelFunc },
+  {
+    name: "Conv2DBackpropFilter",
+    make: () => ((args: KernelArgs) => conv2DBackpropFilter(args)) as unknown as tf.KernelFunc,
+  },
   {
     name: "Conv2DBackpropInput",
-    make: (o) => ((args: _Args) => conv2DBackpropInput(o, args)) as unknown as tf.KernelFunc,
+    make: (o) => ((args: KernelArgs) => conv2DBackpropInput(o, args)) as unknown as tf.KernelFunc,
   },
-  { name: "MaxPoolGrad", make: () => maxPoolGrad as unknown as tf.KernelFunc },
+  {
+    name: "MaxPoolGrad",
+    make: () => ((args: KernelArgs) => maxPoolGrad(args)) as unknown as tf.KernelFunc,
+  },
   { name: "Identity", make: () => identity as unknown as tf.KernelFunc },
-  { name: "Cast", make: (o) => ((args: _Args) => cast(o, args)) as unknown as tf.KernelFunc },
-  { name: "Slice", make: (o) => ((args: _Args) => slice(o, args)) as unknown as tf.KernelFunc },
+  { name: "Cast", make: (o) => ((args: KernelArgs) => cast(o, args)) as unknown as tf.KernelFunc },
+  {
+    name: "Slice",
+    make: (o) => ((args: KernelArgs) => slice(o, args)) as unknown as tf.KernelFunc,
+  },
   {
     name: "SplitV",
-    make: (o) => ((args: _Args) => splitV(o, args)) as unknown as tf.KernelFunc,
+    make: (o) => ((args: KernelArgs) => splitV(o, args)) as unknown as tf.KernelFunc,
   },
-  { name: "Sum", make: (o) => ((args: _Args) => sum(o, args)) as unknown as tf.KernelFunc },
+  { name: "Sum", make: (o) => ((args: KernelArgs) => sum(o, args)) as unknown as tf.KernelFunc },
   {
     name: "GatherV2",
-    make: (o) => ((args: _Args) => gather(o, args)) as unknown as tf.KernelFunc,
+    make: (o) => ((args: KernelArgs) => gather(o, args)) as unknown as tf.KernelFunc,
   },
   {
     name: "BatchMatMul",
-    make: (o) => ((args: _Args) => batchMatMul(o, args)) as unknown as tf.KernelFunc,
+    make: (o) => ((args: KernelArgs) => batchMatMul(o, args)) as unknown as tf.KernelFunc,
   },
 ];
 
@@ -1012,20 +1044,5 @@ export function registerWasmTrainingKernels(only?: readonly string[]): void {
       // The backend's own kernel stays callable as the fallback, so keep its setup.
       setupFunc: existing?.setupFunc,
     });
-  }
-}
-
-/**
- * Puts back the wasm backend's own kernels that `registerWasmTrainingKernels` replaced (and
- * removes the ones it added), e.g. to measure against them.
- */
-export function unregisterWasmTrainingKernels(): void {
-  for (const r of _REPLACEMENTS) {
-    const current = tf.getKernel(r.name, BACKEND);
-    if (!current || !_ours.has(current.kernelFunc)) continue;
-    tf.unregisterKernel(r.name, BACKEND);
-    const original = _replaced.get(r.name);
-    if (original) tf.registerKernel(original);
-    _replaced.delete(r.name);
   }
 }

@@ -59,17 +59,17 @@ export interface ImportedReplication {
 }
 
 /** The snippet kinds `new --from` reads, by file extension. */
-export const SNIPPET_KINDS = [".py", ".ipynb", ".json", ".js", ".mjs", ".ts"];
+const _SNIPPET_KINDS = [".py", ".ipynb", ".json", ".js", ".mjs", ".ts"];
 
 /** Reads a snippet file's text (`file` names its kind and appears in messages). */
-export function readSnippet(text: string, file: string): SnippetPlan {
+function _readSnippet(text: string, file: string): SnippetPlan {
   const ext = extname(file).toLowerCase();
   if (ext === ".py") return readPythonSnippet(pythonSource(text));
   if (ext === ".ipynb") return readPythonSnippet(notebookSource(text, file));
   if (ext === ".json") return kerasJsonPlan(text, file);
   if (ext === ".js" || ext === ".mjs" || ext === ".ts") return readTfjsSnippet(text, file);
   throw new Error(
-    `--from ${file}: not a snippet claimcheck reads (${SNIPPET_KINDS.join(", ")})`,
+    `--from ${file}: not a snippet claimcheck reads (${_SNIPPET_KINDS.join(", ")})`,
   );
 }
 
@@ -79,7 +79,7 @@ export function importSnippet(
   file: string,
   opts: ImportOptions,
 ): ImportedReplication {
-  const plan = readSnippet(text, file);
+  const plan = _readSnippet(text, file);
   if (plan.tfjs && opts.keras !== undefined) {
     throw new Error(
       `--keras ${opts.keras}: ${file} is a TensorFlow.js snippet, which trains with tfjs' ` +

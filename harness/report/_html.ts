@@ -31,7 +31,7 @@ export function verdictBadge(verdict: Verdict): string {
 }
 
 /** The style sheet every page shares; `main` is as wide as `width` pixels at most. */
-export function pageCss(width: number): string {
+function _pageCss(width: number): string {
   return `
 body{margin:0;background:#fafafa;color:#1f2328;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif}
 main{max-width:${width}px;margin:0 auto;padding:24px 28px 48px;background:#fff}
@@ -96,7 +96,7 @@ export function htmlPage(title: string, body: string, width = 1080): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${escapeHtml(title)}</title>
-<style>${pageCss(width)}</style>
+<style>${_pageCss(width)}</style>
 </head>
 <body>
 <main>
@@ -155,7 +155,7 @@ export function formatReproduced(c: ClaimResult): string {
 }
 
 /** Seconds with one decimal: "12.3 s". */
-export function formatSeconds(s: number): string {
+function _formatSeconds(s: number): string {
   return `${s.toFixed(1)} s`;
 }
 
@@ -169,7 +169,7 @@ export function formatTimeToTarget(
 ): { olympic: string; epochs: string; perSeed: string[] } | null {
   if (t === null) return null;
   return {
-    olympic: t.olympicSeconds === null ? "not reached" : formatSeconds(t.olympicSeconds),
+    olympic: t.olympicSeconds === null ? "not reached" : _formatSeconds(t.olympicSeconds),
     epochs: t.perSeed.every((p) => p.epochs === null)
       ? "no seed reached it"
       : `epochs ${
@@ -179,7 +179,7 @@ export function formatTimeToTarget(
       `seed ${p.seed}: ${
         p.seconds === null
           ? "not reached"
-          : `${formatSeconds(p.seconds)}, ${p.epochs === null ? "?" : `${p.epochs} ep`}`
+          : `${_formatSeconds(p.seconds)}, ${p.epochs === null ? "?" : `${p.epochs} ep`}`
       }`
     ),
   };

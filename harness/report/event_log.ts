@@ -17,8 +17,6 @@ export const EventLineSchema = z.strictObject({
   value: z.union([z.number(), z.string()]).optional(),
 });
 
-export type EventLine = z.infer<typeof EventLineSchema>;
-
 /** The event log of a results record, runs in grid order, events in time order per run. */
 export function eventLog(results: Results): string {
   return results.runs.flatMap((run) =>

@@ -84,7 +84,7 @@ export interface SiteOptions {
  * with its spec. A results.json that does not validate stops the build with an error naming
  * the file, unless `options.onSkip` takes it. A missing `outDir` gives no entries.
  */
-export async function loadSiteEntries(
+async function _loadSiteEntries(
   outDir: string,
   options: SiteOptions = {},
 ): Promise<SiteEntry[]> {
@@ -163,20 +163,45 @@ export interface SiteBuild {
  * written, each written atomically (temp file and rename), and the results.json files that
  * `options.onSkip` took and the site therefore lacks.
  *
- * @example
- * ```ts ignore
+ * @example A site from one made-up run of keras-dense's "slides" protocol, scored as a rerun
+ * scores it, in a temporary folder (`buildSite("reports")` builds the real one):
+ * ```ts
  * import { buildSite } from "./site.ts";
- * const { written, skipped } = await buildSite("reports", {
+ * import { loadReplication } from "../replications.ts";
+ * import { epochRecord, RESULTS_SCHEMA, type Run } from "../results/result.ts";
+ * import { claimResults } from "../score/claims.ts";
+ *
+ * const { spec } = await loadReplication("keras-dense");
+ * const metrics = { train_loss: 0.1, train_acc: 0.97, test_loss: 0.1, test_acc: 0.971 };
+ * const runs: Run[] = [{
+ *   protocol: "slides", seed: 1, params: 50_890, epochsPlanned: 1, finalEpoch: 1,
+ *   epochs: [epochRecord(1, metrics, 2.5, 0.2)], earlyStop: null, diverged: null,
+ *   warmupSeconds: 0.3, trainSeconds: 2.5, samplesPerSecond: 24_000, events: [],
+ * }];
+ * const out = await Deno.makeTempDir();
+ * await Deno.mkdir(`${out}/${spec.name}`);
+ * await Deno.writeTextFile(`${out}/${spec.name}/results.json`, JSON.stringify({
+ *   schema: RESULTS_SCHEMA, replication: spec.name, title: spec.title,
+ *   spec: { version: spec.version, sha256: spec.sha256 }, createdAt: new Date().toISOString(),
+ *   command: "example", gitCommit: null, setupSeconds: 1,
+ *   versions: { deno: Deno.version.deno, v8: Deno.version.v8, tfjs: "4.22.0" },
+ *   backend: { name: "cpu", adapter: null, fallbackAdapter: null, note: null },
+ *   datasets: [], grid: [{ protocol: "slides", seed: 1 }], shard: null, deviations: [],
+ *   runs, claims: claimResults(spec, runs),
+ * }));
+ * const { written, skipped } = await buildSite(out, {
  *   onSkip: (file, e) => console.error(`skipped ${file}: ${e.message}`),
  * });
- * console.log(written.join("\n"));
- * if (skipped.length) Deno.exitCode = 1;
+ * await Deno.remove(out, { recursive: true });
+ * if (skipped.length || !written.includes(`${out}/${spec.name}/index.html`)) {
+ *   throw new Error("the replication's page was not written");
+ * }
  * ```
  */
 export async function buildSite(outDir: string, options: SiteOptions = {}): Promise<SiteBuild> {
   const skipped: SiteSkip[] = [];
   const onSkip = options.onSkip;
-  const entries = await loadSiteEntries(
+  const entries = await _loadSiteEntries(
     outDir,
     onSkip
       ? {
@@ -234,7 +259,7 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
     join(outDir, "index.html"),
     renderIndexPage(full, entries.filter((e) => e.results.variant)),
   );
-  await write(join(outDir, "summary.md"), renderSummaryMarkdown(full));
+  await write(join(outDir, "summary.md"), _renderSummaryMarkdown(full));
   await write(join(outDir, "results.csv"), renderResultsCsv(full));
   // Badges state the full protocols' outcome; a variant (e.g. --epochs 1) never drives one.
   for (const e of full) {
@@ -414,7 +439,7 @@ function _md(text: string | number): string {
 }
 
 /** summary.md: one markdown table row per claim, replications titled [Re] or [¬Re]. */
-export function renderSummaryMarkdown(entries: SiteEntry[]): string {
+function _renderSummaryMarkdown(entries: SiteEntry[]): string {
   const lines = [
     "# claimcheck results",
     "",

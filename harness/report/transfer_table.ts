@@ -61,7 +61,7 @@ function _datasets(results: Results): string {
 }
 
 /** "mean ± half-width (n = k)" of a claim's result, or why there is none. */
-export function transferCell(c: ClaimResult | undefined): string {
+function _transferCell(c: ClaimResult | undefined): string {
   if (!c) return "not run";
   if (!c.stats) return `${c.verdict} (n = ${c.values.length})`;
   const half = ciHalfWidth(c);
@@ -88,10 +88,10 @@ export function renderTransferSection(main: Results, transfers: Results[]): stri
     }</code><span class="sub">${_e(claim.protocol)}</span></td><td class="num">${
       _e(formatClaimed(claim))
     }<span class="sub">${_e(formatCompare(claim))}</span></td><td class="num">${
-      _e(transferCell(claim))
+      _e(_transferCell(claim))
     }<span class="sub">${verdictBadge(claim.verdict)}</span></td>${
       others.map((o) =>
-        `<td class="num">${_e(transferCell(o.result))}</td><td data-transfer="${_e(o.verdict)}">` +
+        `<td class="num">${_e(_transferCell(o.result))}</td><td data-transfer="${_e(o.verdict)}">` +
         `<span class="badge ${_CLASS[o.verdict]}">${_e(o.verdict)}</span></td>`
       ).join("")
     }</tr>`
@@ -129,8 +129,8 @@ export function transferMarkdown(main: Results, transfers: Results[]): string {
       cells([
         `\`${claim.id}\``,
         `${formatClaimed(claim)} (${formatCompare(claim)})`,
-        `${transferCell(claim)}: ${claim.verdict}`,
-        ...others.flatMap((o) => [transferCell(o.result), o.verdict]),
+        `${_transferCell(claim)}: ${claim.verdict}`,
+        ...others.flatMap((o) => [_transferCell(o.result), o.verdict]),
       ])
     ),
   ].join("\n") + "\n";

@@ -52,7 +52,7 @@ export const EventKeySchema = z.enum([
 ]);
 
 /** One logged event of a run. */
-export const EventSchema = z.strictObject({
+const _EventSchema = z.strictObject({
   time: z.number(),
   key: EventKeySchema,
   epoch: z.number().int().positive().optional(),
@@ -111,7 +111,7 @@ export const RunSchema = z.strictObject({
   samplesPerSecond: z.number().min(0),
   /** Set when a metric became non-finite: where, and the run stopped there. */
   diverged: z.strictObject({ epoch: z.number().int().positive(), metric: z.string() }).nullable(),
-  events: z.array(EventSchema),
+  events: z.array(_EventSchema),
   /** Data for the replication's and the harness's charts (confusion matrix, images, curves). */
   artifacts: z.record(z.string(), z.unknown()).optional(),
   /**
@@ -144,7 +144,7 @@ export const RunSchema = z.strictObject({
 });
 
 /** The verdicts claimcheck can give (rules in verdict.ts and the README). */
-export const VerdictSchema = z.enum([
+const _VerdictSchema = z.enum([
   "reproduced",
   "reproduced (better)",
   "not reproduced",
@@ -181,7 +181,7 @@ export const ClaimResultSchema = z.strictObject({
     max: z.number(),
     olympicMean: z.number(),
   }).nullable(),
-  verdict: VerdictSchema,
+  verdict: _VerdictSchema,
   evidence: z.string(),
   /**
    * Time-to-accuracy (MLPerf): per seed, seconds from run_start to the first evaluation at or
@@ -206,7 +206,7 @@ export const ClaimResultSchema = z.strictObject({
 });
 
 /** Where a dataset's bytes came from: its manifest name and each file's SHA-256. */
-export const DatasetProvenanceSchema = z.strictObject({
+const _DatasetProvenanceSchema = z.strictObject({
   name: z.string(),
   files: z.array(z.strictObject({ file: z.string(), sha256: z.string() })),
 });
@@ -236,7 +236,7 @@ export const ResultsSchema = z.strictObject({
   /** Backend start-up and data loading, once per replication. */
   setupSeconds: z.number().min(0),
   /** Every dataset the rerun's protocols used. */
-  datasets: z.array(DatasetProvenanceSchema),
+  datasets: z.array(_DatasetProvenanceSchema),
   /** The whole (protocol × seed) grid asked for; a shard's runs cover part of it. */
   grid: z.array(z.strictObject({ protocol: z.string(), seed: z.number().int() })),
   /** Set on one shard's results (--shard i/n) until `merge` combines them. */
@@ -510,13 +510,13 @@ export interface Results {
 // the other fails type checking here.
 const _sameAsSchemas: [
   SameType<Epoch, z.infer<typeof EpochSchema>>,
-  SameType<RunEvent, z.infer<typeof EventSchema>>,
+  SameType<RunEvent, z.infer<typeof _EventSchema>>,
   SameType<TestPredictions, z.infer<typeof TestPredictionsSchema>>,
   SameType<LearningRateRecord, z.infer<typeof LearningRateRecordSchema>>,
   SameType<Run, z.infer<typeof RunSchema>>,
-  SameType<Verdict, z.infer<typeof VerdictSchema>>,
+  SameType<Verdict, z.infer<typeof _VerdictSchema>>,
   SameType<ClaimResult, z.infer<typeof ClaimResultSchema>>,
-  SameType<DatasetProvenance, z.infer<typeof DatasetProvenanceSchema>>,
+  SameType<DatasetProvenance, z.infer<typeof _DatasetProvenanceSchema>>,
   SameType<Results, z.infer<typeof ResultsSchema>>,
 ] = [true, true, true, true, true, true, true, true, true];
 

@@ -24,7 +24,7 @@ export function betterOf(
  * metric (an accuracy of NaN predictions is still a finite number). Undefined where the run
  * never reached that epoch (e.g. under --epochs).
  */
-export function claimValue(claim: Claim, run: Run): number | undefined {
+function _claimValue(claim: Claim, run: Run): number | undefined {
   if (claim.metric === PARAMS_METRIC) return run.params;
   if (run.diverged && (claim.epoch === undefined || claim.epoch >= run.diverged.epoch)) return NaN;
   const e = claim.epoch ?? run.finalEpoch;
@@ -68,7 +68,7 @@ export function claimResults(
   return spec.claims.flatMap((claim) => {
     const mine = runs.filter((run) => run.protocol === claim.protocol);
     const measured = mine.flatMap((run) => {
-      const value = claimValue(claim, run);
+      const value = _claimValue(claim, run);
       return value === undefined ? [] : [{ seed: run.seed, value }];
     });
     if (!measured.length) return [];

@@ -47,7 +47,7 @@ export function holds(verdict: Verdict): boolean {
 }
 
 /** Scores `variant`'s runs on `target`'s claims, as if it were the target. */
-export function scoreVariant(
+function _scoreVariant(
   spec: Pick<ReplicationSpec, "protocols" | "metrics" | "claims">,
   target: string,
   variant: Protocol,
@@ -102,7 +102,7 @@ export function rankVariants(
   const protocols = spec.protocols.filter((p) =>
     p.id === target || variantsOf(spec, target).includes(p)
   );
-  const scores = protocols.map((p) => scoreVariant(spec, target, p, runs)).filter((s) => s.n > 0);
+  const scores = protocols.map((p) => _scoreVariant(spec, target, p, runs)).filter((s) => s.n > 0);
   // A bound that holds is met, however far past it: only ≈ claims and misses have a distance.
   const gap = (s: VariantScore) => {
     const d = s.claims.filter((c) => c.stats).map((c) =>

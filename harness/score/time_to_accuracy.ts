@@ -28,7 +28,7 @@ export function targetOf(claim: TargetClaim): number | null {
  * One run's seconds and epochs to reach `target` in `metric`, or nulls if it never did: from
  * `run_start` to the end of the first evaluation at or above the target.
  */
-export function runTimeToTarget(run: Run, metric: string, target: number) {
+function _runTimeToTarget(run: Run, metric: string, target: number) {
   const start = run.events.find((e) => e.key === "run_start");
   const hit = run.epochs.find((e) => (epochValue(e, metric) ?? -Infinity) >= target);
   const evaluated = hit &&
@@ -46,7 +46,7 @@ export function runTimeToTarget(run: Run, metric: string, target: number) {
 export function timeToTarget(claim: TargetClaim, runs: Run[]): ClaimResult["timeToTarget"] {
   const target = targetOf(claim);
   if (target === null || !runs.length) return null;
-  const perSeed = runs.map((r) => runTimeToTarget(r, claim.metric, target));
+  const perSeed = runs.map((r) => _runTimeToTarget(r, claim.metric, target));
   const reached = perSeed.flatMap((p) => p.seconds === null ? [] : [p.seconds]).sort((a, b) =>
     a - b
   );

@@ -9,7 +9,7 @@ import type { Summary } from "../results/result.ts";
 import { seedsToDecide, summarize } from "./stats.ts";
 
 /** +1 where larger is better, -1 where smaller is better, 0 where neither (counts). */
-export function betterDirection(better: Better | undefined): 1 | -1 | 0 {
+function _betterDirection(better: Better | undefined): 1 | -1 | 0 {
   return better === "higher" ? 1 : better === "lower" ? -1 : 0;
 }
 
@@ -30,7 +30,7 @@ interface _Region {
 /** The real line cut into verdict regions at claimed − ε and claimed + ε. */
 function _regions(claim: ClaimRule): _Region[] {
   const { claimed: c, epsilon: e } = claim;
-  const dir = claim.twoSided ? 0 : betterDirection(claim.better);
+  const dir = claim.twoSided ? 0 : _betterDirection(claim.better);
   const band = (below: Verdict, above: Verdict): _Region[] => [
     { hi: c - e, closed: false, verdict: below },
     { hi: c + e, closed: true, verdict: "reproduced" },

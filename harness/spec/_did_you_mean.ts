@@ -55,7 +55,7 @@ function _child(schema: z.ZodType, data: unknown, key: PropertyKey): z.ZodType |
 }
 
 /** The keys `schema` accepts for the object at `path` in `data`. */
-export function keysAt(schema: z.ZodType, data: unknown, path: readonly PropertyKey[]): string[] {
+function _keysAt(schema: z.ZodType, data: unknown, path: readonly PropertyKey[]): string[] {
   let s: z.ZodType | undefined = schema, d = data;
   for (const key of path) {
     s = s && _child(s, d, key);
@@ -95,7 +95,7 @@ export function unknownKeysMessage(
   path: readonly PropertyKey[],
   keys: readonly string[],
 ): string {
-  const known = keysAt(schema, data, path);
+  const known = _keysAt(schema, data, path);
   return keys.map((k) => {
     const hint = closest(k, known);
     return `unknown key "${k}"` + (hint ? ` (did you mean "${hint}"?)` : "") +

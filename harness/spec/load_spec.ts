@@ -33,7 +33,7 @@ const _SAME_SETTING: [string, string][] = [
  * other way round; so do `validationFirst` and `validationSplit`). Chains are followed; cycles
  * and unknown names are errors.
  */
-export function resolveExtends(protocols: unknown, file: string): unknown {
+function _resolveExtends(protocols: unknown, file: string): unknown {
   if (!Array.isArray(protocols)) return protocols;
   const byId = new Map<string, _Json>();
   for (const p of protocols) if (p && typeof p === "object") byId.set((p as _Json).id as string, p);
@@ -185,7 +185,7 @@ function _crossCheck(spec: Omit<ReplicationSpec, "sha256">): string[] {
  */
 export function parseSpec(data: unknown, file: string, sha256 = ""): ReplicationSpec {
   const raw = data && typeof data === "object" ? data as _Json : {};
-  const withBases = { ...raw, protocols: resolveExtends(raw.protocols, file) };
+  const withBases = { ...raw, protocols: _resolveExtends(raw.protocols, file) };
   const top = check(SpecFileSchema, withBases);
   // A protocol that `extends` another inherits its fields: report a bad field once, where written.
   const own = (issue: string) => {

@@ -54,7 +54,7 @@ export function splitsOf(p: LayersProtocol): ("train" | "val" | "test")[] {
 }
 
 /** `<split>_<metric>` for one output, `<split>_<metric>.<output>` for named ones. */
-export function metricName(split: string, metric: string, output = ""): string {
+function _metricName(split: string, metric: string, output = ""): string {
   return output ? `${split}_${metric}.${output}` : `${split}_${metric}`;
 }
 
@@ -74,10 +74,12 @@ export function protocolMetrics(
   }
   const outputs = outputsOf(p);
   for (const split of splitsOf(p)) {
-    out.set(metricName(split, "loss"), "lower");
+    out.set(_metricName(split, "loss"), "lower");
     for (const o of outputs) {
-      if (o.name) out.set(metricName(split, "loss", o.name), "lower");
-      for (const m of o.metrics) out.set(metricName(split, metricShortName(m), o.name), _better(m));
+      if (o.name) out.set(_metricName(split, "loss", o.name), "lower");
+      for (const m of o.metrics) {
+        out.set(_metricName(split, metricShortName(m), o.name), _better(m));
+      }
     }
   }
   for (const [name, d] of Object.entries(p.derivedMetrics)) out.set(name, d.better);

@@ -251,7 +251,8 @@ function _defaults(name: OptimizerName, f: KerasFamily): Record<string, number |
 }
 
 /** Keras' class name of an optimizer. */
-const _KERAS_CLASS: Record<OptimizerName, string> = {
+/** Keras' class name of each optimizer, e.g. `RMSprop`. */
+export const KERAS_CLASS: Record<OptimizerName, string> = {
   sgd: "SGD",
   rmsprop: "RMSprop",
   adagrad: "Adagrad",
@@ -306,7 +307,7 @@ export function optimizerIssues(o: WrittenOptimizer, keras: string | undefined):
         "version the source ran (2.10 and earlier apply it, 3 ignores it)"
       : key === "decay"
       ? `${version}'s Nadam takes no decay (scheduleDecay is its momentum schedule's)`
-      : `${version}'s ${_KERAS_CLASS[o.name]} takes no ${key} (${_ADDED_LATER[key]})${hint}`;
+      : `${version}'s ${KERAS_CLASS[o.name]} takes no ${key} (${_ADDED_LATER[key]})${hint}`;
     issues.push({ path: ["optimizer", key], message });
   }
   return issues;
@@ -449,7 +450,7 @@ export function optimizerRun(
   const version = `Keras ${keras ?? "3"}`;
   if (ignored) {
     notes.push(
-      `optimizer.decay ${o.decay} was ignored, as ${version}'s ${_KERAS_CLASS[name]} ignores it` +
+      `optimizer.decay ${o.decay} was ignored, as ${version}'s ${KERAS_CLASS[name]} ignores it` +
         (f === "3"
           ? ' (with a warning); name the source\'s Keras version in "keras" (2.10 or earlier ' +
             "applies it)"

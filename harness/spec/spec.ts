@@ -41,7 +41,7 @@ export const SPEC_VERSION = 2;
 const _ID = /^[a-z0-9][a-z0-9.-]*$/;
 
 /** A source document: a seed file in ../shared/seeds, a URL, or both. */
-export const SourceSchema = z.strictObject({
+const _SourceSchema = z.strictObject({
   id: z.string().regex(_ID, "a short id such as 002"),
   file: z.string().regex(
     /^\d{3}_[0-9a-f]{16}\.txt$/,
@@ -122,7 +122,7 @@ function _metricMessage(input: unknown): string {
 const _labelSmoothing = z.number().min(0).max(1).optional();
 
 /** One output of a model: its name (as claims cite it), loss and metrics. */
-export const OutputSchema = z.strictObject({
+const _OutputSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, "a name such as sum_units"),
   loss: LossSchema,
   labelSmoothing: _labelSmoothing,
@@ -133,7 +133,7 @@ export const OutputSchema = z.strictObject({
 export const BetterSchema = z.enum(["higher", "lower", "neither"]);
 
 /** A metric a custom trainer records, declared so claims can cite it. */
-export const MetricDeclSchema = z.strictObject({
+const _MetricDeclSchema = z.strictObject({
   better: BetterSchema,
   description: z.string().min(1).optional(),
 });
@@ -142,14 +142,14 @@ export const MetricDeclSchema = z.strictObject({
  * A metric computed from two others each epoch: `ratio` a / b or `difference` a − b, e.g. a
  * test/train loss ratio for a claim that the two are close.
  */
-export const DerivedMetricSchema = z.strictObject({
+const _DerivedMetricSchema = z.strictObject({
   of: z.tuple([z.string(), z.string()]),
   op: z.enum(["ratio", "difference"]),
   better: BetterSchema,
 });
 
 /** Keras' EarlyStopping, as a protocol option. */
-export const EarlyStoppingSchema = z.strictObject({
+const _EarlyStoppingSchema = z.strictObject({
   /** A metric the protocol records each epoch, e.g. `val_loss`. */
   monitor: z.string(),
   /** Epochs without improvement before stopping. */
@@ -223,7 +223,7 @@ export const LayersProtocolSchema = z.strictObject({
   ]).default("labels"),
   classes: z.number().int().min(2).default(10),
   /** The model's outputs; one unnamed output is written as `loss` (and `metrics`) instead. */
-  outputs: z.array(OutputSchema).min(1).optional(),
+  outputs: z.array(_OutputSchema).min(1).optional(),
   loss: LossSchema.optional(),
   /** Keras' label_smoothing of the one output's cross-entropy (named outputs give their own). */
   labelSmoothing: _labelSmoothing,
@@ -253,9 +253,9 @@ export const LayersProtocolSchema = z.strictObject({
    * the rest, and a standardisation's statistics come from the rest alone.
    */
   validationFirst: z.number().int().positive().optional(),
-  earlyStopping: EarlyStoppingSchema.optional(),
-  /** Metrics computed from the recorded ones each epoch, by name (see DerivedMetricSchema). */
-  derivedMetrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), DerivedMetricSchema).default({}),
+  earlyStopping: _EarlyStoppingSchema.optional(),
+  /** Metrics computed from the recorded ones each epoch, by name (see _DerivedMetricSchema). */
+  derivedMetrics: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), _DerivedMetricSchema).default({}),
   /**
    * What to keep from the final model for the report: `confusion` (test confusion matrix) and
    * `misclassified` (up to 36 misclassified test images with true and predicted class).
@@ -416,7 +416,7 @@ export const CustomProtocolSchema = z.strictObject({
 });
 
 /** One training protocol. */
-export const ProtocolSchema = z.discriminatedUnion("kind", [
+const _ProtocolSchema = z.discriminatedUnion("kind", [
   LayersProtocolSchema,
   CustomProtocolSchema,
 ]);
@@ -472,7 +472,7 @@ export const CurveClaimSchema = z.strictObject({
 });
 
 /** The accuracy gate `deno test` runs for this replication. */
-export const GateSchema = z.strictObject({
+const _GateSchema = z.strictObject({
   claim: z.string(),
   seeds: z.array(z.number().int()).min(1),
   /** The asserted bound on the claim's metric (≥ where higher is better, else ≤). */
@@ -495,15 +495,15 @@ export const SpecFileSchema = z.strictObject({
   }),
   name: z.string().regex(/^[a-z0-9-]+$/),
   title: z.string().min(1),
-  sources: z.array(SourceSchema).min(1),
+  sources: z.array(_SourceSchema).min(1),
   /** Metrics custom trainers record, with which side is better. */
-  metrics: z.record(MetricSchema, MetricDeclSchema).default({}),
-  protocols: z.array(ProtocolSchema).min(1),
+  metrics: z.record(MetricSchema, _MetricDeclSchema).default({}),
+  protocols: z.array(_ProtocolSchema).min(1),
   /** Claims (ClaimSchema, or CurveClaimSchema when they have a `curve`), checked one by one. */
   claims: z.array(z.record(z.string(), z.unknown())).min(1),
   /** Seeds a rerun uses unless --seeds says otherwise: 5 where a seed takes minutes, else ≥ 3. */
   defaultSeeds: z.number().int().min(1),
-  gates: z.array(GateSchema).default([]),
+  gates: z.array(_GateSchema).default([]),
 });
 
 /** A source document: a seed file in ../shared/seeds, a URL, or both. */
@@ -741,18 +741,18 @@ export interface ReplicationSpec {
 // The public types above are the schemas' output types: a change to one that is not made to
 // the other fails type checking here.
 const _sameAsSchemas: [
-  SameType<Source, z.infer<typeof SourceSchema>>,
-  SameType<Output, z.infer<typeof OutputSchema>>,
+  SameType<Source, z.infer<typeof _SourceSchema>>,
+  SameType<Output, z.infer<typeof _OutputSchema>>,
   SameType<OutputMetric, z.infer<typeof OutputMetricSchema>>,
   SameType<Better, z.infer<typeof BetterSchema>>,
-  SameType<EarlyStopping, z.infer<typeof EarlyStoppingSchema>>,
-  SameType<DerivedMetric, z.infer<typeof DerivedMetricSchema>>,
+  SameType<EarlyStopping, z.infer<typeof _EarlyStoppingSchema>>,
+  SameType<DerivedMetric, z.infer<typeof _DerivedMetricSchema>>,
   SameType<LayersProtocol, z.infer<typeof LayersProtocolSchema>>,
   SameType<CustomProtocol, z.infer<typeof CustomProtocolSchema>>,
-  SameType<Protocol, z.infer<typeof ProtocolSchema>>,
+  SameType<Protocol, z.infer<typeof _ProtocolSchema>>,
   // `curve` is set by the loader when it expands a logged curve into points, never written.
   SameType<Omit<Claim, "curve">, z.infer<typeof ClaimSchema>>,
-  SameType<Gate, z.infer<typeof GateSchema>>,
+  SameType<Gate, z.infer<typeof _GateSchema>>,
   SameType<
     Omit<ReplicationSpec, "claims" | "sha256">,
     Omit<z.infer<typeof SpecFileSchema>, "claims" | "$schema">

@@ -78,14 +78,14 @@ export function lossFn(o: Output): _MetricFn {
 }
 
 /** One per-output quantity the step and the evaluation accumulate: `loss`, `acc`, `acc.sum_units`. */
-export interface Tracked {
+interface _Tracked {
   key: string;
   output: number;
   fn: _MetricFn;
 }
 
 /** The tracked quantities of `outputs`: per output its loss (then metrics), keyed without split. */
-export function trackedOf(outputs: Output[]): Tracked[] {
+function _trackedOf(outputs: Output[]): _Tracked[] {
   return outputs.flatMap((o, i) => {
     const key = (m: string) => o.name ? `${m}.${o.name}` : m;
     return [
@@ -114,7 +114,7 @@ export function predict(model: tf.LayersModel, xs: tf.Tensor[], training = false
  * Sums the per-output means into the total loss where there are several named outputs
  * (Keras' summed loss); one output's loss is already the total.
  */
-export function withTotalLoss(
+function _withTotalLoss(
   means: Record<string, number>,
   outputs: Output[],
 ): Record<string, number> {
@@ -143,7 +143,7 @@ export function makeTrainStep(
   optimizer: tf.Optimizer,
   outputs: Output[],
 ): TrainStep {
-  const tracked = trackedOf(outputs);
+  const tracked = _trackedOf(outputs);
   const single = outputs.length === 1 && !outputs[0].name;
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   // tidy frees the zero scalars; the variables keep their own copies.
@@ -178,7 +178,7 @@ export function makeTrainStep(
     const means = Object.fromEntries(tracked.map((t, i) => [t.key, read[i][0] / seen]));
     tf.tidy(() => sums.forEach((s) => s.assign(tf.zerosLike(s))));
     seen = 0;
-    return withTotalLoss(means, outputs);
+    return _withTotalLoss(means, outputs);
   };
   step.dispose = () => {
     sums.forEach((s) => s.dispose());
@@ -235,7 +235,7 @@ export async function evaluate(
   ys: tf.Tensor[],
   outputs: Output[],
 ): Promise<Evaluation> {
-  const tracked = trackedOf(outputs);
+  const tracked = _trackedOf(outputs);
   const n = xs[0].shape[0], chunk = 1000;
   const classes = model.outputs.map((o, k) => _classesOf(outputs[k], o.shape));
   const classifiers = classes.flatMap((c, k) => c ? [k] : []);
@@ -267,5 +267,5 @@ export async function evaluate(
     const counts = Array.from(read.subarray(at, at += classes[output]));
     return { output, counts };
   });
-  return { means: withTotalLoss(means, outputs), predicted };
+  return { means: _withTotalLoss(means, outputs), predicted };
 }

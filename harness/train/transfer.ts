@@ -12,7 +12,7 @@ import { type TrainableReplication, Trainer, type TrainSettings } from "./traine
 export class TransferError extends Error {}
 
 /** What a model sees of a dataset: its input size and its classes, in words. */
-export function datasetShape(d: ImageDataset | TableDataset): string {
+function _datasetShape(d: ImageDataset | TableDataset): string {
   const classes = (labels: Uint8Array) => labels.reduce((a, b) => Math.max(a, b), 0) + 1;
   return "features" in d
     ? `${d.width} features, ${classes(d.labels)} classes`
@@ -42,7 +42,8 @@ export async function checkTransfer(
             "another dataset",
         );
       }
-      const from = datasetShape(await own.dataset(p)), to = datasetShape(await trainer.dataset(p));
+      const from = _datasetShape(await own.dataset(p)),
+        to = _datasetShape(await trainer.dataset(p));
       if (from !== to) {
         throw new TransferError(
           `${flag}: ${rep.name}/${p.id} trains on ${p.dataset} (${from}) and ` +

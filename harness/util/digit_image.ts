@@ -38,11 +38,11 @@ export function grayBmpDataUri(
       buf[row + x * 3] = buf[row + x * 3 + 1] = buf[row + x * 3 + 2] = g;
     }
   }
-  return `data:image/bmp;base64,${bytesToBase64(buf)}`;
+  return `data:image/bmp;base64,${_bytesToBase64(buf)}`;
 }
 
 /** Bytes as base64 (how artifacts keep images in results.json). */
-export function bytesToBase64(bytes: Uint8Array): string {
+function _bytesToBase64(bytes: Uint8Array): string {
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -55,7 +55,7 @@ export function bytesToBase64(bytes: Uint8Array): string {
  * artifact; {@link pixelsFromBase64} reads them back.
  */
 export function pixelsToBase64(pixels: ArrayLike<number>): string {
-  return bytesToBase64(
+  return _bytesToBase64(
     Uint8Array.from(pixels, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255)),
   );
 }

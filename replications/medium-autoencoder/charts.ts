@@ -16,7 +16,10 @@ import {
 } from "claimcheck/plugin";
 import spec from "./spec.json" with { type: "json" };
 
-const _HEADS = ["sum_units", "sum_tens", "product_units", "product_tens", "compare"];
+/** The arithmetic network's heads: its protocol's outputs in spec.json, in order. */
+const _HEADS = spec.protocols.flatMap((p) =>
+  p.id === "arithmetic" && "outputs" in p ? (p.outputs ?? []).map((o) => o.name) : []
+);
 const _COMPARE = ["<", "=", ">"];
 
 interface _Reconstruction {

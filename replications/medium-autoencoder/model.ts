@@ -20,6 +20,7 @@ import {
 } from "claimcheck/plugin";
 import * as replication from "./model.ts";
 import { charts } from "./charts.ts";
+import spec from "./spec.json" with { type: "json" };
 
 export { charts };
 
@@ -67,14 +68,19 @@ export function autoencoder(seed: number): tf.LayersModel {
   });
 }
 
-/** The heads in spec order: name, units, activation. */
-const _HEADS = [
-  ["sum_units", 10, "softmax"],
-  ["sum_tens", 1, "sigmoid"],
-  ["product_units", 10, "softmax"],
-  ["product_tens", 9, "softmax"],
-  ["compare", 3, "softmax"],
-] as const;
+/** The arithmetic protocol's outputs in spec.json, one head each, in order. */
+const _OUTPUTS = spec.protocols.flatMap((p) =>
+  p.id === "arithmetic" && "outputs" in p ? p.outputs ?? [] : []
+);
+
+/**
+ * Units of each head, in the order of `_OUTPUTS` (the widths of the targets `operations` gives):
+ * sum units, sum tens, product units, product tens, comparison.
+ */
+const _UNITS = [10, 1, 10, 9, 3];
+
+/** Whether head `h` is one sigmoid unit (its loss a binary cross-entropy), not a softmax. */
+const _isBinary = (h: number) => _OUTPUTS[h].loss === "binaryCrossentropy";
 
 /**
  * The arithmetic network on two precomputed codes (the frozen encoder applied to each image):
@@ -87,9 +93,13 @@ function arithmetic(seed: number): tf.LayersModel {
   const joined = tf.layers.concatenate().apply([a, b]) as tf.SymbolicTensor;
   const hidden = tf.layers.dense({ units: 1000, activation: "relu", kernelInitializer: init() })
     .apply(joined) as tf.SymbolicTensor;
-  const heads = _HEADS.map(([name, units, activation]) =>
-    tf.layers.dense({ units, activation, kernelInitializer: init(), name })
-      .apply(hidden) as tf.SymbolicTensor
+  const heads = _OUTPUTS.map(({ name }, h) =>
+    tf.layers.dense({
+      units: _UNITS[h],
+      activation: _isBinary(h) ? "sigmoid" : "softmax",
+      kernelInitializer: init(),
+      name,
+    }).apply(hidden) as tf.SymbolicTensor
   );
   return tf.model({ inputs: [a, b], outputs: heads });
 }
@@ -244,7 +254,7 @@ const pairGrid: ArtifactRecorder = (model, test, ctx) => {
   const px = 28 * 28;
   const preds = tf.tidy(() =>
     (model.predict(test.inputs.map((x) => x.slice(0, _SHOWN))) as tf.Tensor[]).map((p, h) =>
-      _HEADS[h][1] === 1 ? p.squeeze([1]).round() : p.argMax(-1)
+      _isBinary(h) ? p.squeeze([1]).round() : p.argMax(-1)
     )
   );
   const [su, st, pu, pt, cmp] = preds.map((p) => Array.from(p.dataSync()));

@@ -12,7 +12,7 @@ import { sha256Hex } from "../../util/sha256_hex.ts";
 import { writeFileAtomic } from "../../util/write_file_atomic.ts";
 
 /** The kernels' sources, by name (without `.wat`). */
-export const SIMD_KERNEL_SOURCES: readonly string[] = [
+const _SIMD_KERNEL_SOURCES: readonly string[] = [
   "adam",
   "conv2d_backprop_filter",
   "max_pool_grad",
@@ -28,7 +28,7 @@ const _FEATURES = { simd: true, threads: true };
 export async function assembleSimdKernels(): Promise<Map<string, Uint8Array>> {
   const wabt = await wabtInit();
   const out = new Map<string, Uint8Array>();
-  for (const name of SIMD_KERNEL_SOURCES) {
+  for (const name of _SIMD_KERNEL_SOURCES) {
     const wat = await Deno.readTextFile(new URL(`${name}.wat`, import.meta.url));
     if (!wat.includes(_UNSHARED)) throw new Error(`${name}.wat must import ${_UNSHARED}`);
     const variants = [[`${name}.wasm`, wat], [
