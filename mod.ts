@@ -5,7 +5,7 @@
  * The command line (`deno task replicate <name> | --all`, `report`, `merge`, `new`, `verify`)
  * covers the usual work; this module exposes the same pieces for scripts and tests. A
  * replication's own code imports `claimcheck/plugin` instead (harness/plugin.ts, the contract
- * for model.ts, by the name deno.json's import map gives it).
+ * for model.ts, by the name deno.json's import map gives it); its types are re-exported here.
  *
  * Decide a claim from reproduced values:
  *
@@ -74,6 +74,7 @@ export {
 } from "./harness/data/datasets.ts";
 export { DataError, type DataErrorKind } from "./harness/data/data_error.ts";
 export { listReplications, loadReplication, type Replication } from "./harness/replications.ts";
+export type * from "./harness/plugin.ts";
 export { newReplication, newReplicationFrom, type SnippetSource } from "./harness/commands/new.ts";
 export type { ImportedReplication } from "./harness/import/import_snippet.ts";
 export { loadSpec, parseSpec } from "./harness/spec/load_spec.ts";
