@@ -20,7 +20,11 @@ import {
   type FitCall,
   type ModelState,
   type PrintedScore,
+  sameCut,
+  sameData,
+  sameStandardization,
   type SnippetPlan,
+  type StatsOver,
   unknown,
   type Val,
 } from "./plan.ts";
@@ -356,41 +360,56 @@ class _Translator {
     return doc?.text.trim().split("\n")[0].replace(/^Title:\s*/i, "").trim() || undefined;
   }
 
-  /** dataset, pixelDivisor and targets from fit's x and y. */
+  /**
+   * dataset, the scaling (pixelDivisor, or scaling with its standardization), validationFirst
+   * and targets from fit's x and y.
+   */
   #data(fit: FitCall, protocol: Record<string, unknown>): void {
     const x = _arg(fit.call, "x"), y = _arg(fit.call, "y");
     const field = "protocols.0";
-    if (x?.k !== "data" || x.data.role !== "images" || x.data.split !== "train" || x.data.why) {
-      const why = x?.k === "data"
-        ? x.data.why ?? `x is the ${x.data.split} ${x.data.role}`
-        : x?.k === "unknown"
-        ? x.why
-        : "x is not the training images";
+    const notImages = _notTrainingImages(x);
+    if (notImages !== undefined || x?.k !== "data") {
       protocol.dataset = this.#todo(
         `${field}.dataset`,
         `${fit.call.where}: fit()'s inputs are not the dataset's training images as loaded ` +
-          `and scaled (${why}): a data pipeline of the snippet's own`,
+          `and scaled (${notImages}): a data pipeline of the snippet's own`,
       );
       return;
     }
-    protocol.dataset = x.data.dataset;
-    const divisor = Number(x.data.divisor.toPrecision(12));
-    protocol.pixelDivisor = divisor;
-    if (divisor === 1) {
+    const d = x.data;
+    protocol.dataset = d.dataset;
+    const divisor = Number(d.divisor.toPrecision(12));
+    if (d.standardized) protocol.scaling = { divide: divisor, standardize: d.standardized.over };
+    else protocol.pixelDivisor = divisor;
+    if (d.cut) protocol.validationFirst = d.cut.at;
+    if (divisor === 1 && !d.standardized) {
       this.#notes.push(
         `${fit.call.where}: the images are not scaled: raw pixels 0..255 (pixelDivisor 1)`,
       );
     }
     if (y?.k === "data" && y.data.role === "images" && !y.data.why && y.data.split === "train") {
-      if (y.data.divisor !== x.data.divisor) {
+      if (y.data.divisor !== d.divisor || !sameStandardization(y.data, d)) {
         protocol.targets = this.#todo(
           `${field}.targets`,
           "targets are the images scaled otherwise",
+        );
+      } else if (!sameCut(y.data, d)) {
+        protocol.targets = this.#todo(
+          `${field}.targets`,
+          `${fit.call.where}: the targets are ${_rows(y.data)}, the inputs ${_rows(d)}`,
         );
       } else protocol.targets = "input";
       return;
     }
     if (y?.k === "data" && y.data.role === "labels" && !y.data.why && y.data.split === "train") {
+      if (!sameCut(y.data, d)) {
+        protocol.targets = this.#todo(
+          `${field}.targets`,
+          `${fit.call.where}: the labels are ${_rows(y.data)}, the images ${_rows(d)}: not ` +
+            "the same rows",
+        );
+        return;
+      }
       if (!y.data.oneHot) {
         this.#notes.push(
           `${fit.call.where}: the labels are class numbers (not one-hot): Keras' sparse losses`,
@@ -398,7 +417,7 @@ class _Translator {
       }
       return;
     }
-    const why = y?.k === "unknown" ? y.why : y?.k === "data" ? y.data.why ?? "" : "";
+    const why = _whyNot(y);
     protocol.targets = this.#todo(
       `${field}.targets`,
       `${fit.call.where}: fit()'s targets are neither the labels nor the images${
@@ -601,31 +620,56 @@ class _Translator {
     protocol.batchSize = int("batch_size", 32, "batchSize");
     protocol.epochs = int("epochs", 1, "epochs");
     const split = _arg(call, "validation_split");
+    const first = protocol.validationFirst;
     if (split && split.k !== "none") {
-      protocol.validationSplit = split.k === "num" ? split.v : this.#todo(
-        `${field}.validationSplit`,
-        `${call.where}: ${this.#spelled("validation_split")} is not a number`,
-      );
+      protocol.validationSplit = split.k !== "num"
+        ? this.#todo(
+          `${field}.validationSplit`,
+          `${call.where}: ${this.#spelled("validation_split")} is not a number`,
+        )
+        : first !== undefined
+        ? this.#todo(
+          `${field}.validationSplit`,
+          `${call.where}: ${this.#spelled("validation_split")} holds out the last part of x, ` +
+            `which already leaves out the first ${first} training images (validationFirst): ` +
+            "claimcheck holds out one or the other",
+        )
+        : split.v;
     }
     const val = _arg(call, "validation_data");
     let validation: _Validation = typeof protocol.validationSplit === "number" ? "val" : undefined;
+    const x = _arg(call, "x"), y = _arg(call, "y");
     if (val && val.k !== "none") {
       const [vx, vy] = val.k === "seq" ? val.items : [];
-      if (_isTestOf(vx, _arg(call, "x")) && _isTestOf(vy, _arg(call, "y"))) {
+      if (_isTestOf(vx, x) && _isTestOf(vy, y)) {
         validation ??= "test";
         this.#notes.push(
           `${call.where}: ${this.#spelled("validation_data")} is the test set, which ` +
             "claimcheck evaluates after " +
             "every epoch anyway (test_loss, test_acc)",
         );
+      } else if (_isHeldOutOf(vx, x) && _isHeldOutOf(vy, y)) {
+        validation ??= "val";
+        this.#notes.push(
+          `${call.where}: ${this.#spelled("validation_data")} is the first ${first} training ` +
+            `images, which x leaves out: validationFirst ${first} (val_loss, val_acc)`,
+        );
       } else {
+        const why = [vx, vy].map(_whyNot).find((w) => w) ??
+          (vx?.k === "data" && vy?.k === "data" ? `${_rows(vx.data)}, ${_rows(vy.data)}` : "");
         this.#todo(
           `${field}`,
-          `${call.where}: ${
-            this.#spelled("validation_data")
-          } other than the test set is not translated`,
+          `${call.where}: ${this.#spelled("validation_data")} other than the test set or the ` +
+            `first training images that x leaves out, prepared as x is, is not translated${
+              why ? ` (${why})` : ""
+            }`,
         );
       }
+    } else if (first !== undefined) {
+      this.#notes.push(
+        `${call.where}: x leaves out the first ${first} training images (validationFirst ` +
+          `${first}): claimcheck validates on them (val_loss, val_acc), as fit() does not`,
+      );
     }
     const shuffle = _arg(call, "shuffle");
     if (shuffle && !(shuffle.k === "bool" && shuffle.v)) {
@@ -877,8 +921,19 @@ class _Translator {
     if (data && typeof p.pixelDivisor === "number") {
       parts.push(p.pixelDivisor === 1 ? "raw pixels 0..255" : `pixels / ${p.pixelDivisor}`);
     }
+    const scaling = p.scaling as { divide: number; standardize: StatsOver } | undefined;
+    if (data && scaling) {
+      parts.push(
+        `${scaling.divide === 1 ? "raw pixels" : `pixels / ${scaling.divide}`}, then ` +
+          "standardized with the mean and std of the training images " +
+          (scaling.standardize === "pixel" ? "(each pixel's own)" : "(over all pixels)"),
+      );
+    }
     if (typeof p.validationSplit === "number") {
       parts.push(`the last ${p.validationSplit} of the training set held out for validation`);
+    }
+    if (typeof p.validationFirst === "number") {
+      parts.push(`the first ${p.validationFirst} training images held out for validation`);
     }
     if (p.targets === "input") parts.push("the images as targets (reconstruction)");
     if (p.learningRateScheduler) parts.push("the learning rate set each epoch by its scheduler");
@@ -903,9 +958,9 @@ class _Translator {
     const lines: string[] = [];
     const ids = new Set<string>();
     for (const d of drafts) {
-      const split = d.metric === "val_acc" && protocol.validationSplit === undefined
-        ? "test"
-        : d.metric.split("_")[0];
+      const validates = protocol.validationSplit !== undefined ||
+        protocol.validationFirst !== undefined;
+      const split = d.metric === "val_acc" && !validates ? "test" : d.metric.split("_")[0];
       const metric = `${split}_${acc}`;
       const base = metric.replaceAll("_", "-");
       let id = base;
@@ -1045,10 +1100,59 @@ function _arg(call: Call, name: string): Val | undefined {
 /** Whether `v` is the test split of the same data as `train`, prepared the same way. */
 function _isTestOf(v: Val | undefined, train: Val | undefined): boolean {
   if (v?.k !== "data" || train?.k !== "data") return false;
-  const a = v.data, b = train.data;
-  return a.split === "test" && b.split === "train" && !a.why && !b.why &&
-    a.role === b.role && a.dataset === b.dataset && a.divisor === b.divisor &&
-    a.oneHot === b.oneHot;
+  return v.data.split === "test" && train.data.split === "train" &&
+    _preparedAlike(v.data, train.data);
+}
+
+/** Whether `v` is the first training rows that `train` leaves out, prepared the same way. */
+function _isHeldOutOf(v: Val | undefined, train: Val | undefined): boolean {
+  if (v?.k !== "data" || train?.k !== "data") return false;
+  const a = v.data.cut, b = train.data.cut;
+  return a?.part === "first" && b?.part === "rest" && a.at === b.at &&
+    _preparedAlike(v.data, train.data);
+}
+
+/** Whether `a` and `b` are the same dataset's images or labels, scaled and encoded alike. */
+function _preparedAlike(a: DataVal, b: DataVal): boolean {
+  return !a.why && !b.why && a.role === b.role && a.dataset === b.dataset &&
+    a.divisor === b.divisor && a.oneHot === b.oneHot && sameStandardization(a, b);
+}
+
+/**
+ * Why fit()'s x is not the training images as a protocol gives them (loaded, divided, the first
+ * N held out, standardized with their own statistics); undefined where it is.
+ */
+function _notTrainingImages(x: Val | undefined): string | undefined {
+  if (x?.k === "unknown") return x.why;
+  if (x?.k !== "data") return "x is not the training images";
+  const d = x.data, s = d.standardized;
+  if (d.why) return d.why;
+  if (d.role !== "images" || d.split !== "train") return `x is the ${d.split} ${d.role}`;
+  if (d.cut?.part === "first") {
+    return `x is ${_rows(d)}; claimcheck holds out the first images and trains on the rest`;
+  }
+  if (s && !s.std) return `${s.where}: the images' mean is subtracted, but not divided by a std`;
+  if (s && !sameData(s.of, d)) {
+    // The rows, and the division where the rows are the same.
+    const rows = (e: DataVal) => `${_rows(e)}${sameCut(s.of, d) ? ` / ${e.divisor}` : ""}`;
+    return `${s.where}: standardized with the mean and std of ${rows(s.of)}, not of the ` +
+      `images fit() trains on, ${rows(d)}`;
+  }
+  return undefined;
+}
+
+/** Which rows of its dataset `d` is, for messages: "the training images after the first 5000". */
+function _rows(d: DataVal): string {
+  const split = d.split === "train" ? "training" : "test";
+  if (!d.cut) return `all the ${split} ${d.role}`;
+  return d.cut.part === "first"
+    ? `the first ${d.cut.at} training ${d.role} (${d.cut.where})`
+    : `the training ${d.role} after the first ${d.cut.at} (${d.cut.where})`;
+}
+
+/** Why the walk could not follow a value: its reason, where it has one. */
+function _whyNot(v: Val | undefined): string | undefined {
+  return v?.k === "unknown" ? v.why : v?.k === "data" ? v.data.why : undefined;
 }
 
 /** Whether a printed evaluate() ran on the test split of fit()'s data, prepared the same way. */

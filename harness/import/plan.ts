@@ -38,7 +38,20 @@ export interface DataVal {
   shape: number[] | null;
   /** Set when the snippet does something to it that is not translated (noise, a slice…). */
   why?: string;
+  /**
+   * Set where it is one part of the training split cut at row `at`, as a notebook holds out
+   * validation data: numpy's `A[:at]` (the `first` rows) or `A[at:]` (the `rest`), cut `where`.
+   */
+  cut?: { at: number; part: "first" | "rest"; where: string };
+  /**
+   * Set where the images are standardized, `where`: the mean of the images `of` subtracted, over
+   * all their pixels or each pixel's own (`over`), then (`std`) divided by their std.
+   */
+  standardized?: { over: StatsOver; of: DataVal; std: boolean; where: string };
 }
+
+/** What numpy's mean or std of images is taken over: all their pixels, or each pixel apart. */
+export type StatsOver = "dataset" | "pixel";
 
 /** A symbolic tensor of a functional model: an Input, or a layer applied to tensors. */
 export type TensorNode =
@@ -105,7 +118,8 @@ export interface PrintedScore {
 /**
  * A value met while walking a snippet. A number's `py` is its Python type where the walk knows
  * it (a literal, arithmetic on known types); a `score` is what `model.evaluate()` returns (one
- * `index` of it, where the snippet takes one).
+ * `index` of it, where the snippet takes one); `stats` are numpy's mean or std of the images
+ * `of`.
  */
 export type Val =
   | { k: "num"; v: number; py?: "int" | "float" }
@@ -122,6 +136,7 @@ export type Val =
   | { k: "fn"; node: SyntaxNode; env: Map<string, Val> }
   | { k: "method"; of: Val; name: string }
   | { k: "score"; evaluate: Call; fit?: FitCall; compile?: Call; index?: number }
+  | { k: "stats"; stat: "mean" | "std"; over: StatsOver; of: DataVal }
   | { k: "unknown"; why: string };
 
 /** The symbolic tensors a value is: one tensor, or a list of tensors; else undefined. */
@@ -174,6 +189,24 @@ export function functionalModel(
   if (!ins) model.opaque = why(inputs);
   else if (!outs) model.opaque = why(outputs);
   return model;
+}
+
+/** Whether `a` and `b` are the same rows (split and cut) of one dataset, divided alike. */
+export function sameData(a: DataVal, b: DataVal): boolean {
+  return a.dataset === b.dataset && a.split === b.split && a.role === b.role &&
+    a.divisor === b.divisor && sameCut(a, b);
+}
+
+/** Whether `a` and `b` are cut alike: neither, or both the same part at the same row. */
+export function sameCut(a: DataVal, b: DataVal): boolean {
+  return a.cut?.at === b.cut?.at && a.cut?.part === b.cut?.part;
+}
+
+/** Whether `a` and `b` are standardized alike: neither, or both with the same statistics. */
+export function sameStandardization(a: DataVal, b: DataVal): boolean {
+  const s = a.standardized, t = b.standardized;
+  if (!s || !t) return s === t;
+  return s.over === t.over && s.std === t.std && sameData(s.of, t.of);
 }
 
 /** A value the walk could not follow, with the reason. */

@@ -17,6 +17,7 @@ import {
   type FitCall,
   functionalModel,
   type ModelState,
+  sameData,
   type SnippetPlan,
   unknown,
   type Val,
@@ -419,7 +420,8 @@ class _Walker {
           }
         }
       }
-    } while (c.next());
+      // A cursor goes on past its node: stop at the statement's end.
+    } while (c.next() && c.from < s.to);
   }
 
   // ---- expressions ----------------------------------------------------------------------
@@ -511,9 +513,18 @@ class _Walker {
       if (same !== undefined) return { k: "bool", v: op === "==" ? same : !same };
     }
     if (a.k === "str" && b.k === "str" && op === "+") return { k: "str", v: a.v + b.v };
-    if (a.k === "data" && a.data.role === "images" && b.k === "num" && !a.data.why) {
+    if (a.k === "data" && b.k === "stats" && !a.data.why) {
+      const standardized = _standardized(a.data, op, b, this.#where(n));
+      if (standardized) return { k: "data", data: standardized };
+    }
+    const divides = a.k === "data" && a.data.role === "images" && !a.data.standardized;
+    if (divides && b.k === "num" && !a.data.why) {
       if (op === "/") return { k: "data", data: { ...a.data, divisor: a.data.divisor * b.v } };
       if (op === "*") return { k: "data", data: { ...a.data, divisor: a.data.divisor / b.v } };
+    }
+    // Data changed by other data the walk could not follow: the first reason is the other's.
+    if (a.k === "data" && !a.data.why && b.k === "data" && b.data.why) {
+      return _tainted(a.data, b.data.why);
     }
     if (a.k === "data") {
       return _tainted(
@@ -555,6 +566,8 @@ class _Walker {
         if (i.k === "num" && i.py === "int" && i.v >= 0) return { ...obj, index: i.v };
       }
       if (obj.k === "data") {
+        const part = this.#holdout(obj.data, inner, env, n);
+        if (part) return { k: "data", data: part };
         const what = `${obj.data.split} ${obj.data.role}`;
         return _tainted(
           obj.data,
@@ -572,6 +585,28 @@ class _Walker {
     }
     if (obj.k === "unknown") return obj;
     return { k: "method", of: obj, name: prop };
+  }
+
+  /**
+   * `A[:N]` or `A[N:]` of the training split (N a whole number inside it, the data not changed
+   * otherwise than divided or standardized): its first N rows or the rest, as a notebook holds
+   * out validation data; else undefined.
+   */
+  #holdout(d: DataVal, inner: SyntaxNode[], env: _Env, n: SyntaxNode): DataVal | undefined {
+    const [a, b] = inner;
+    if (inner.length !== 2 || (a.name === ":") === (b.name === ":")) return undefined;
+    if (d.split !== "train" || d.why || d.cut) return undefined;
+    const at = this.#eval(a.name === ":" ? b : a, env);
+    const count = _SPLIT_COUNT.train;
+    if (at.k !== "num" || at.py === "float" || !Number.isInteger(at.v)) return undefined;
+    if (at.v <= 0 || at.v >= count) return undefined;
+    const part = a.name === ":" ? "first" : "rest";
+    const rows = part === "first" ? at.v : count - at.v;
+    return {
+      ...d,
+      cut: { at: at.v, part, where: this.#where(n) },
+      shape: d.shape && [rows, ...d.shape.slice(1)],
+    };
   }
 
   #args(list: SyntaxNode, env: _Env): { args: Val[]; kw: Record<string, Val>; spread?: string } {
@@ -685,6 +720,9 @@ class _Walker {
     if ((path === "numpy.expand_dims" || path === "tensorflow.expand_dims") && data) {
       const axis = call.args[1] ?? call.kw.axis;
       return { k: "data", data: _reshaped(data.data, axis, "expand") };
+    }
+    if ((path === "numpy.mean" || path === "numpy.std") && call.args[0]?.k === "data") {
+      return this.#stats(call.args[0].data, last, call.args.slice(1), call);
     }
     if (path === "numpy.reshape" && data) {
       return { k: "data", data: _reshaped(data.data, call.args[1] ?? call.kw.newshape, "to") };
@@ -836,10 +874,38 @@ class _Walker {
     return appliedLayer(layer, call.args[0] ?? call.kw.inputs, call, this.#nextId);
   }
 
+  /**
+   * numpy's mean or std of images (`x.mean(axis=0)`, `np.std(x)`; `rest`: the arguments after
+   * the array): over each pixel (axis 0) or all pixels (no axis), the std a population's (ddof
+   * 0); taken otherwise, the images marked changed there.
+   */
+  #stats(d: DataVal, stat: string, rest: Val[], call: Call): Val {
+    const axis = rest[0] ?? call.kw.axis ?? { k: "none" };
+    const over = axis.k === "none"
+      ? "dataset"
+      : axis.k === "num" && axis.v === 0
+      ? "pixel"
+      : undefined;
+    const plain = rest.length <= 1 &&
+      Object.entries(call.kw).every(([k, v]) =>
+        k === "axis" || (k === "keepdims" && v.k === "bool") ||
+        (k === "ddof" && v.k === "num" && v.v === 0)
+      );
+    if (over && plain && (stat === "mean" || stat === "std") && d.role === "images") {
+      if (!d.why && !d.standardized) return { k: "stats", stat, over, of: d };
+    }
+    return _tainted(
+      d,
+      `${call.where}: \`${call.text}\` is not translated (claimcheck standardizes with the ` +
+        "mean and population std of the images over all pixels, or axis 0: each pixel's own)",
+    );
+  }
+
   #callMethod(of: Val, name: string, call: Call): Val {
     if (of.k === "data") {
       const d = of.data;
       if (name === "astype" || name === "copy") return of;
+      if (name === "mean" || name === "std") return this.#stats(d, name, call.args, call);
       if (name === "reshape") {
         const shape = call.args.length === 1
           ? call.args[0]
@@ -960,6 +1026,30 @@ function _data(dataset: string, split: "train" | "test", role: DataVal["role"]):
     oneHot: false,
     shape: role === "images" ? [_SPLIT_COUNT[split], 28, 28] : [_SPLIT_COUNT[split]],
   };
+}
+
+/**
+ * Images standardized one step further by `op` with `stats` (the step `where`): their mean
+ * subtracted, then divided by the std of the same images over the same axis; else undefined.
+ */
+function _standardized(
+  d: DataVal,
+  op: string,
+  stats: Extract<Val, { k: "stats" }>,
+  where: string,
+): DataVal | undefined {
+  const s = d.standardized;
+  if (d.role !== "images") return undefined;
+  if (op === "-" && stats.stat === "mean" && !s) {
+    return { ...d, standardized: { over: stats.over, of: stats.of, std: false, where } };
+  }
+  if (
+    op === "/" && stats.stat === "std" && s && !s.std && s.over === stats.over &&
+    sameData(s.of, stats.of)
+  ) {
+    return { ...d, standardized: { ...s, std: true, where } };
+  }
+  return undefined;
 }
 
 /** The data after a reshape (`to` a shape, -1 allowed) or an `expand` of one axis. */
