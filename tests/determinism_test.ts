@@ -5,6 +5,9 @@ import { loadReplication } from "../harness/replications.ts";
 import { replicate } from "../harness/pipeline/replicate.ts";
 import type { Results } from "../harness/results/result.ts";
 import { probeDeterminism, probeText } from "../harness/train/determinism.ts";
+import { runGrid, runJobs } from "../harness/train/plan.ts";
+import { runJob, Trainer } from "../harness/train/trainer.ts";
+import type { Run } from "../harness/results/result.ts";
 import { scratchReplication } from "./_scratch_replication.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/replications", import.meta.url));
@@ -96,4 +99,36 @@ Deno.test("random layers draw the same on a worker as in this process", async ()
   const worker = await replicate(rep, { ...opts, jobs: 1 });
   assert.deepEqual(metrics(worker), metrics(here));
   assert.deepEqual(worker.runs.map((r) => r.artifacts), here.runs.map((r) => r.artifacts));
+});
+
+Deno.test("a test limit scores the first N test images, or examples of a derived dataset", async () => {
+  await setupBackend("wasm");
+  const data = { dataDir: Deno.env.get("CLAIMCHECK_DATA_DIR") };
+  const dir = await Deno.makeTempDir();
+  await scratchReplication(dir, "images");
+  const reps = [await loadReplication("images", dir), await loadReplication("pairs", FIXTURES)];
+  await Deno.remove(dir, { recursive: true });
+  for (const rep of reps) {
+    // 7 is prime to the 10,000 (and 1,000) test examples: only a limit of 7 makes every
+    // accuracy a multiple of 1/7.
+    const trainer = new Trainer(rep, { data, epochs: 1, trainLimit: 256, testLimit: 7 });
+    const runs: Run[] = [];
+    try {
+      for (const job of runJobs(rep.spec, runGrid(rep.spec, [1]))) {
+        await runJob(trainer, job, {
+          onRun: (r) => void runs.push(r),
+          onFailure: (f) => assert.fail(f.error),
+        });
+      }
+    } finally {
+      trainer.dispose();
+    }
+    const accuracies = Object.entries(runs[0].epochs[0].metrics)
+      .filter(([name]) => name.startsWith("test_acc"));
+    assert.ok(accuracies.length > 0, rep.name);
+    for (const [name, acc] of accuracies) {
+      const sevenths = (acc as number) * 7;
+      assert.ok(Math.abs(sevenths - Math.round(sevenths)) < 1e-6, `${rep.name} ${name} ${acc}`);
+    }
+  }
 });

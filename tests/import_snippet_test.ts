@@ -12,12 +12,14 @@
 import assert from "assert";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { type BackendInfo, setupBackend } from "../harness/backend/backend.ts";
+import { setupBackend } from "../harness/backend/backend.ts";
 import { claimDrafts, wordingEpsilon } from "../harness/import/claim_drafts.ts";
 import { type ImportedReplication, importSnippet } from "../harness/import/import_snippet.ts";
 import { importedReadme, newReplication, newReplicationFrom } from "../harness/commands/new.ts";
 import { loadReplication } from "../harness/replications.ts";
-import { replicate } from "../harness/pipeline/replicate.ts";
+import { runGrid, runJobs } from "../harness/train/plan.ts";
+import { runJob, Trainer } from "../harness/train/trainer.ts";
+import type { Run } from "../harness/results/result.ts";
 import { sha256Hex } from "../harness/util/sha256_hex.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/keras_snippets", import.meta.url));
@@ -66,17 +68,26 @@ function written() {
   })();
 }
 
-/** Loads `<dir>/<name>` and trains one seed a few steps (64 images, one epoch): no failure. */
-async function trainsAFewSteps(name: string, dir: string, backend: BackendInfo): Promise<void> {
-  const rerun = await replicate(await loadReplication(name, dir), {
-    seeds: [1],
-    backend,
-    command: "test",
-    trainLimit: 64,
-    epochs: 1,
-  });
-  assert.equal(rerun.failures?.length ?? 0, 0, `${name}: ${rerun.failures?.join("; ")}`);
-  const loss = rerun.runs[0].epochs[0].metrics.train_loss;
+/**
+ * Loads `<dir>/<name>` and trains one seed a few steps (64 images, one epoch, tested on 64): no
+ * failure, a finite training loss.
+ */
+async function trainsAFewSteps(name: string, dir: string): Promise<void> {
+  const rep = await loadReplication(name, dir);
+  const trainer = new Trainer(rep, { trainLimit: 64, testLimit: 64, epochs: 1 });
+  const runs: Run[] = [], failures: string[] = [];
+  try {
+    for (const job of runJobs(rep.spec, runGrid(rep.spec, [1]))) {
+      await runJob(trainer, job, {
+        onRun: (run) => void runs.push(run),
+        onFailure: (f) => void failures.push(`${f.protocol}: ${f.error}`),
+      });
+    }
+  } finally {
+    trainer.dispose();
+  }
+  assert.deepEqual(failures, [], name);
+  const loss = runs[0].epochs[0].metrics.train_loss;
   assert.ok(typeof loss === "number" && Number.isFinite(loss), `${name}: train loss ${loss}`);
 }
 
@@ -120,7 +131,7 @@ Deno.test("new --from: every model.ts written type-checks", async () => {
 
 Deno.test("new --from: a folder whose spec validates trains; one that does not run fails to load or build", async () => {
   const { dir, results } = await written();
-  const backend = await setupBackend("wasm");
+  await setupBackend("wasm");
   const trained: string[] = [], skipped: string[] = [];
   for (const f of fixtures) {
     const r = results.get(f.name)!;
@@ -135,7 +146,7 @@ Deno.test("new --from: a folder whose spec validates trains; one that does not r
       skipped.push(`${f.name} (${r.blocking[0]})`);
       continue;
     }
-    await trainsAFewSteps(f.name, dir, backend);
+    await trainsAFewSteps(f.name, dir);
     trained.push(f.name);
   }
   console.log(`trained a few steps: ${trained.join(", ")}`);
@@ -147,7 +158,7 @@ Deno.test("new --from: a folder whose spec validates trains; one that does not r
 });
 
 Deno.test("new --from: a folder that does not run trains once given what a person fills in by hand", async () => {
-  const backend = await setupBackend("wasm");
+  await setupBackend("wasm");
   const dir = await Deno.makeTempDir({ prefix: "claimcheck-by-hand-" });
   const completed = fixtures.filter((f) => f.byHand);
   assert.ok(completed.length >= 3, `${completed.length} fixtures with byHand`);
@@ -163,7 +174,7 @@ Deno.test("new --from: a folder that does not run trains once given what a perso
       spec.protocols[0][key] = value;
     }
     await Deno.writeTextFile(join(folder, "spec.json"), JSON.stringify(spec, null, 2));
-    await trainsAFewSteps(f.name, dir, backend);
+    await trainsAFewSteps(f.name, dir);
   }
 });
 
@@ -718,13 +729,13 @@ Deno.test("new --from: Keras' kernel initializers, drawn as the snippet's Keras 
   const out = join(dir, "replications");
   await Deno.mkdir(out);
   await newReplicationFrom("init", out, { file, keras: "2.6" });
-  const backend = await setupBackend("wasm");
+  await setupBackend("wasm");
   const rep = await loadReplication("init", out);
   const built = rep.module.models!.model(1, { seed: 1, stage: () => assert.fail("no stages") });
   const kernel = [...built.layers[1].getWeights()[0].dataSync()];
   const std = Math.sqrt(kernel.reduce((a, x) => a + x * x, 0) / kernel.length);
   assert.ok(Math.abs(std / Math.sqrt(1 / 784) - 1) < 0.03, `lecun_normal std ${std}`);
   built.dispose();
-  await trainsAFewSteps("init", out, backend);
+  await trainsAFewSteps("init", out);
   await Deno.remove(dir, { recursive: true });
 });

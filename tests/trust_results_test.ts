@@ -136,7 +136,7 @@ Deno.test("--check-determinism trains a short rerun twice first: unseeded random
   assert.equal(clean.code, 0, clean.stderr);
   assert.match(
     clean.stderr,
-    /determinism: probe stated seed 1, trained twice \(--epochs 1; layers protocols on the first 256 training images\): all \d+ fields identical/,
+    /determinism: probe stated seed 1, trained twice \(--epochs 1; layers protocols on the first 256 training images, tested on the first 1,000\): all \d+ fields identical/,
   );
   await Deno.remove(p.out, { recursive: true });
   await unseed(p.model);

@@ -32,7 +32,8 @@ import {
 } from "../results/run_store.ts";
 
 /** How to rerun a replication. */
-export interface ReplicateOptions extends TrainSettings {
+// A test-set limit is for probes only: results and run keys always score the whole test set.
+export interface ReplicateOptions extends Omit<TrainSettings, "testLimit"> {
   /** The seeds each protocol runs with. */
   seeds: number[];
   /** Protocol ids to run (with the stages they use); default: every non-exploratory protocol. */

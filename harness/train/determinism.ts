@@ -16,10 +16,11 @@ import { type RunFailure, runJob, type RunTask, Trainer, type TrainSettings } fr
 
 /**
  * What the probe trains: seed 1, each protocol for 1 epoch (a custom trainer's `epochs`: 1
- * iteration for some), a layers protocol on the first 256 training images (the 256 after a
- * `validationFirst` holdout).
+ * iteration for some), a layers protocol on the first 256 training images or derived examples
+ * (the 256 after a `validationFirst` holdout) and tested on the first 1,000 test ones: enough to
+ * run every piece of model.ts, and the same randomness shows in a short run as in a long one.
  */
-export const PROBE_SETTINGS = { seed: 1, epochs: 1, trainLimit: 256 } as const;
+export const PROBE_SETTINGS = { seed: 1, epochs: 1, trainLimit: 256, testLimit: 1000 } as const;
 
 /** What a determinism probe found. */
 export interface DeterminismProbe {
@@ -63,7 +64,7 @@ export async function probeDeterminism(
   rep: Replication,
   settings: Pick<TrainSettings, "data" | "dataset"> = {},
 ): Promise<DeterminismProbe> {
-  const { seed, epochs, trainLimit } = PROBE_SETTINGS;
+  const { seed, epochs, trainLimit, testLimit } = PROBE_SETTINGS;
   const tasks = runGrid(rep.spec, [seed], probeProtocols(rep));
   // A protocol that holds out its first N images as validation data trains on the 256 after
   // them (fewer could not be standardised per pixel: some pixels are 0 in every one of them).
@@ -77,7 +78,12 @@ export async function probeDeterminism(
   const failures: RunFailure[] = [];
   const train = async () => {
     const runs: Run[] = [];
-    const trainer = new Trainer(rep, { ...settings, epochs, trainLimit: trainLimit + holdout });
+    const trainer = new Trainer(rep, {
+      ...settings,
+      epochs,
+      trainLimit: trainLimit + holdout,
+      testLimit,
+    });
     try {
       for (const job of runJobs(rep.spec, tasks)) {
         await runJob(trainer, job, {
@@ -116,7 +122,8 @@ export function probeText(probe: DeterminismProbe): string {
   const what = `${probe.replication} ${runs} seed ${PROBE_SETTINGS.seed}, trained twice ` +
     `(--epochs ${PROBE_SETTINGS.epochs}; layers protocols on the first ` +
     `${PROBE_SETTINGS.trainLimit} training images` +
-    (probe.holdout ? ` after the ${probe.holdout} held out for validation)` : ")");
+    (probe.holdout ? ` after the ${probe.holdout} held out for validation` : "") +
+    `, tested on the first ${PROBE_SETTINGS.testLimit.toLocaleString("en-US")})`;
   if (probe.failures.length) {
     const f = probe.failures[0];
     return `determinism not checked: ${what}: ${f.protocol} seed ${f.seed} failed: ${f.error}`;

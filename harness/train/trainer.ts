@@ -45,8 +45,10 @@ export interface RunTask {
 export interface TrainSettings {
   /** Overrides every protocol's epoch count. */
   epochs?: number;
-  /** Trains on the first N training images only. */
+  /** Trains on the first N training images (or examples of a derived dataset) only. */
   trainLimit?: number;
+  /** Tests on the first N test images (or examples of a derived dataset) only. */
+  testLimit?: number;
   /**
    * Trains and tests every protocol on this dataset instead of its own (--dataset, a transfer
    * test); replicate checks first that its images and classes match the protocols' datasets.
@@ -222,7 +224,10 @@ export class Trainer {
           const labels = tf.tensor1d(s.labels.subarray(0, n), "int32");
           return { x: factor === 1 ? x : x.mul<tf.Tensor3D>(factor), labels };
         });
-      t = { train: set(data.train, this.settings.trainLimit), test: set(data.test) };
+      t = {
+        train: set(data.train, this.settings.trainLimit),
+        test: set(data.test, this.settings.testLimit),
+      };
       if (standardizes(p.scaling)) t = await this.#standardized(p, t);
       this.#images.set(key, t);
     }
@@ -329,14 +334,17 @@ export class Trainer {
       }
       const images = await this.#images_(p);
       draws.phase("derived", inputs.derived);
-      d = await builder({
-        ...this.#buildContext(p, seed),
-        protocol: p,
-        params: inputs.params,
-        data,
-        images: (split) => images[split].x.clone(),
-        rng: (label) => mulberry32(deriveSeed(seed, "derived", inputs.derived, label)),
-      });
+      d = _limited(
+        await builder({
+          ...this.#buildContext(p, seed),
+          protocol: p,
+          params: inputs.params,
+          data,
+          images: (split) => images[split].x.clone(),
+          rng: (label) => mulberry32(deriveSeed(seed, "derived", inputs.derived, label)),
+        }),
+        this.settings,
+      );
       this.#derived.set(key, d);
     }
     return d;
@@ -549,6 +557,17 @@ export class Trainer {
       ...(out.artifacts ? { artifacts: out.artifacts } : {}),
     };
   }
+}
+
+/** `d` cut to the settings' first `trainLimit` / `testLimit` examples (a short rerun's). */
+function _limited(d: DerivedData, s: TrainSettings): DerivedData {
+  const cut = (x: DataSplit, n = Infinity): DataSplit => {
+    if (n >= x.labels.shape[0]) return x;
+    const out = { inputs: x.inputs.map((t) => t.slice(0, n)), labels: x.labels.slice(0, n) };
+    tf.dispose([...x.inputs, x.labels]);
+    return out;
+  };
+  return { train: cut(d.train, s.trainLimit), test: cut(d.test, s.testLimit) };
 }
 
 function _disposeDerived(d: DerivedData): void {
