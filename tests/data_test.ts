@@ -13,6 +13,7 @@ import {
   loadMnist,
   parseManifest,
 } from "../harness/data/datasets.ts";
+import { PROJECT_ROOT } from "../harness/util/paths.ts";
 
 const REAL_DATA_DIR = Deno.env.get(DATA_DIR_ENV);
 const NAME = "fixture-mnist";
@@ -89,20 +90,24 @@ async function _place(f: _Fixture, dir: string): Promise<void> {
   }
 }
 
-/** Run with a fresh temp dir and CLAIMCHECK_DATA_DIR set to `env` (or unset), restoring both. */
+/** An environment reader (DataOptions.env) where only CLAIMCHECK_DATA_DIR is set, to `dir`. */
+function _env(dir?: string): (name: string) => string | undefined {
+  return (name) => name === DATA_DIR_ENV ? dir : undefined;
+}
+
+/**
+ * Run with a fresh temp dir and an environment reader where CLAIMCHECK_DATA_DIR is `dataDirEnv`
+ * (or unset), for the loaders' `env`: the process environment is shared by test files running
+ * in parallel, so no test here changes it.
+ */
 async function _withTmp(
-  fn: (tmp: string) => Promise<void>,
-  env?: (tmp: string) => string,
+  fn: (tmp: string, env: (name: string) => string | undefined) => Promise<void>,
+  dataDirEnv?: (tmp: string) => string,
 ): Promise<void> {
   const tmp = await Deno.makeTempDir({ prefix: "claimcheck-data-test-" });
-  const saved = Deno.env.get(DATA_DIR_ENV);
-  if (env) Deno.env.set(DATA_DIR_ENV, env(tmp));
-  else Deno.env.delete(DATA_DIR_ENV);
   try {
-    await fn(tmp);
+    await fn(tmp, _env(dataDirEnv?.(tmp)));
   } finally {
-    if (saved === undefined) Deno.env.delete(DATA_DIR_ENV);
-    else Deno.env.set(DATA_DIR_ENV, saved);
     await Deno.remove(tmp, { recursive: true });
   }
 }
@@ -121,10 +126,15 @@ function _isDataError(kind: DataErrorKind, ...patterns: (string | RegExp)[]) {
 }
 
 /** Load the fixture from `<tmp>/data`, never downloading. */
-async function _loadBroken(raw: Record<string, Uint8Array>, tmp: string) {
+async function _loadBroken(
+  raw: Record<string, Uint8Array>,
+  tmp: string,
+  env: (name: string) => string | undefined,
+) {
   const f = await _fixture(raw);
   await _place(f, join(tmp, "data"));
   return loadImageDataset(f.manifest, {
+    env,
     dataDir: join(tmp, "data"),
     cacheDir: join(tmp, "cache"),
     download: false,
@@ -159,11 +169,12 @@ Deno.test("parseIdx accepts 1..4 dims and rejects bad headers and lengths", () =
 });
 
 Deno.test("loads a generated dataset: pixels scaled to [0,1], labels and shapes right", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const f = await _fixture(_goodRaw());
     await _place(f, join(tmp, "data"));
     const logs: string[] = [];
     const d = await loadImageDataset(f.manifest, {
+      env,
       dataDir: join(tmp, "data"),
       cacheDir: join(tmp, "cache"),
       download: false,
@@ -190,71 +201,71 @@ Deno.test("loads a generated dataset: pixels scaled to [0,1], labels and shapes 
 });
 
 Deno.test("truncated IDX is a format error naming the file", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const raw = _goodRaw();
     raw.trainImages = raw.trainImages.subarray(0, raw.trainImages.length - 1);
     await assert.rejects(
-      _loadBroken(raw, tmp),
+      _loadBroken(raw, tmp, env),
       _isDataError("format", "train-images-idx3-ubyte.gz", "truncated", "Delete it"),
     );
   });
 });
 
 Deno.test("IDX with trailing bytes is a format error", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const raw = _goodRaw();
     raw.testLabels = new Uint8Array([...raw.testLabels, 0]);
     await assert.rejects(
-      _loadBroken(raw, tmp),
+      _loadBroken(raw, tmp, env),
       _isDataError("format", "t10k-labels-idx1-ubyte.gz", "trailing bytes"),
     );
   });
 });
 
 Deno.test("IDX with the wrong magic is a format error", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const raw = _goodRaw();
     raw.trainLabels = raw.trainLabels.slice();
     raw.trainLabels[2] = 0x0c; // float type code
     await assert.rejects(
-      _loadBroken(raw, tmp),
+      _loadBroken(raw, tmp, env),
       _isDataError("format", "train-labels-idx1-ubyte.gz", "0x00000c01"),
     );
   });
 });
 
 Deno.test("images with the wrong dimension count are a format error", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const raw = _goodRaw();
     raw.trainImages = _idx([12], new Uint8Array(12));
     await assert.rejects(
-      _loadBroken(raw, tmp),
+      _loadBroken(raw, tmp, env),
       _isDataError("format", "train-images-idx3-ubyte.gz", "3 dimensions", "[12]"),
     );
   });
 });
 
 Deno.test("label count differing from image count is a format error", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const raw = _goodRaw();
     raw.testLabels = _idx([3], [1, 2, 3]);
     await assert.rejects(
-      _loadBroken(raw, tmp),
+      _loadBroken(raw, tmp, env),
       _isDataError("format", "t10k-labels-idx1-ubyte.gz", "expected 2 labels", "found 3"),
     );
   });
 });
 
 Deno.test("labels outside 0..9 are a format error", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const raw = _goodRaw();
     raw.trainLabels = _idx([3], [5, 10, 9]);
-    await assert.rejects(_loadBroken(raw, tmp), _isDataError("format", "found 10 at index 1"));
+    await assert.rejects(_loadBroken(raw, tmp, env), _isDataError("format", "found 10 at index 1"));
   });
 });
 
 Deno.test("a found file with the wrong hash is an error, not a fall-through", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const good = await _fixture(_goodRaw());
     await _place(good, join(tmp, "env"));
     const raw = _goodRaw();
@@ -264,6 +275,7 @@ Deno.test("a found file with the wrong hash is an error, not a fall-through", as
     const expected = good.manifest.files.find((f) => f.role === "testImages")!.sha256;
     await assert.rejects(
       loadImageDataset(good.manifest, {
+        env,
         dataDir: join(tmp, "data"),
         cacheDir: join(tmp, "cache"),
         download: false,
@@ -284,7 +296,7 @@ Deno.test("corrupt gzip is a format error", async () => {
     _isDataError("format", "x.gz", "gzip", "found bytes starting 6e 6f 74 20"),
   );
   await assert.rejects(gunzip(new Uint8Array(), "x.gz"), _isDataError("format", "empty file"));
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const raw = _goodRaw();
     const gz = await _gzip(raw.trainImages);
     const broken = gz.slice(0, gz.length - 6); // cut into the CRC/size trailer
@@ -292,18 +304,19 @@ Deno.test("corrupt gzip is a format error", async () => {
     const f = await _fixture(raw, { gzipped: { trainImages: broken } });
     await _place(f, join(tmp, "data"));
     await assert.rejects(
-      loadImageDataset(f.manifest, { dataDir: join(tmp, "data"), download: false }),
+      loadImageDataset(f.manifest, { env, dataDir: join(tmp, "data"), download: false }),
       _isDataError("format", "train-images-idx3-ubyte.gz", "gzip"),
     );
   });
 });
 
 Deno.test("missing file with download:false lists the places looked", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const f = await _fixture(_goodRaw());
     for (const dir of ["data", "env"]) await Deno.mkdir(join(tmp, dir));
     await assert.rejects(
       loadImageDataset(f.manifest, {
+        env,
         dataDir: join(tmp, "data"),
         cacheDir: join(tmp, "cache"),
         download: false,
@@ -322,7 +335,7 @@ Deno.test("missing file with download:false lists the places looked", async () =
 });
 
 Deno.test("download: first mirror fails, second succeeds, file lands in cache atomically", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const f = await _fixture(_goodRaw());
     const byUrl = new Map(f.manifest.files.map((e) => [e.urls[1], f.gz[e.role]]));
     const calls: string[] = [];
@@ -337,6 +350,7 @@ Deno.test("download: first mirror fails, second succeeds, file lands in cache at
     const cache = join(tmp, "cache");
     const logs: string[] = [];
     const d = await loadImageDataset(f.manifest, {
+      env,
       cacheDir: cache,
       fetch: stub as typeof fetch,
       log: (m) => logs.push(m),
@@ -353,6 +367,7 @@ Deno.test("download: first mirror fails, second succeeds, file lands in cache at
     assert.ok(logs.some((m) => m.includes("downloading https://b.invalid/")));
     // Now cached: a second load must not touch the network.
     const again = await loadImageDataset(f.manifest, {
+      env,
       cacheDir: cache,
       fetch: () => Promise.reject(new Error("network used")),
     });
@@ -361,7 +376,7 @@ Deno.test("download: first mirror fails, second succeeds, file lands in cache at
 });
 
 Deno.test("download with the wrong content leaves nothing in the cache", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const f = await _fixture(_goodRaw());
     const stub = (input: RequestInfo | URL) =>
       String(input).startsWith("https://a.invalid/")
@@ -369,7 +384,12 @@ Deno.test("download with the wrong content leaves nothing in the cache", async (
         : Promise.resolve(new Response("<html>captive portal</html>"));
     const cache = join(tmp, "cache");
     await assert.rejects(
-      loadImageDataset(f.manifest, { cacheDir: cache, fetch: stub as typeof fetch, backoffMs: 1 }),
+      loadImageDataset(f.manifest, {
+        env,
+        cacheDir: cache,
+        fetch: stub as typeof fetch,
+        backoffMs: 1,
+      }),
       (err: unknown) => {
         _isDataError("missing", "connection refused", "wrong SHA-256", "every mirror")(err);
         assert.match((err as Error).message, /connection refused \(after 3 attempts\)/);
@@ -386,22 +406,64 @@ Deno.test("download with the wrong content leaves nothing in the cache", async (
 });
 
 Deno.test("lookup order: dataDir beats CLAIMCHECK_DATA_DIR beats cache", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const f = await _fixture(_goodRaw());
     for (const dir of ["data", "env", "cache"]) await _place(f, join(tmp, dir));
     const noNet = () => Promise.reject(new Error("network used"));
-    const load = (dataDir?: string) =>
-      loadImageDataset(f.manifest, { dataDir, cacheDir: join(tmp, "cache"), fetch: noNet });
-    const where = async (dataDir?: string) => (await load(dataDir)).files[0].path;
+    const load = (dataDir?: string, readEnv = env) =>
+      loadImageDataset(f.manifest, {
+        dataDir,
+        cacheDir: join(tmp, "cache"),
+        fetch: noNet,
+        env: readEnv,
+      });
+    const where = async (dataDir?: string, readEnv = env) =>
+      (await load(dataDir, readEnv)).files[0].path;
     const file = FILES.trainImages;
     assert.equal(await where(join(tmp, "data")), join(tmp, "data", NAME, file));
     assert.equal(await where(), join(tmp, "env", NAME, file));
     // A directory lacking the file falls through.
     await Deno.mkdir(join(tmp, "empty"));
     assert.equal(await where(join(tmp, "empty")), join(tmp, "env", NAME, file));
-    Deno.env.delete(DATA_DIR_ENV);
-    assert.equal(await where(), join(tmp, "cache", NAME, file));
+    assert.equal(await where(undefined, _env()), join(tmp, "cache", NAME, file));
   }, (tmp) => join(tmp, "env"));
+});
+
+Deno.test("the process's CLAIMCHECK_DATA_DIR is read by default, and an env reader replaces it", async () => {
+  await _withTmp(async (tmp) => {
+    const f = await _fixture(_goodRaw());
+    for (const dir of ["process", "reader"]) await _place(f, join(tmp, dir));
+    await Deno.writeTextFile(join(tmp, "manifest.json"), JSON.stringify(f.manifest));
+    // A process of its own: this one's environment is shared with test files running alongside.
+    const script = join(tmp, "load.ts");
+    await Deno.writeTextFile(
+      script,
+      `import { DATA_DIR_ENV, loadImageDataset } from "${
+        new URL("../harness/data/datasets.ts", import.meta.url).href
+      }";
+const manifest = JSON.parse(await Deno.readTextFile(${JSON.stringify(join(tmp, "manifest.json"))}));
+const opts = { cacheDir: ${JSON.stringify(join(tmp, "cache"))}, download: false };
+const reader = (name: string) => name === DATA_DIR_ENV ? ${
+        JSON.stringify(join(tmp, "reader"))
+      } : undefined;
+const byDefault = await loadImageDataset(manifest, opts);
+const byReader = await loadImageDataset(manifest, { ...opts, env: reader });
+console.log(JSON.stringify([byDefault.files[0].path, byReader.files[0].path]));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", join(PROJECT_ROOT, "deno.json"), script],
+      env: { [DATA_DIR_ENV]: join(tmp, "process") },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assert.equal(out.code, 0, dec.decode(out.stderr));
+    assert.deepEqual(JSON.parse(dec.decode(out.stdout)), [
+      join(tmp, "process", NAME, FILES.trainImages),
+      join(tmp, "reader", NAME, FILES.trainImages),
+    ]);
+  });
 });
 
 /** A one-file digits dataset (mirrors to be filled in) and its gzipped table. */
@@ -460,7 +522,7 @@ function _stallingServer(reply: Uint8Array) {
 }
 
 Deno.test("download: no response headers within connectTimeoutMs fails fast, after retries", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     await using server = _stallingServer(new Uint8Array());
     const { manifest } = await _digitsFixture();
     manifest.files[0].urls = [server.url];
@@ -468,6 +530,7 @@ Deno.test("download: no response headers within connectTimeoutMs fails fast, aft
     const t0 = performance.now();
     await assert.rejects(
       loadDigitsDataset(manifest, {
+        env,
         cacheDir: join(tmp, "cache"),
         connectTimeoutMs: 100,
         retries: 1,
@@ -484,10 +547,11 @@ Deno.test("download: no response headers within connectTimeoutMs fails fast, aft
 });
 
 Deno.test("download: a fetch that ignores the abort signal still hits the connect timeout", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const { manifest } = await _digitsFixture();
     await assert.rejects(
       loadDigitsDataset(manifest, {
+        env,
         cacheDir: join(tmp, "cache"),
         fetch: () => new Promise<Response>(() => {}),
         connectTimeoutMs: 20,
@@ -499,7 +563,7 @@ Deno.test("download: a fetch that ignores the abort signal still hits the connec
 });
 
 Deno.test("download: a body that stalls hits the idle timeout and leaves no partial file", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const { manifest, gz } = await _digitsFixture();
     const head = `HTTP/1.1 200 OK\r\nContent-Length: ${gz.length}\r\n\r\n`;
     const half = gz.subarray(0, gz.length >> 1);
@@ -509,7 +573,7 @@ Deno.test("download: a body that stalls hits the idle timeout and leaves no part
     manifest.files[0].urls = [server.url];
     const cache = join(tmp, "cache");
     await assert.rejects(
-      loadDigitsDataset(manifest, { cacheDir: cache, idleTimeoutMs: 150, retries: 0 }),
+      loadDigitsDataset(manifest, { env, cacheDir: cache, idleTimeoutMs: 150, retries: 0 }),
       _isDataError("missing", `no data for 150 ms after ${half.length} B of ${gz.length} B`),
     );
     // The folder was made for the temp file, and the temp file is gone.
@@ -519,7 +583,7 @@ Deno.test("download: a body that stalls hits the idle timeout and leaves no part
 });
 
 Deno.test("download: 503 twice then success is retried with backoff and logs progress", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const { manifest, gz } = await _digitsFixture();
     let calls = 0;
     await using server = _httpServer(() =>
@@ -531,6 +595,7 @@ Deno.test("download: 503 twice then success is retried with backoff and logs pro
     const cache = join(tmp, "cache");
     const logs: string[] = [];
     const d = await loadDigitsDataset(manifest, {
+      env,
       cacheDir: cache,
       backoffMs: 10,
       log: (m) => logs.push(m),
@@ -553,7 +618,7 @@ Deno.test("download: 503 twice then success is retried with backoff and logs pro
 });
 
 Deno.test("download: 404, a wrong SHA-256 and an oversized body are not retried", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const { manifest, gz } = await _digitsFixture();
     const calls: string[] = [];
     await using server = _httpServer((req) => {
@@ -567,6 +632,7 @@ Deno.test("download: 404, a wrong SHA-256 and an oversized body are not retried"
     const logs: string[] = [];
     await assert.rejects(
       loadDigitsDataset(manifest, {
+        env,
         cacheDir: join(tmp, "cache"),
         retries: 3,
         backoffMs: 10,
@@ -591,7 +657,7 @@ Deno.test("download: 404, a wrong SHA-256 and an oversized body are not retried"
 });
 
 Deno.test("download: a cache that cannot be written stops at once, trying no other mirror", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const { manifest, gz } = await _digitsFixture();
     let calls = 0;
     await using server = _httpServer(() => (calls++, new Response(gz as Uint8Array<ArrayBuffer>)));
@@ -599,7 +665,7 @@ Deno.test("download: a cache that cannot be written stops at once, trying no oth
     const cache = join(tmp, "a-file");
     await Deno.writeTextFile(cache, "");
     await assert.rejects(
-      loadDigitsDataset(manifest, { cacheDir: cache, backoffMs: 10 }),
+      loadDigitsDataset(manifest, { env, cacheDir: cache, backoffMs: 10 }),
       _isDataError("download", join(cache, "fixture-digits", FILES.table), "could not save"),
     );
     assert.equal(calls, 1);
@@ -607,31 +673,32 @@ Deno.test("download: a cache that cannot be written stops at once, trying no oth
 });
 
 Deno.test("a missing --data-dir or CLAIMCHECK_DATA_DIR is an error naming it, before any download", async () => {
-  await _withTmp(async (tmp) => {
+  await _withTmp(async (tmp, env) => {
     const f = await _fixture(_goodRaw());
     const nope = join(tmp, "nope");
     const noNet = () => Promise.reject(new Error("network used"));
-    const opts = { cacheDir: join(tmp, "cache"), fetch: noNet };
+    const opts = { env, cacheDir: join(tmp, "cache"), fetch: noNet };
     const missing = _isDataError("missing", `--data-dir "${nope}": no such directory`, "Fix it");
-    await assert.rejects(checkDataDirs({ dataDir: nope }), missing);
+    await assert.rejects(checkDataDirs({ env, dataDir: nope }), missing);
     await assert.rejects(loadImageDataset(f.manifest, { ...opts, dataDir: nope }), missing);
     const { manifest } = await _digitsFixture();
     await assert.rejects(loadDigitsDataset(manifest, { ...opts, dataDir: nope }), missing);
-    await assert.rejects(checkDataDirs({ dataDir: "" }), _isDataError("missing", "empty path"));
+    await assert.rejects(
+      checkDataDirs({ env, dataDir: "" }),
+      _isDataError("missing", "empty path"),
+    );
     const file = join(tmp, "a-file");
     await Deno.writeTextFile(file, "");
     await assert.rejects(
-      checkDataDirs({ dataDir: file }),
+      checkDataDirs({ env, dataDir: file }),
       _isDataError("missing", "--data-dir", file, "not a directory"),
     );
-    await checkDataDirs({ dataDir: tmp });
-    Deno.env.set(DATA_DIR_ENV, nope);
+    await checkDataDirs({ env, dataDir: tmp });
     await assert.rejects(
-      loadImageDataset(f.manifest, opts),
+      loadImageDataset(f.manifest, { ...opts, env: _env(nope) }),
       _isDataError("missing", `${DATA_DIR_ENV} "${nope}": no such directory`, "unset"),
     );
-    Deno.env.set(DATA_DIR_ENV, "");
-    await checkDataDirs({});
+    await checkDataDirs({ env: _env("") });
   });
 });
 
@@ -687,13 +754,13 @@ Deno.test({
 
 Deno.test("digits CSV: good table parses, malformed rows name file and line", async () => {
   const row = (label: number, v = 0) => [...Array(64).fill(v), label].join(",");
-  const load = async (csv: string, tmp: string) => {
+  const load = async (csv: string, tmp: string, env: (name: string) => string | undefined) => {
     const f = await _fixture({ table: new TextEncoder().encode(csv) }, { name: "fixture-digits" });
     await _place(f, join(tmp, "data"));
-    return loadDigitsDataset(f.manifest, { dataDir: join(tmp, "data"), download: false });
+    return loadDigitsDataset(f.manifest, { env, dataDir: join(tmp, "data"), download: false });
   };
-  await _withTmp(async (tmp) => {
-    const d = await load(`${row(3, 16)}\r\n${row(0, 2)}\n${row(9)}\n`, tmp);
+  await _withTmp(async (tmp, env) => {
+    const d = await load(`${row(3, 16)}\r\n${row(0, 2)}\n${row(9)}\n`, tmp, env);
     assert.deepEqual([d.count, d.width, d.features.length], [3, 64, 192]);
     assert.deepEqual([...d.labels], [3, 0, 9]);
     assert.deepEqual([d.features[0], d.features[63], d.features[64], d.features[191]], [
@@ -705,16 +772,16 @@ Deno.test("digits CSV: good table parses, malformed rows name file and line", as
     const path = join(tmp, "data", "fixture-digits", FILES.table);
     assert.equal(d.files[0].path, path);
     await assert.rejects(
-      load(`${row(1)}\n${row(1).slice(2)}\n`, tmp),
+      load(`${row(1)}\n${row(1).slice(2)}\n`, tmp, env),
       _isDataError("format", path, "line 2", "found 64 fields"),
     );
     await assert.rejects(
-      load(`${row(1)}\n${row(1)}\n${row(1).replace(/^0/, "x")}\n`, tmp),
+      load(`${row(1)}\n${row(1)}\n${row(1).replace(/^0/, "x")}\n`, tmp, env),
       _isDataError("format", "line 3", "column 1", '"x"'),
     );
-    await assert.rejects(load(row(1, 17), tmp), _isDataError("format", "line 1", "0..16"));
-    await assert.rejects(load(row(10), tmp), _isDataError("format", "column 65", "0..9"));
-    await assert.rejects(load("", tmp), _isDataError("format", "empty file"));
+    await assert.rejects(load(row(1, 17), tmp, env), _isDataError("format", "line 1", "0..16"));
+    await assert.rejects(load(row(10), tmp, env), _isDataError("format", "column 65", "0..9"));
+    await assert.rejects(load("", tmp, env), _isDataError("format", "empty file"));
   });
 });
 

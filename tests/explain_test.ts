@@ -5,6 +5,7 @@
  * robust / fragile for a hit), also as the page shows them.
  */
 import assert from "assert";
+import { join } from "node:path";
 import { loadReplication } from "../harness/replications.ts";
 import { parseSpec } from "../harness/spec/load_spec.ts";
 import type { Run } from "../harness/results/result.ts";
@@ -17,6 +18,7 @@ import {
   withPerturbations,
 } from "../harness/spec/perturbations.ts";
 import { renderReplicationPage } from "../harness/report/report.ts";
+import { REPLICATIONS_DIR } from "../harness/util/paths.ts";
 import { fixtureResults, fixtureSpec } from "./_fixtures.ts";
 
 const rep = await loadReplication("keras-dense");
@@ -121,7 +123,9 @@ Deno.test("the claims table shows explain's notes; without explain results, none
 });
 
 Deno.test("a protocol explains the one it extends unless it names another; unknown ones fail", async () => {
-  const raw = JSON.parse(await Deno.readTextFile("replications/keras-dense/spec.json"));
+  const raw = JSON.parse(
+    await Deno.readTextFile(join(REPLICATIONS_DIR, "keras-dense", "spec.json")),
+  );
   const loaded = parseSpec(raw, "spec.json");
   assert.equal(loaded.protocols.find((p) => p.id === "sweep-raw-pixels")!.explains, "slides");
   assert.equal(loaded.protocols.find((p) => p.id === "slides")!.explains, undefined);

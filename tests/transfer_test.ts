@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { type Epoch, loadResults } from "../harness/results/result.ts";
 import { buildSite } from "../harness/report/site.ts";
 import { transferRows, transferVerdict } from "../harness/report/transfer_table.ts";
+import { REPORTS_DIR } from "../harness/util/paths.ts";
 import { runTask } from "./_task_cli.ts";
 import { fixtureResults, fixtureSpec, withRuns } from "./_fixtures.ts";
 
@@ -21,8 +22,8 @@ const replicateTask = (out: string, ...args: string[]) =>
 
 Deno.test("--dataset: a transfer run is written beside the main results with its table", async () => {
   // Under reports/: the replicate task may write only there.
-  await Deno.mkdir("reports", { recursive: true });
-  const out = await Deno.makeTempDir({ dir: "reports", prefix: ".test-transfer-" });
+  await Deno.mkdir(REPORTS_DIR, { recursive: true });
+  const out = await Deno.makeTempDir({ dir: REPORTS_DIR, prefix: ".test-transfer-" });
   try {
     const args = ["frozen-probe", "--seeds", "1", "--epochs", "1", "--jobs", "1"];
     const main = await replicateTask(out, ...args, "--protocols", "probe");
@@ -56,8 +57,8 @@ Deno.test("--dataset: a transfer run is written beside the main results with its
 });
 
 Deno.test("--dataset of another input size or its own dataset: exit 2 before training", async () => {
-  await Deno.mkdir("reports", { recursive: true });
-  const out = await Deno.makeTempDir({ dir: "reports", prefix: ".test-transfer-" });
+  await Deno.mkdir(REPORTS_DIR, { recursive: true });
+  const out = await Deno.makeTempDir({ dir: REPORTS_DIR, prefix: ".test-transfer-" });
   try {
     const digits = await replicateTask(out, "frozen-probe", "--dataset", "sklearn-digits");
     assert.equal(digits.code, 2, digits.stderr);

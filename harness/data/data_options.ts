@@ -10,6 +10,11 @@ export interface DataOptions {
   download?: boolean;
   /** Replacement for the global fetch (tests, proxies). */
   fetch?: typeof fetch;
+  /**
+   * Reads an environment variable (CLAIMCHECK_DATA_DIR); default `Deno.env.get`. Tests pass
+   * their own, since the process environment is shared by test files running in parallel.
+   */
+  env?: (name: string) => string | undefined;
   /** Progress messages (where each file came from, download progress and retries). */
   log?: (msg: string) => void;
   /** How long to wait for a mirror's response headers, in ms (default 30000). */

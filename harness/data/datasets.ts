@@ -272,9 +272,10 @@ export async function checkDataDirs(opts: DataOptions = {}): Promise<void> {
 
 /** The data directories in lookup order; an empty CLAIMCHECK_DATA_DIR counts as unset. */
 function _dataDirs(opts: DataOptions): [string, string | undefined][] {
+  const env = opts.env ?? Deno.env.get;
   return [
     ["--data-dir", opts.dataDir],
-    [DATA_DIR_ENV, Deno.env.get(DATA_DIR_ENV) || undefined],
+    [DATA_DIR_ENV, env(DATA_DIR_ENV) || undefined],
   ];
 }
 

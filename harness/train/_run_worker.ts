@@ -18,7 +18,11 @@ self.onmessage = async ({ data }: MessageEvent<WorkerRequest>) => {
       const rep = await loadReplication(data.replication, data.replicationsDir, {
         isolated: false, // the process that started this worker has loaded it
       });
-      trainer = new Trainer(rep, data.settings);
+      const { settings, env } = data;
+      trainer = new Trainer(
+        rep,
+        env ? { ...settings, data: { ...settings.data, env: (name) => env[name] } } : settings,
+      );
       reply({ type: "ready" });
     } catch (e) {
       reply({ type: "error", message: (e as Error).message });

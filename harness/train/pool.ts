@@ -1,4 +1,5 @@
 import type { BackendInfo } from "../backend/backend.ts";
+import { DATA_DIR_ENV } from "../data/datasets.ts";
 import type { Run } from "../results/result.ts";
 import type { Progress } from "./loop.ts";
 import type { RunFailure, RunTask, TrainSettings } from "./trainer.ts";
@@ -19,6 +20,11 @@ export type WorkerRequest =
     replication: string;
     replicationsDir: string;
     settings: TrainSettings;
+    /**
+     * What the caller's `settings.data.env` reader says of each variable the data layer reads
+     * (absent: no reader, the worker reads the process environment).
+     */
+    env?: Record<string, string | undefined>;
     backend: BackendInfo["name"];
     /** Threads of the wasm backend in each worker (1: the single-threaded build). */
     wasmThreads: number;
@@ -70,8 +76,9 @@ export function runOnWorkers(
   wasmThreads: number,
   hooks: PoolHooks = {},
 ): Promise<PoolOutcome> {
-  // Functions (fetch, log) cannot cross to a worker; the paths, flags and limits can.
-  const { fetch: _fetch, log: _log, ...data } = settings.data ?? {};
+  // Functions (fetch, log, env) cannot cross to a worker; the paths, flags and limits can, and
+  // so can what an env reader answers, so a worker looks in the same data directory.
+  const { fetch: _fetch, log: _log, env, ...data } = settings.data ?? {};
   const init: WorkerRequest = {
     type: "init",
     replication: replication.name,
@@ -83,6 +90,7 @@ export function runOnWorkers(
       perturbations: settings.perturbations,
       data,
     },
+    ...(env ? { env: { [DATA_DIR_ENV]: env(DATA_DIR_ENV) } } : {}),
     backend,
     wasmThreads,
   };
