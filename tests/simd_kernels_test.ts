@@ -2,7 +2,8 @@
  * claimcheck's own WebAssembly SIMD kernels (harness/backend/simd/): the committed binaries are
  * exactly what `deno task build-simd` assembles from the committed `.wat` sources, and their
  * SHA-256 sums are the ones SHA256SUMS records. (What they compute is checked against the cpu
- * backend in wasm_kernels_test.ts, and across the threaded build in wasm_threads_test.ts.)
+ * backend in wasm_kernels_test.ts and matmul_kernel_test.ts, and across the threaded build in
+ * wasm_threads_test.ts.)
  */
 import assert from "assert";
 import { assembleSimdKernels, simdSha256Sums } from "../harness/backend/simd/build.ts";

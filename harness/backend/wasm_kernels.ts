@@ -11,8 +11,9 @@
  * operands (rearranged with the backend's `Transpose`, `PadV2`, `Reshape`), calling the
  * backend's kernel functions directly (no engine, no gradient tape), or runs claimcheck's own
  * WebAssembly SIMD kernels in the backend's heap (simd/: the filter gradient without packing,
- * MaxPoolGrad, and fused Adam and momentum updates, which harness/train/fused_optimizers.ts
- * calls). Arguments these do not cover go to the backend's own kernel.
+ * MaxPoolGrad, the GEMM of BatchMatMul and _FusedMatMul without packing or transposing, and
+ * fused Adam and momentum updates, which harness/train/fused_optimizers.ts calls). Arguments
+ * these do not cover go to the backend's own kernel.
  *
  * `registerWasmTrainingKernels()` installs them (harness/backend.ts does, for `wasm`).
  * @module
@@ -671,25 +672,121 @@ function _maxPoolGradShifted(
 }
 
 // ---------------------------------------------------------------------------------------------
-// BatchMatMul with transposed operands: the backend runs those as a scalar loop; XNNPACK's
-// fully-connected path only takes A·B with B as packed weights. Transpose explicitly and pick
-// C = A·B or C = (Bᵀ·Aᵀ)ᵀ, whichever packs and transposes fewer elements.
+// BatchMatMul and _FusedMatMul of one float32 matrix pair: claimcheck's SIMD GEMM
+// (simd/matmul.wat), which reads transposed operands through strides and packs nothing that is
+// in place. The XNNPACK way it replaced (still used where the SIMD kernel cannot run): the
+// backend runs transposed operands as a scalar loop and XNNPACK's fully-connected path only
+// takes A·B with B as packed weights, so transpose explicitly and pick C = A·B or C = (Bᵀ·Aᵀ)ᵀ,
+// whichever packs and transposes fewer elements. Both start each element at its bias (or 0) and
+// add the products over k in order, one rounded product at a time, so they give the same bits.
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * How {@link batchMatMul} and {@link fusedMatMul} compute C: claimcheck's SIMD kernel, XNNPACK
+ * (as above; the backend's own kernel for _FusedMatMul), or "auto": the SIMD kernel where it
+ * runs, else XNNPACK.
+ */
+export type MatMulWay = "auto" | "simd" | "xnnpack";
+
+/**
+ * The SIMD kernels and heap of `backend`, where `tensors` are float32 and none of m, k, n is 0
+ * (the kernel needs all three).
+ */
+function _simdMatMul(
+  backend: Backend,
+  tensors: Info[],
+  [m, k, n]: [number, number, number],
+): { simd: SimdKernels; heap: _HeapBackend } | null {
+  const heap = _heap(backend);
+  if (!heap || m * k * n === 0 || tensors.some((t) => t.dtype !== "float32")) return null;
+  const simd = simdKernels(backend);
+  return simd && { simd, heap };
+}
+
+/** C = op(A)·op(B) (+ bias, ReLU), [m, n] as `outShape`, by the SIMD kernel. */
+function _matMulSimd(
+  { simd, heap }: { simd: SimdKernels; heap: _HeapBackend },
+  a: Info,
+  b: Info,
+  bias: Info | null,
+  [m, k, n]: [number, number, number],
+  [ta, tb, relu]: [boolean, boolean, boolean],
+  outShape: number[],
+): Info {
+  const out = heap.makeOutput(outShape, "float32");
+  const scratch = tb || n % 8 !== 0 ? heap.makeOutput([8 * (k + 1)], "float32") : null;
+  try {
+    // Offsets read after the allocations, which may grow (and move the views of) the heap.
+    const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
+    simd.matmul(
+      at(a),
+      at(b),
+      bias ? at(bias) : 0,
+      at(out),
+      m,
+      k,
+      n,
+      Number(ta),
+      Number(tb),
+      Number(bias !== null),
+      Number(relu),
+      scratch ? at(scratch) : 0,
+      0,
+      m,
+    );
+  } catch (e) {
+    heap.disposeData(out.dataId);
+    throw e;
+  } finally {
+    if (scratch) heap.disposeData(scratch.dataId);
+  }
+  return out;
+}
+
+/** The sizes (m, k, n) and output shape of a batch-1 op(A)·op(B), or null for batch > 1. */
+function _matMulShape(
+  a: Info,
+  b: Info,
+  ta: boolean,
+  tb: boolean,
+): { mkn: [number, number, number]; outShape: number[] } | null {
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  if (batchA !== 1 || batchB !== 1) return null;
+  const [ra, ca] = a.shape.slice(-2), [rb, cb] = b.shape.slice(-2);
+  const m = ta ? ca : ra, n = tb ? rb : cb;
+  const outShape = [
+    ...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)),
+    m,
+    n,
+  ];
+  return { mkn: [m, ta ? ra : ca, n], outShape };
+}
 
 /** How often each tensor was the untransposed B (the packed, cached weights) of a matmul. */
 const _weightUses = new WeakMap<object, number>();
 
-function batchMatMul(original: _Original, args: KernelArgs): Info {
+/**
+ * The `BatchMatMul` kernel registered on wasm, which computes C `way` ("auto" as registered;
+ * tests force each way to check they agree). Batch > 1 and other dtypes go to the backend's own
+ * kernel; throws where `way` is "simd" and the SIMD kernel cannot run.
+ */
+export function batchMatMul(args: KernelArgs, way: MatMulWay = "auto"): Info {
+  const original = _backendKernel("BatchMatMul");
   const { inputs, backend, attrs } = args;
   const { a, b } = inputs as { a: Info; b: Info };
   const ta = Boolean(attrs?.transposeA), tb = Boolean(attrs?.transposeB);
-  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
-  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  if (!original || batchA !== 1 || batchB !== 1 || a.dtype !== "float32") {
+  const shape = _matMulShape(a, b, ta, tb);
+  const simd = shape && way !== "xnnpack" ? _simdMatMul(backend, [a, b], shape.mkn) : null;
+  if (simd && shape) {
+    return _matMulSimd(simd, a, b, null, shape.mkn, [ta, tb, false], shape.outShape);
+  }
+  if (way === "simd") throw new Error("BatchMatMul: the SIMD kernel cannot run here");
+  if (!original || !shape || a.dtype !== "float32") {
     return _fallback(original, "BatchMatMul", args);
   }
   const [ra, ca] = a.shape.slice(-2), [rb, cb] = b.shape.slice(-2);
-  const m = ta ? ca : ra, k = ta ? ra : ca, nOut = tb ? rb : cb;
+  const { mkn: [m, k, nOut], outShape } = shape;
   let reused = false;
   if (!tb) {
     const uses = _weightUses.get(b.dataId) ?? 0;
@@ -700,11 +797,6 @@ function batchMatMul(original: _Original, args: KernelArgs): Info {
   const cost1 = (reused ? 0 : pk * k * nOut) + (tb ? tr * k * nOut : 0) + (ta ? tr * m * k : 0);
   const cost2 = pk * k * m + (ta ? 0 : tr * m * k) + (tb ? 0 : tr * k * nOut) + tr * m * nOut;
   if (!ta && !tb && cost1 <= cost2) return original.kernelFunc(args as never) as Info;
-  const outShape = [
-    ...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)),
-    m,
-    nOut,
-  ];
   const mm = (s: _Scope, x: Info, y: Info) =>
     s.call(original.kernelFunc, { a: x, b: y }, { transposeA: false, transposeB: false });
   return _scoped(backend, (s) => {
@@ -719,6 +811,36 @@ function batchMatMul(original: _Original, args: KernelArgs): Info {
     const ct = s.reshape(mm(s, x, y), [nOut, m]);
     return s.reshape(_transpose2d(s, ct, nOut, m), outShape);
   });
+}
+
+/**
+ * The `_FusedMatMul` kernel registered on wasm (what tfjs-layers' Dense runs: C = A·B + bias,
+ * then linear or ReLU), which computes C `way` ("auto" as registered). The SIMD kernel takes
+ * batch 1, a bias of n floats or none, linear or ReLU; the rest goes to the backend's own kernel
+ * ("xnnpack": XNNPACK for untransposed batch-1 operands). With transposed operands the backend's
+ * own kernel is a scalar loop that adds the bias once per 48 values of k and takes it by the
+ * output's flat index clamped to n − 1, not by column (wrong unless k ≤ 48 and m = 1 or n = 1);
+ * the SIMD kernel adds it once, by column, as cpu does. Throws where `way` is "simd" and the SIMD
+ * kernel cannot run.
+ */
+export function fusedMatMul(args: KernelArgs, way: MatMulWay = "auto"): Info {
+  const original = _backendKernel("_FusedMatMul");
+  const { inputs, backend, attrs } = args;
+  const { a, b, bias, preluActivationWeights } = inputs as Record<string, Info | undefined>;
+  const ta = Boolean(attrs?.transposeA), tb = Boolean(attrs?.transposeB);
+  const activation = attrs?.activation ?? "linear";
+  const shape = a && b ? _matMulShape(a, b, ta, tb) : null;
+  const simd = shape && a && b && way !== "xnnpack" && !preluActivationWeights &&
+      (activation === "linear" || activation === "relu") &&
+      (!bias || (bias.shape.length === 1 && bias.shape[0] === shape.mkn[2]))
+    ? _simdMatMul(backend, bias ? [a, b, bias] : [a, b], shape.mkn)
+    : null;
+  if (simd && shape && a && b) {
+    const flags: [boolean, boolean, boolean] = [ta, tb, activation === "relu"];
+    return _matMulSimd(simd, a, b, bias ?? null, shape.mkn, flags, shape.outShape);
+  }
+  if (way === "simd") throw new Error("_FusedMatMul: the SIMD kernel cannot run here");
+  return _fallback(original, "_FusedMatMul", args);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1001,7 +1123,11 @@ const _REPLACEMENTS: _Replacement[] = [
   },
   {
     name: "BatchMatMul",
-    make: (o) => ((args: KernelArgs) => batchMatMul(o, args)) as unknown as tf.KernelFunc,
+    make: () => ((args: KernelArgs) => batchMatMul(args)) as unknown as tf.KernelFunc,
+  },
+  {
+    name: "_FusedMatMul",
+    make: () => ((args: KernelArgs) => fusedMatMul(args)) as unknown as tf.KernelFunc,
   },
 ];
 
@@ -1021,9 +1147,9 @@ function _backendKernel(name: string): _Original {
 /**
  * Registers on the wasm backend the kernels conv nets need to train: `Conv2DBackpropFilter`
  * (missing in tfjs-backend-wasm), and replaces `Conv2DBackpropInput`, `MaxPoolGrad`,
- * `BatchMatMul`, `Sum`, `Identity`, `Cast`, `Slice`, `SplitV` and `GatherV2` with faster (and, for
- * MaxPoolGrad, correct) versions that fall back to the backend's own for what they do not
- * cover. Idempotent; callable before or after the wasm backend is initialised. `only`
+ * `BatchMatMul`, `_FusedMatMul`, `Sum`, `Identity`, `Cast`, `Slice`, `SplitV` and `GatherV2` with
+ * faster (and, for MaxPoolGrad and transposed _FusedMatMul, correct) versions that fall back to
+ * the backend's own for what they do not cover. Idempotent; callable before or after the wasm backend is initialised. `only`
  * restricts it to some of `WASM_TRAINING_KERNELS` (for measurements).
  */
 export function registerWasmTrainingKernels(only?: readonly string[]): void {

@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../../util/write_file_atomic.ts";
 const _SIMD_KERNEL_SOURCES: readonly string[] = [
   "adam",
   "conv2d_backprop_filter",
+  "matmul",
   "max_pool_grad",
   "momentum",
 ];

@@ -15,6 +15,12 @@ export interface SimdKernels {
   adam: SimdKernel;
   /** `(x, dy, out, col, n, h, w, ci, oh, ow, co, fh, fw, sh, sw, pt, pl, block)`; co % 8 = 0. */
   conv2dBackpropFilter: SimdKernel;
+  /**
+   * `(a, b, bias, c, m, k, n, transposeA, transposeB, hasBias, relu, scratch, lo, hi)`: rows
+   * [lo, hi) of C = op(A)·op(B) (+ bias, ReLU); scratch 32·(k + 1) bytes where transposeB or
+   * n % 8 ≠ 0.
+   */
+  matmul: SimdKernel;
   /** `(x, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl)`; c % 4 = 0. */
   maxPoolGrad: SimdKernel;
   /** `(w, a, g, outW, outA, size, momentum, −lr)`. */
@@ -55,6 +61,7 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | null {
     kernels = {
       adam: exports("adam").adam as SimdKernel,
       conv2dBackpropFilter: exports("conv2d_backprop_filter").conv2dBackpropFilter as SimdKernel,
+      matmul: exports("matmul").matmul as SimdKernel,
       maxPoolGrad: exports("max_pool_grad").maxPoolGrad as SimdKernel,
       momentum: exports("momentum").momentum as SimdKernel,
     };
