@@ -19,6 +19,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { type SimdKernels, simdKernels } from "./simd/simd_kernels.ts";
 
 type Info = tf.TensorInfo;
@@ -389,7 +390,8 @@ function _dwB(
 
 /**
  * How {@link conv2D} and {@link fusedConv2D} compute: claimcheck's SIMD kernel, the backend's own
- * (XNNPACK), or "auto": the SIMD kernel where it runs, else the backend's own.
+ * (XNNPACK), or "auto": the SIMD kernel where it runs, except on the threaded build, else the
+ * backend's own.
  */
 export type ConvWay = "auto" | "simd" | "xnnpack";
 
@@ -427,7 +429,8 @@ function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts: number): I
     a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
   );
   const co = info?.outChannels ?? 0;
-  const simd = heap && info && way !== "xnnpack" && activation !== undefined &&
+  const simd = heap && info && (way === "simd" || (way === "auto" && !_xnnpackThreads())) &&
+      activation !== undefined &&
       !inputs.preluActivationWeights && x.dtype === "float32" && filter.dtype === "float32" &&
       (!bias || (bias.dtype === "float32" && bias.shape.length === 1 && bias.shape[0] === co)) &&
       info.dilationHeight === 1 && info.dilationWidth === 1 && co >= 8 &&
@@ -489,6 +492,15 @@ function _simdCall(
   return out;
 }
 
+/**
+ * Whether "auto" should leave a convolution to the path it replaces: on the threaded build that
+ * path runs XNNPACK's convolution on all its threads, while the SIMD kernels run in one call
+ * until a thread pool splits them (then this goes). Both give the same bits.
+ */
+function _xnnpackThreads(): boolean {
+  return getThreadsCount() > 1;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Conv2DBackpropInput: dx as one stride-1 convolution of dy per output phase.
 //
@@ -542,7 +554,8 @@ function _phasePlan(
 /**
  * How {@link conv2DBackpropInput} computes dx: claimcheck's SIMD kernel; "xnnpack", the
  * phase-filter rewrite on XNNPACK's convolution (above) where it applies, else the backend's own
- * loop; or "auto": the SIMD kernel where it runs, else as "xnnpack".
+ * loop; or "auto": the SIMD kernel where it runs, except on the threaded build, else as
+ * "xnnpack".
  */
 export type InputGradWay = "auto" | "simd" | "xnnpack";
 
@@ -567,8 +580,8 @@ export function conv2DBackpropInput(
   const heap = _heap(backend);
   // The SIMD kernel's tiles are 8 channels of dx wide (with fewer, the phase filter's s²·ci
   // output channels use XNNPACK's tiles better).
-  const simd = heap && way !== "xnnpack" && dy.dtype === "float32" &&
-      filter.dtype === "float32" && ci >= 8 && n * h * w > 0
+  const simd = heap && (way === "simd" || (way === "auto" && !_xnnpackThreads())) &&
+      dy.dtype === "float32" && filter.dtype === "float32" && ci >= 8 && n * h * w > 0
     ? simdKernels(backend)
     : null;
   if (simd && heap) {
