@@ -1,10 +1,13 @@
 /**
  * The wasm training kernels (harness/wasm_kernels.ts) against the cpu backend:
  * - Conv2DBackpropFilter (claimcheck's SIMD kernel where co % 8 == 0, and both XNNPACK
- *   formulations) and Conv2DBackpropInput on 19 shapes: strides 1,
+ *   formulations), Conv2D and FusedConv2D (claimcheck's SIMD kernel where co ≥ 8, and the
+ *   backend's own) and Conv2DBackpropInput (claimcheck's SIMD kernel where ci ≥ 8, and the
+ *   phase-filter rewrite or the backend's own loop) on 19 shapes: strides 1,
  *   2, (2,1), (3,2); same / valid / explicit padding; channels 1, 2, 3, 8, 32, 64; batch 1, 2,
  *   3, 16; odd sizes; the two suite models' layers; conv2dTranspose as the autoencoder uses it;
- *   tfjs' gradients of conv2d and conv2dTranspose through them;
+ *   tfjs' gradients of conv2d and conv2dTranspose through them (bit-identity of the SIMD
+ *   convolutions with what they replace: wasm_conv_test.ts);
  * - MaxPoolGrad (claimcheck's SIMD kernel where channels % 4 == 0, and the XNNPACK rewrite),
  *   tiled and overlapping windows, random values and tie-heavy ones;
  * - BatchMatMul with every transpose combination, Sum, Slice, SplitV, Identity and Cast;
@@ -24,8 +27,13 @@ import { setupBackend } from "../harness/backend/backend.ts";
 import { adam, momentum } from "../harness/train/fused_optimizers.ts";
 import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
 import {
+  conv2D,
   conv2DBackpropFilter,
+  conv2DBackpropInput,
+  type ConvWay,
   type FilterGradWay,
+  fusedConv2D,
+  type InputGradWay,
   type KernelArgs,
   maxPoolGrad,
   type MaxPoolGradWay,
@@ -226,23 +234,108 @@ Deno.test("Conv2DBackpropFilter's SIMD kernel refuses what it cannot run", async
   tf.dispose([x, dy]);
 });
 
+Deno.test("Conv2D and FusedConv2D match cpu (SIMD kernel and the backend's own)", async () => {
+  let seed = 150;
+  for (const c of CONV_CASES) {
+    const x = spec([c.n, c.h, c.w, c.ci], seed++);
+    const filter = spec([c.f[0], c.f[1], c.ci, c.co], seed++);
+    const bias = spec([c.co], seed++);
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: "NHWC", dilations: 1 };
+    // The SIMD kernel takes co ≥ 8.
+    const ways: ConvWay[] = c.co >= 8 ? ["auto", "simd", "xnnpack"] : ["auto", "xnnpack"];
+    for (const way of ways) {
+      await compare(
+        `conv2d ${way} ${convLabel(c)}`,
+        [x, filter],
+        (xt, ft) => tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.s, c.pad),
+        (xt, ft) => forced(conv2D, way, { x: xt, filter: ft }, attrs),
+      );
+      for (const activation of ["linear", "relu"] as const) {
+        await compare(
+          `fused conv2d ${activation} ${way} ${convLabel(c)}`,
+          [x, filter, bias],
+          (xt, ft, bt) => {
+            const y = tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, c.s, c.pad).add(bt);
+            return activation === "relu" ? tf.relu(y) : y;
+          },
+          (xt, ft, bt) =>
+            forced(fusedConv2D, way, { x: xt, filter: ft, bias: bt }, { ...attrs, activation }),
+        );
+      }
+    }
+  }
+  // What the SIMD kernel does not take goes to the backend's own: dilation, other activations.
+  await compare(
+    "conv2d dilated",
+    [spec([2, 9, 9, 3], seed++), spec([3, 3, 3, 8], seed++)],
+    (xt, ft) => tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, 1, "same", "NHWC", 2),
+  );
+  await compare(
+    "fused conv2d relu6",
+    [spec([2, 7, 7, 3], seed++), spec([3, 3, 3, 8], seed++)],
+    (xt, ft) =>
+      tf.fused.conv2d({
+        x: xt as tf.Tensor4D,
+        filter: ft as tf.Tensor4D,
+        strides: 1,
+        pad: "same",
+        activation: "relu6",
+      }),
+  );
+});
+
+Deno.test("the SIMD convolutions refuse what they cannot run", async () => {
+  await tf.setBackend("wasm");
+  const x = tf.ones([1, 6, 6, 8]), f4 = tf.ones([3, 3, 8, 4]), f8 = tf.ones([3, 3, 8, 8]);
+  const attrs = { strides: 1, pad: "same", dataFormat: "NHWC", dilations: 1 };
+  const cannot = /SIMD kernel cannot run/;
+  assert.throws(() => forced(conv2D, "simd", { x, filter: f4 }, attrs), cannot); // co < 8
+  assert.throws(
+    () => forced(conv2D, "simd", { x, filter: f8 }, { ...attrs, dilations: 2 }),
+    cannot,
+  );
+  assert.throws(
+    () => forced(fusedConv2D, "simd", { x, filter: f8 }, { ...attrs, activation: "elu" }),
+    cannot,
+  );
+  const dy = tf.ones([1, 6, 6, 8]);
+  const dxAttrs = { strides: 1, pad: "same", dataFormat: "NHWC" };
+  assert.throws(
+    () =>
+      forced(conv2DBackpropInput, "simd", { dy, filter: f8 }, {
+        ...dxAttrs,
+        inputShape: [1, 6, 6, 4],
+      }),
+    cannot,
+  ); // ci < 8
+  tf.dispose([x, f4, f8, dy]);
+});
+
 Deno.test("Conv2DBackpropInput matches cpu (conv dx and conv2dTranspose)", async () => {
   let seed = 100;
   for (const c of CONV_CASES) {
     const [oh, ow] = outSize(c);
     const dy = spec([c.n, oh, ow, c.co], seed++);
     const filter = spec([c.f[0], c.f[1], c.ci, c.co], seed++);
-    await compare(
-      `dx ${convLabel(c)}`,
-      [dy, filter],
-      (dyt, ft) =>
-        tf.engine().runKernel("Conv2DBackpropInput", { dy: dyt, filter: ft }, {
-          strides: c.s,
-          pad: c.pad,
-          dataFormat: "NHWC",
-          inputShape: [c.n, c.h, c.w, c.ci],
-        }) as tf.Tensor,
-    );
+    const attrs = {
+      strides: c.s,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      inputShape: [c.n, c.h, c.w, c.ci],
+    };
+    const registered = (dyt: tf.Tensor, ft: tf.Tensor) =>
+      tf.engine().runKernel("Conv2DBackpropInput", { dy: dyt, filter: ft }, attrs) as tf.Tensor;
+    // The SIMD kernel takes ci ≥ 8.
+    const ways: InputGradWay[] = c.ci >= 8 ? ["simd", "xnnpack"] : ["xnnpack"];
+    await compare(`dx ${convLabel(c)}`, [dy, filter], registered);
+    for (const way of ways) {
+      await compare(
+        `dx ${way} ${convLabel(c)}`,
+        [dy, filter],
+        registered,
+        (dyt, ft) => forced(conv2DBackpropInput, way, { dy: dyt, filter: ft }, attrs),
+      );
+    }
   }
   // The autoencoder's decoder: Conv2DTranspose(32, 3, stride 2, same) on 7×7×64, then to 28×28×1.
   await compare(

@@ -10,15 +10,17 @@
  * XNNPACK `Conv2D` / untransposed `BatchMatMul` / elementwise / pooling over rearranged
  * operands (rearranged with the backend's `Transpose`, `PadV2`, `Reshape`), calling the
  * backend's kernel functions directly (no engine, no gradient tape), or runs claimcheck's own
- * WebAssembly SIMD kernels in the backend's heap (simd/: the filter gradient without packing,
- * MaxPoolGrad, the GEMM of BatchMatMul and _FusedMatMul without packing or transposing, and
- * fused Adam and momentum updates, which harness/train/fused_optimizers.ts calls). Arguments
- * these do not cover go to the backend's own kernel.
+ * WebAssembly SIMD kernels in the backend's heap (simd/: Conv2D and its input gradient, and the
+ * GEMM of BatchMatMul and _FusedMatMul, without packing and with the bits of the paths they
+ * replace, the filter gradient without packing, MaxPoolGrad, and fused Adam and momentum updates,
+ * which harness/train/fused_optimizers.ts calls). Arguments these do not cover go to the
+ * backend's own kernel.
  *
  * `registerWasmTrainingKernels()` installs them (harness/backend.ts does, for `wasm`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { type SimdKernels, simdKernels } from "./simd/simd_kernels.ts";
 
 type Info = tf.TensorInfo;
@@ -71,8 +73,11 @@ class _Scope {
     return this.run("Slice", { x }, { begin, size });
   }
 
+  /** The backend's own (XNNPACK) Conv2D, stride 1, as the rewrites here are built on it. */
   conv2d(x: Info, filter: Info, pad: Pad4, dilations: [number, number] = [1, 1]): Info {
-    return this.run("Conv2D", { x, filter }, {
+    const own = _backendKernel("Conv2D");
+    if (!own) throw new Error("wasm kernel Conv2D is not registered");
+    return this.call(own.kernelFunc, { x, filter }, {
       strides: [1, 1],
       pad,
       dataFormat: "NHWC",
@@ -262,6 +267,28 @@ function _simdBlock(rows: number, co: number): number {
   return Math.max(16, Math.min(128, Math.floor(32768 / (rows + co))));
 }
 
+/**
+ * A convolution's geometry as claimcheck's SIMD kernels take it: n, h, w, ci (x or dx), oh, ow,
+ * co (y or dy), fh, fw, sh, sw, pt, pl.
+ */
+function _convGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
 /** dW by claimcheck's own SIMD kernel (simd/conv2d_backprop_filter.wat): dy is not packed. */
 function _dwSimd(
   simd: SimdKernels,
@@ -270,41 +297,19 @@ function _dwSimd(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;
-  const { outHeight: oh, outWidth: ow, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
+  const { inChannels: ci, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
   const rows = Math.ceil(fh * fw * ci / 4) * 4, block = _simdBlock(rows, co);
-  const out = heap.makeOutput([fh, fw, ci, co], "float32");
-  const col = heap.makeOutput([block * rows], "float32");
-  try {
-    // Offsets read after both allocations, which may grow (and move the views of) the heap.
-    const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-    simd.conv2dBackpropFilter(
-      at(x),
-      at(dy),
-      at(out),
-      at(col),
-      n,
-      h,
-      w,
-      ci,
-      oh,
-      ow,
-      co,
-      fh,
-      fw,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-      block,
-    );
-  } catch (e) {
-    heap.disposeData(out.dataId);
-    throw e;
-  } finally {
-    heap.disposeData(col.dataId);
-  }
-  return out;
+  // One call (this kernel takes no range): the scratch holds a block's im2col rows.
+  return _simdCall(
+    heap,
+    [fh, fw, ci, co],
+    [x, dy],
+    block * rows,
+    1,
+    1,
+    ([xAt, dyAt, outAt], col) =>
+      simd.conv2dBackpropFilter(xAt, dyAt, outAt, col, ..._convGeometry(info), block),
+  );
 }
 
 function _dwA(
@@ -379,6 +384,125 @@ function _dwB(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Conv2D and FusedConv2D: claimcheck's SIMD kernel, which reads the weights in place (XNNPACK
+// packs them for every new weights tensor, i.e. every training step) and gives XNNPACK's bits
+// (simd/conv2d.wat); a call computes a range of output positions, so a pool can split it.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * How {@link conv2D} and {@link fusedConv2D} compute: claimcheck's SIMD kernel, the backend's own
+ * (XNNPACK), or "auto": the SIMD kernel where it runs, except on the threaded build, else the
+ * backend's own.
+ */
+export type ConvWay = "auto" | "simd" | "xnnpack";
+
+/**
+ * The `Conv2D` kernel registered on wasm: claimcheck's SIMD kernel (in `parts` consecutive calls,
+ * the split a thread pool makes) where it runs, else the backend's own. Throws where `way` is
+ * "simd" and it cannot run (fewer than 8 output channels, dilation, NCHW, not float32).
+ */
+export function conv2D(args: KernelArgs, way: ConvWay = "auto", parts = 1): Info {
+  return _conv2d("Conv2D", args, way, parts);
+}
+
+/**
+ * The `FusedConv2D` kernel registered on wasm: as {@link conv2D}, with a bias and a linear or
+ * ReLU activation (other activations and PReLU weights go to the backend's own).
+ */
+export function fusedConv2D(args: KernelArgs, way: ConvWay = "auto", parts = 1): Info {
+  return _conv2d("FusedConv2D", args, way, parts);
+}
+
+const _ACTIVATION_FLAGS: Record<string, number> = { linear: 0, relu: 2 };
+
+function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts: number): Info {
+  const { inputs, backend, attrs } = args;
+  const { x, filter, bias } = inputs as { x: Info; filter: Info; bias?: Info };
+  const a = attrs ?? {};
+  const activation = _ACTIVATION_FLAGS[(a.activation as string | undefined) ?? "linear"];
+  const heap = _heap(backend);
+  const info = a.dataFormat === "NCHW" ? null : tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides as number | [number, number],
+    a.dilations as number | [number, number],
+    a.pad as "valid" | "same" | number,
+    a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+  );
+  const co = info?.outChannels ?? 0;
+  const simd = heap && info && (way === "simd" || (way === "auto" && !_xnnpackThreads())) &&
+      activation !== undefined &&
+      !inputs.preluActivationWeights && x.dtype === "float32" && filter.dtype === "float32" &&
+      (!bias || (bias.dtype === "float32" && bias.shape.length === 1 && bias.shape[0] === co)) &&
+      info.dilationHeight === 1 && info.dilationWidth === 1 && co >= 8 &&
+      tf.util.sizeFromShape(info.outShape) > 0 && tf.util.sizeFromShape(x.shape) > 0
+    ? simdKernels(backend)
+    : null;
+  if (!simd || !heap || !info) {
+    if (way === "simd") throw new Error(`${name}: the SIMD kernel cannot run here`);
+    return _fallback(_backendKernel(name), name, args);
+  }
+  const { inChannels: ci, filterHeight: fh, filterWidth: fw } = info;
+  return _simdCall(
+    heap,
+    info.outShape,
+    bias ? [x, filter, bias] : [x, filter],
+    // The bytes conv2d.wat documents, in floats.
+    4 * fh * fw * ci + ci + 20,
+    info.batchSize * info.outHeight * info.outWidth,
+    parts,
+    ([xAt, wAt, ...rest], scratch, lo, hi) => {
+      const yAt = rest[rest.length - 1], biasAt = bias ? rest[0] : 0;
+      const flags = (bias ? 1 : 0) | activation;
+      simd.conv2d(xAt, wAt, biasAt, yAt, ..._convGeometry(info), flags, scratch, lo, hi);
+    },
+  );
+}
+
+/**
+ * Runs a SIMD kernel over [0, total) as `parts` consecutive calls, one after another, each with
+ * its range and a scratch area of `scratchFloats` of its own (as each thread of a pool would
+ * have). `call` gets the heap offsets of `inputs` and of the new output of `shape` (last), the
+ * scratch's and the range; returns the output.
+ */
+function _simdCall(
+  heap: _HeapBackend,
+  shape: number[],
+  inputs: Info[],
+  scratchFloats: number,
+  total: number,
+  parts: number,
+  call: (offsets: number[], scratch: number, lo: number, hi: number) => void,
+): Info {
+  const out = heap.makeOutput(shape, "float32");
+  const scratch = heap.makeOutput([parts * scratchFloats], "float32");
+  try {
+    // Offsets read after both allocations, which may grow (and move the views of) the heap.
+    const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
+    const offsets = [...inputs, out].map(at);
+    for (let i = 0; i < parts; i++) {
+      const lo = Math.floor(total * i / parts), hi = Math.floor(total * (i + 1) / parts);
+      call(offsets, at(scratch) + 4 * i * scratchFloats, lo, hi);
+    }
+  } catch (e) {
+    heap.disposeData(out.dataId);
+    throw e;
+  } finally {
+    heap.disposeData(scratch.dataId);
+  }
+  return out;
+}
+
+/**
+ * Whether "auto" should leave a convolution to the path it replaces: on the threaded build that
+ * path runs XNNPACK's convolution on all its threads, while the SIMD kernels run in one call
+ * until a thread pool splits them (then this goes). Both give the same bits.
+ */
+function _xnnpackThreads(): boolean {
+  return getThreadsCount() > 1;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Conv2DBackpropInput: dx as one stride-1 convolution of dy per output phase.
 //
 // dx[h] = Σ_{oh·s+kh−pt = h} dy[oh] · W[kh]. Writing h = s·q + r, each phase r is a stride-1
@@ -428,17 +552,60 @@ function _phasePlan(
   return { q, t, before, after, lead: -s * dMin - pad };
 }
 
-function conv2DBackpropInput(original: _Original, args: KernelArgs): Info {
+/**
+ * How {@link conv2DBackpropInput} computes dx: claimcheck's SIMD kernel; "xnnpack", the
+ * phase-filter rewrite on XNNPACK's convolution (above) where it applies, else the backend's own
+ * loop; or "auto": the SIMD kernel where it runs, except on the threaded build, else as
+ * "xnnpack".
+ */
+export type InputGradWay = "auto" | "simd" | "xnnpack";
+
+/**
+ * The `Conv2DBackpropInput` kernel registered on wasm, which computes dx `way` ("auto" as
+ * registered) in `parts` consecutive calls of the SIMD kernel (the split a thread pool makes;
+ * tests check that it does not change the result). The SIMD kernel sums in the order of both the
+ * rewrite and the backend's own loop, so all give the same bits (simd/conv2d.wat). Throws where
+ * `way` is "simd" and the SIMD kernel cannot run (fewer than 8 input channels, not float32).
+ */
+export function conv2DBackpropInput(
+  args: KernelArgs,
+  way: InputGradWay = "auto",
+  parts = 1,
+): Info {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: Info; filter: Info };
   const a = attrs ?? {};
   const info = _convInfo(a.inputShape as number[], filter.shape, a);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const heap = _heap(backend);
+  // The SIMD kernel's tiles are 8 channels of dx wide (with fewer, the phase filter's s²·ci
+  // output channels use XNNPACK's tiles better).
+  const simd = heap && (way === "simd" || (way === "auto" && !_xnnpackThreads())) &&
+      dy.dtype === "float32" && filter.dtype === "float32" && ci >= 8 && n * h * w > 0
+    ? simdKernels(backend)
+    : null;
+  if (simd && heap) {
+    const k = Math.ceil(fh / sh) * Math.ceil(fw / sw) * co;
+    return _simdCall(
+      heap,
+      [n, h, w, ci],
+      [dy, filter],
+      // The bytes conv2d.wat documents, in floats.
+      8 * fh * fw * co * Math.ceil(ci / 8) + 4 * k + co,
+      n * h,
+      parts,
+      ([dyAt, wAt, dxAt], scratch, lo, hi) =>
+        simd.conv2dBackpropInput(dyAt, wAt, dxAt, ..._convGeometry(info), scratch, lo, hi),
+    );
+  }
+  if (way === "simd") throw new Error("Conv2DBackpropInput: the SIMD kernel cannot run here");
   const s = sh;
   const ph = _phasePlan(info.filterHeight, info.padInfo.top, sh, info.outHeight, h);
   const pw = _phasePlan(info.filterWidth, info.padInfo.left, sw, info.outWidth, w);
-  if (sh !== sw || !ph || !pw) return _fallback(original, "Conv2DBackpropInput", args);
+  if (sh !== sw || !ph || !pw) {
+    return _fallback(_backendKernel("Conv2DBackpropInput"), "Conv2DBackpropInput", args);
+  }
   return _scoped(backend, (sc) => {
     // Phase filter G[t_h, t_w, co, (r_h·s + r_w)·ci + c] = W[kh, kw, c, co]: a 0/1 selection
     // matrix times W's taps (the backend's Gather / Reverse are slow even on small tensors),
@@ -1100,7 +1267,12 @@ const _REPLACEMENTS: _Replacement[] = [
   },
   {
     name: "Conv2DBackpropInput",
-    make: (o) => ((args: KernelArgs) => conv2DBackpropInput(o, args)) as unknown as tf.KernelFunc,
+    make: () => ((args: KernelArgs) => conv2DBackpropInput(args)) as unknown as tf.KernelFunc,
+  },
+  { name: "Conv2D", make: () => ((args: KernelArgs) => conv2D(args)) as unknown as tf.KernelFunc },
+  {
+    name: "FusedConv2D",
+    make: () => ((args: KernelArgs) => fusedConv2D(args)) as unknown as tf.KernelFunc,
   },
   {
     name: "MaxPoolGrad",
@@ -1148,8 +1320,10 @@ function _backendKernel(name: string): _Original {
  * Registers on the wasm backend the kernels conv nets need to train: `Conv2DBackpropFilter`
  * (missing in tfjs-backend-wasm), and replaces `Conv2DBackpropInput`, `MaxPoolGrad`,
  * `BatchMatMul`, `_FusedMatMul`, `Sum`, `Identity`, `Cast`, `Slice`, `SplitV` and `GatherV2` with
- * faster (and, for MaxPoolGrad and transposed _FusedMatMul, correct) versions that fall back to
- * the backend's own for what they do not cover. Idempotent; callable before or after the wasm backend is initialised. `only`
+ * faster (and, for MaxPoolGrad and transposed _FusedMatMul, correct) versions, and `Conv2D` and
+ * `FusedConv2D` with claimcheck's SIMD kernel (the same bits, in calls a thread pool can split),
+ * all falling back to the backend's own for what they do not cover. Idempotent; callable before
+ * or after the wasm backend is initialised. `only`
  * restricts it to some of `WASM_TRAINING_KERNELS` (for measurements).
  */
 export function registerWasmTrainingKernels(only?: readonly string[]): void {

@@ -14,6 +14,7 @@ import { writeFileAtomic } from "../../util/write_file_atomic.ts";
 /** The kernels' sources, by name (without `.wat`). */
 const _SIMD_KERNEL_SOURCES: readonly string[] = [
   "adam",
+  "conv2d",
   "conv2d_backprop_filter",
   "matmul",
   "max_pool_grad",

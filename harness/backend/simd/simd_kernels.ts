@@ -13,6 +13,16 @@ export type SimdKernel = (...args: number[]) => void;
 export interface SimdKernels {
   /** `(w, m, v, g, outW, outM, outV, size, β1, 1 − β1, β2, 1 − β2, 1 − β1ᵗ, 1 − β2ᵗ, ε, −lr)`. */
   adam: SimdKernel;
+  /**
+   * `(x, w, bias, y, n, h, w, ci, oh, ow, co, fh, fw, sh, sw, pt, pl, flags, scratch, lo, hi)`
+   * over output positions [lo, hi); flags 1 = bias, 2 = ReLU; co ≥ 8; scratch 16·fh·fw·ci bytes.
+   */
+  conv2d: SimdKernel;
+  /**
+   * `(dy, w, dx, n, h, w, ci, oh, ow, co, fh, fw, sh, sw, pt, pl, scratch, lo, hi)` over dx rows
+   * (b, iy) in [lo, hi); ci ≥ 8; scratch bytes: see conv2d.wat.
+   */
+  conv2dBackpropInput: SimdKernel;
   /** `(x, dy, out, col, n, h, w, ci, oh, ow, co, fh, fw, sh, sw, pt, pl, block)`; co % 8 = 0. */
   conv2dBackpropFilter: SimdKernel;
   /**
@@ -58,8 +68,11 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | null {
     const suffix = memory.buffer instanceof SharedArrayBuffer ? ".shared.wasm" : ".wasm";
     const exports = (source: string) =>
       new WebAssembly.Instance(_compiled(`${source}${suffix}`), { env: { memory } }).exports;
+    const conv = exports("conv2d");
     kernels = {
       adam: exports("adam").adam as SimdKernel,
+      conv2d: conv.conv2d as SimdKernel,
+      conv2dBackpropInput: conv.conv2dBackpropInput as SimdKernel,
       conv2dBackpropFilter: exports("conv2d_backprop_filter").conv2dBackpropFilter as SimdKernel,
       matmul: exports("matmul").matmul as SimdKernel,
       maxPoolGrad: exports("max_pool_grad").maxPoolGrad as SimdKernel,
