@@ -1,20 +1,23 @@
 /**
  * One (model, backend) cell of the bench: training samples/s with the runner's step and with
- * `model.fit`, and inference samples/s with `model.predict`, each as the median of timed
- * repeats after a warm-up that is reported apart.
+ * `model.fit`, and inference samples/s with `model.predict`, each as the min, median and max of
+ * timed repeats after a warm-up that is reported apart; optionally another runner's (PyTorch's)
+ * training and inference of the same model timed in turns with them.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
+import { makeTrainStep, singleOutput, type TrainStep } from "../harness/train/step.ts";
 import type { BenchModel } from "./models.ts";
 import type { BackendRecord, Cell, KernelProfile, Measurement, Repeat } from "./schema.ts";
 import { profileStep } from "./kernel_profile.ts";
+import { errorText } from "./error_text.ts";
+import { interleaved, type Timed } from "./interleaved.ts";
 
 /** How long and how often to time. */
 export interface TimingOptions {
   /** A timed repeat stops once this many seconds of steps have run (and at least 2 steps). */
   seconds: number;
-  /** Timed repeats after the warm-up; the median is reported. */
+  /** Timed repeats after the warm-up; their min, median and max are reported. */
   repeats: number;
   /**
    * Untimed steps first: kernel compilation, shader set-up, first allocations. The warm-up
@@ -32,7 +35,7 @@ export interface TimingOptions {
 
 export const DEFAULT_TIMING: TimingOptions = {
   seconds: 3,
-  repeats: 3,
+  repeats: 5,
   warmupSteps: 2,
   maxStepSeconds: 30,
   seed: 1,
@@ -44,27 +47,19 @@ const _POOL = 8;
 /** The fewest steps a timed repeat runs, however slow a step is. */
 const _MIN_STEPS = 2;
 
-/** The median of a non-empty list. */
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** An error as one readable line, short enough for a table cell. */
-export function errorText(e: unknown): string {
-  const text = e instanceof Error ? `${e.message}` : String(e);
-  const line = text.split("\n").find((l) => l.trim()) ?? "unknown error";
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
-}
-
 /**
  * Runs `once` (one step, returning a tensor whose values depend on the step's work) until the
  * budget is spent. The backend is synchronised by reading the last tensor after each chunk of
  * steps; chunks grow while time remains, so an async backend (WebGPU) cannot queue far past
- * the budget and a fast one is not slowed by a read-back per step.
+ * the budget and a fast one is not slowed by a read-back per step. `mark` is told the steps done
+ * after each chunk's read-back.
  */
-async function _repeat(once: () => tf.Tensor, batchSize: number, seconds: number): Promise<Repeat> {
+async function _repeat(
+  once: () => tf.Tensor,
+  batchSize: number,
+  seconds: number,
+  mark?: (steps: number) => void,
+): Promise<Repeat> {
   const start = performance.now();
   let steps = 0, chunk = 1, elapsed = 0;
   for (;;) {
@@ -76,6 +71,7 @@ async function _repeat(once: () => tf.Tensor, batchSize: number, seconds: number
     }
     await last!.data();
     last!.dispose();
+    mark?.(steps);
     elapsed = (performance.now() - start) / 1000;
     if (elapsed >= seconds && steps >= _MIN_STEPS) break;
     const perStep = elapsed / steps;
@@ -142,13 +138,6 @@ function _probed(
   return probe((n) => _synced(() => onceOf(n))(), batchSize, t);
 }
 
-/** A measurement, set up and ready to time: a warm-up and any number of timed repeats. */
-interface _Timed {
-  /** Runs the untimed first steps; returns how many. */
-  warmup(): Promise<number>;
-  repeat(): Promise<Repeat>;
-}
-
 /** Runs `run` `t.warmupSteps` times, or once when the first alone takes over `t.seconds`. */
 async function _warmupRuns(run: () => Promise<void>, t: TimingOptions): Promise<number> {
   let seconds = 0, steps = 0;
@@ -160,70 +149,20 @@ async function _warmupRuns(run: () => Promise<void>, t: TimingOptions): Promise<
   return steps;
 }
 
-/** Steps of `once` (batch size `batchSize`) as a {@link _Timed}. */
-function _timedSteps(once: () => tf.Tensor, batchSize: number, t: TimingOptions): _Timed {
+/**
+ * Steps of `once` (batch size `batchSize`) as a {@link Timed}; `mark` is told the steps done
+ * each time a repeat synchronises the backend.
+ */
+export function timedSteps(
+  once: () => tf.Tensor,
+  batchSize: number,
+  t: TimingOptions,
+  mark?: (steps: number) => void,
+): Timed<Repeat> {
   return {
     warmup: () => _warmupRuns(_synced(once), t),
-    repeat: () => _repeat(once, batchSize, t.seconds),
+    repeat: () => _repeat(once, batchSize, t.seconds, mark),
   };
-}
-
-/**
- * Warms up and times each measurement, taking turns (A1 B1 A2 B2 …), so that whatever the
- * process pays early (heap growth, a busier machine) does not land on one of them alone;
- * measured one after the other, the first of step and fit paid for the other's heap growth.
- * A measurement that fails becomes its error; the others go on.
- */
-async function _interleaved(
-  timed: { what: string; progress: (msg: string) => void; timed: _Timed | Measurement }[],
-  t: TimingOptions,
-): Promise<Measurement[]> {
-  const out: Measurement[] = [];
-  const reps: Repeat[][] = timed.map(() => []);
-  const warm: { warmupSeconds: number; warmupSteps: number }[] = [];
-  const fail = (i: number, e: unknown) => {
-    const error = errorText(e);
-    timed[i].progress(`${timed[i].what} failed: ${error}`);
-    out[i] = { status: "error", error };
-  };
-  for (const [i, m] of timed.entries()) {
-    if (!("warmup" in m.timed)) {
-      out[i] = m.timed;
-      continue;
-    }
-    try {
-      const t0 = performance.now();
-      const warmupSteps = await m.timed.warmup();
-      warm[i] = { warmupSeconds: (performance.now() - t0) / 1000, warmupSteps };
-      m.progress(`warm-up ${warm[i].warmupSeconds.toFixed(2)}s (${warmupSteps} step(s))`);
-    } catch (e) {
-      fail(i, e);
-    }
-  }
-  for (let r = 0; r < t.repeats; r++) {
-    for (const [i, m] of timed.entries()) {
-      if (out[i] || !("repeat" in m.timed)) continue;
-      try {
-        const rep = await m.timed.repeat();
-        m.progress(`repeat ${r + 1}/${t.repeats}: ${_rate(rep)}`);
-        reps[i].push(rep);
-      } catch (e) {
-        fail(i, e);
-      }
-    }
-  }
-  return timed.map((_, i) =>
-    out[i] ?? {
-      status: "ok",
-      ...warm[i],
-      repeats: reps[i],
-      samplesPerSecond: median(reps[i].map((r) => r.samplesPerSecond)),
-    }
-  );
-}
-
-function _rate(r: Repeat): string {
-  return `${r.samplesPerSecond.toFixed(1)} samples/s (${r.steps} steps, ${r.seconds.toFixed(2)}s)`;
 }
 
 /**
@@ -263,14 +202,14 @@ class _Budget extends tf.Callback {
   }
 }
 
-/** `model.fit` (compiled here with bm's optimizer and loss) over x, y as {@link _Timed}. */
+/** `model.fit` (compiled here with bm's optimizer and loss) over x, y as a {@link Timed}. */
 function _timedFit(
   model: tf.LayersModel,
   bm: BenchModel,
   x: tf.Tensor,
   y: tf.Tensor,
   t: TimingOptions,
-): _Timed {
+): Timed<Repeat> {
   const args = { batchSize: bm.batchSize, shuffle: false, verbose: 0 as const };
   return {
     // Fit calls of one batch each, so a slow first one can end the warm-up early.
@@ -317,58 +256,112 @@ async function _guard(
   }
 }
 
+/** The pre-made batches a cell (or a whole-machine job) cycles through, seeded from `seed`. */
+export function benchBatches(bm: BenchModel, seed: number): { xs: tf.Tensor[]; ys: tf.Tensor[] } {
+  return bm.batches(_POOL, seed * 1000);
+}
+
 /**
- * Measures one model on the active backend (set up by the caller, described by `backend`).
- * Never throws: a failure (a kernel the backend lacks, say) becomes that measurement's error.
+ * The runner's training step of `bm` (weights seeded with `seed`, its own optimizer) and `once`,
+ * one step on the next of `data`'s batches: what a cell times, and each whole-machine job.
+ * `dispose` frees the model, the optimizer and the step, not the batches.
+ */
+export function benchStep(
+  bm: BenchModel,
+  seed: number,
+  data: { xs: tf.Tensor[]; ys: tf.Tensor[] },
+): { model: tf.LayersModel; step: TrainStep; once: () => tf.Tensor; dispose(): void } {
+  const model = bm.build(seed), optimizer = bm.optimizer();
+  const step = makeTrainStep(model, optimizer, singleOutput(bm.loss));
+  let i = 0;
+  const n = data.xs.length;
+  return {
+    model,
+    step,
+    once: () => step([data.xs[i % n]], [data.ys[i++ % n]]),
+    dispose() {
+      step.dispose();
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Another runner's training and inference of the cell's model, timed in turns with the cell's. */
+export interface Beside {
+  /** Names it in progress lines. */
+  name: string;
+  train: Timed<Repeat> | Measurement;
+  inference: Timed<Repeat> | Measurement;
+}
+
+/** A cell and the measurements of the runner timed beside it (null without one). */
+export interface CellRun {
+  cell: Cell;
+  beside: { train: Measurement; inference: Measurement } | null;
+}
+
+/**
+ * Measures one model on the active backend (set up by the caller, described by `backend`), and
+ * `beside`'s training and inference in turns with its training step and fit, and with its
+ * inference: round by round, so a slower spell of the machine hits both alike. Never throws: a
+ * failure (a kernel the backend lacks, say) becomes that measurement's error.
  */
 export async function runCell(
   bm: BenchModel,
   backend: BackendRecord,
   timing: Partial<TimingOptions> = {},
   onProgress: (msg: string) => void = () => {},
-): Promise<Cell> {
+  beside?: Beside,
+): Promise<CellRun> {
   const t = { ...DEFAULT_TIMING, ...timing };
   const c0 = performance.now();
   const say = (what: string) => (msg: string) =>
     onProgress(`[${backend.name}] ${bm.name} ${what}: ${msg}`);
+  const besides = (what: "train" | "inference") =>
+    beside
+      ? [{
+        what,
+        progress: (msg: string) => onProgress(`[${beside.name}] ${bm.name} ${what}: ${msg}`),
+        timed: beside[what],
+      }]
+      : [];
   const loadAverage = loadAverages()?.[0] ?? null;
   let params: number | null = null;
-  let data: { xs: tf.Tensor[]; ys: tf.Tensor[] } | null = null;
+  // The batches, and the tensors made from them, freed at the end.
+  const made: tf.Tensor[] = [];
   const failAll = (e: unknown): Measurement => ({ status: "error", error: errorText(e) });
   let train: Measurement, fit: Measurement, inference: Measurement;
+  let besideTrain: Measurement | undefined, besideInference: Measurement | undefined;
   let profile: KernelProfile | null = null;
   try {
-    data = bm.batches(_POOL, t.seed * 1000);
-    const { xs, ys } = data;
+    const { xs, ys } = benchBatches(bm, t.seed);
+    made.push(...xs, ...ys);
     // Batch-1 and batch-2 inputs for the probes that decide whether a measurement is too slow.
     const small = {
       1: [xs[0].slice(0, 1), ys[0].slice(0, 1)],
       2: [xs[0].slice(0, 2), ys[0].slice(0, 2)],
     };
-    data.xs.push(small[1][0], small[2][0]);
-    data.ys.push(small[1][1], small[2][1]);
+    const x = tf.concat(xs), y = tf.concat(ys);
+    made.push(...small[1], ...small[2], x, y);
 
-    // The step and fit, timed in turns (see _interleaved), in one engine scope.
+    // The step and fit, timed in turns (see interleaved), in one engine scope.
     tf.engine().startScope();
-    const made: { dispose(): unknown }[] = [];
-    const keep = <T extends { dispose(): unknown }>(d: T) => (made.push(d), d);
+    const kept: { dispose(): unknown }[] = [];
+    const keep = <T extends { dispose(): unknown }>(d: T) => (kept.push(d), d);
     try {
-      const model = keep(bm.build(t.seed)), fitModel = keep(bm.build(t.seed));
-      const optimizer = keep(bm.optimizer()), fitOptimizer = keep(bm.optimizer());
-      const x = keep(tf.concat(xs)), y = keep(tf.concat(ys));
-      const step = keep(makeTrainStep(model, optimizer, singleOutput(bm.loss)));
+      const { model, step, once } = keep(benchStep(bm, t.seed, { xs, ys }));
+      const fitModel = keep(bm.build(t.seed)), fitOptimizer = keep(bm.optimizer());
       params = model.countParams();
       fitModel.compile({ optimizer: fitOptimizer, loss: bm.loss, metrics: ["acc"] });
-      let i = 0;
-      const once = () => step([xs[i % _POOL]], [ys[i++ % _POOL]]);
       const skipped = await _probed((n) => step([small[n][0]], [small[n][1]]), bm.batchSize, t)
         .catch((e): Measurement => ({ status: "error", error: errorText(e) }));
       if (skipped?.status === "skipped") say("train")(`skipped, ${skipped.reason}`);
-      [train, fit] = await _interleaved([
+      [train, fit, besideTrain] = await interleaved<Repeat, Measurement>([
         {
           what: "train",
           progress: say("train"),
-          timed: skipped ?? _timedSteps(once, bm.batchSize, t),
+          timed: skipped ?? timedSteps(once, bm.batchSize, t),
         },
         {
           what: "fit",
@@ -378,10 +371,11 @@ export async function runCell(
             ? { ...skipped, reason: `${skipped.reason}, with the training step` }
             : _timedFit(fitModel, bm, x, y, t),
         },
-      ], t);
+        ...besides("train"),
+      ], t.repeats);
       if (train.status === "ok") profile = await profileStep(once);
     } finally {
-      for (const d of made.reverse()) d.dispose();
+      for (const d of kept.reverse()) d.dispose();
       tf.engine().endScope();
     }
 
@@ -396,12 +390,15 @@ export async function runCell(
           bm.batchSize,
           t,
         );
-        if (skipped) return skipped;
-        const [m] = await _interleaved([{
-          what: "inference",
-          progress: say("inference"),
-          timed: _timedSteps(once, bm.batchSize, t),
-        }], t);
+        let m: Measurement;
+        [m, besideInference] = await interleaved<Repeat, Measurement>([
+          {
+            what: "inference",
+            progress: say("inference"),
+            timed: skipped ?? timedSteps(once, bm.batchSize, t),
+          },
+          ...besides("inference"),
+        ], t.repeats);
         return m;
       } finally {
         model.dispose();
@@ -412,25 +409,36 @@ export async function runCell(
     say("cell")(`failed: ${errorText(e)}`);
     train = fit = inference = failAll(e);
   } finally {
-    if (data) tf.dispose([...data.xs, ...data.ys]);
+    tf.dispose(made);
+  }
+  // Where the cell failed before its turns, the runner beside is timed alone.
+  const alone = async (what: "train" | "inference") =>
+    (await interleaved<Repeat, Measurement>(besides(what), t.repeats))[0];
+  if (beside) {
+    besideTrain ??= await alone("train");
+    besideInference ??= await alone("inference");
   }
   const fitVsStep = train.status === "ok" && fit.status === "ok"
-    ? fit.samplesPerSecond / train.samplesPerSecond
+    ? fit.samplesPerSecond.median / train.samplesPerSecond.median
     : null;
   return {
-    model: bm.name,
-    backend: backend.name,
-    adapter: backend.adapter,
-    softwareAdapter: backend.softwareAdapter,
-    batchSize: bm.batchSize,
-    params,
-    train,
-    fit,
-    inference,
-    fitVsStep,
-    profile,
-    loadAverage,
-    seconds: (performance.now() - c0) / 1000,
+    cell: {
+      model: bm.name,
+      backend: backend.name,
+      adapter: backend.adapter,
+      softwareAdapter: backend.softwareAdapter,
+      threads: backend.threads,
+      batchSize: bm.batchSize,
+      params,
+      train,
+      fit,
+      inference,
+      fitVsStep,
+      profile,
+      loadAverage,
+      seconds: (performance.now() - c0) / 1000,
+    },
+    beside: beside ? { train: besideTrain!, inference: besideInference! } : null,
   };
 }
 

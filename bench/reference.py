@@ -2,9 +2,19 @@
 
 The bench's three models (bench/models.ts) with the same shapes, batch sizes, optimizers and
 Keras-style losses, timed like the tfjs cells: a warm-up apart, then timed repeats that each
-run at least 2 steps and stop after about --seconds; the median is reported. Training uses
-pre-made random batches (inputs in [0, 1], random one-hot targets; the input itself for the
-autoencoder). Runs on 2 threads. Prints one JSON object on stdout, progress on stderr.
+run at least 2 steps and stop after about --seconds. Training uses pre-made random batches
+(inputs in [0, 1], random one-hot targets; the input itself for the autoencoder).
+
+The bench drives it so that its repeats take turns with tfjs': one JSON request a line on
+stdin, one JSON reply a line on stdout ({"error": ...} when a request fails):
+  {"op": "info"}                                    Python, torch, threads, BLAS
+  {"op": "prepare", "model": M, "what": "train" | "inference", "seed": S}
+                                                    -> {"id", "params", "batchSize"}
+  {"op": "warmup", "id": I}                         -> {"steps"}
+  {"op": "repeat", "id": I}                         -> a repeat, with "start" and each step's
+                                                       end ("marks": [time, steps]) on
+                                                       time.monotonic(), a clock all processes share
+Runs on --threads threads (2 beside a tfjs cell, 1 for each job of the whole-machine row).
 
 Run with Debian's interpreter (package python3-torch): /usr/bin/python3 bench/reference.py
 """
@@ -16,7 +26,6 @@ import json
 import os
 import platform
 import re
-import statistics
 import sys
 import time
 
@@ -26,10 +35,6 @@ from torch import nn
 EPS = 1e-7  # Keras' epsilon: losses clip probabilities to [EPS, 1 - EPS], Adam uses it too
 POOL = 8  # distinct pre-made batches, cycled
 MIN_STEPS = 2
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 def dense64_sigmoid():
@@ -121,104 +126,78 @@ MODELS = {
 }
 
 
-def measure(once, batch, args, say):
-    w0 = time.perf_counter()
-    for _ in range(args.warmup_steps):
-        once()
-    warmup = time.perf_counter() - w0
-    say(f"warm-up {warmup:.2f}s")
-    repeats = []
-    for r in range(args.repeats):
-        start = time.perf_counter()
-        steps = 0
-        while True:
-            once()
+class Prepared:
+    """One model set up for training or inference, its batches made: warmed up and timed on request."""
+
+    def __init__(self, name, what, seed):
+        spec = MODELS[name]
+        self.batch = batch = spec["batch"]
+        gen = torch.Generator().manual_seed(seed * 1000)
+        xs, ys = spec["batches"](batch, gen)
+        torch.manual_seed(seed)
+        model = spec["build"]()
+        self.params = sum(p.numel() for p in model.parameters())
+        i = [0]
+        if what == "train":
+            model.train()
+            opt = spec["optimizer"](model.parameters())
+            # Running sums kept as tensors, like the tfjs step (no per-step read-back).
+            sums = torch.zeros(2)
+
+            def once():
+                x, y = xs[i[0] % POOL], ys[i[0] % POOL]
+                i[0] += 1
+                opt.zero_grad(set_to_none=True)
+                p = model(x)
+                loss = spec["loss"](y, p)
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    sums[0] += loss.detach() * batch
+                    sums[1] += spec["acc"](y, p.detach()) * batch
+
+        elif what == "inference":
+            model.eval()
+
+            def once():
+                with torch.inference_mode():
+                    model(xs[i[0] % POOL])
+                i[0] += 1
+
+        else:
+            raise ValueError(f"prepare: {what!r} is neither train nor inference")
+        self.once = once
+
+    def warmup(self, args):
+        """Up to --warmup-steps untimed steps; one when it alone takes over --seconds (as tfjs)."""
+        steps, start = 0, time.monotonic()
+        while steps < args.warmup_steps:
+            self.once()
             steps += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= args.seconds and steps >= MIN_STEPS:
+            if time.monotonic() - start > args.seconds:
                 break
-        rep = dict(
+        return dict(steps=steps)
+
+    def repeat(self, args):
+        """Steps until --seconds have passed (and at least 2), each one's end time marked."""
+        start = time.monotonic()
+        steps, marks = 0, []
+        while True:
+            self.once()
+            steps += 1
+            now = time.monotonic()
+            marks.append([now, steps])
+            if now - start >= args.seconds and steps >= MIN_STEPS:
+                break
+        elapsed = now - start
+        return dict(
             steps=steps,
-            samples=steps * batch,
+            samples=steps * self.batch,
             seconds=elapsed,
-            samplesPerSecond=steps * batch / elapsed,
+            samplesPerSecond=steps * self.batch / elapsed,
+            start=start,
+            marks=marks,
         )
-        say(
-            f"repeat {r + 1}/{args.repeats}: {rep['samplesPerSecond']:.1f} samples/s "
-            f"({steps} steps, {elapsed:.2f}s)"
-        )
-        repeats.append(rep)
-    return dict(
-        status="ok",
-        warmupSeconds=warmup,
-        warmupSteps=args.warmup_steps,
-        repeats=repeats,
-        samplesPerSecond=statistics.median(r["samplesPerSecond"] for r in repeats),
-    )
-
-
-def guarded(what, say, f):
-    try:
-        return f()
-    except Exception as e:  # a failure is reported in the cell, the bench goes on
-        error = f"{type(e).__name__}: {e}".splitlines()[0][:300]
-        say(f"{what} failed: {error}")
-        return dict(status="error", error=error)
-
-
-def bench_model(name, args):
-    spec = MODELS[name]
-    batch = spec["batch"]
-    gen = torch.Generator().manual_seed(args.seed * 1000)
-    xs, ys = spec["batches"](batch, gen)
-
-    def say(what):
-        return lambda msg: log(f"[pytorch] {name} {what}: {msg}")
-
-    def train():
-        torch.manual_seed(args.seed)
-        model = spec["build"]()
-        model.train()
-        opt = spec["optimizer"](model.parameters())
-        # Running sums kept as tensors, like the tfjs step (no per-step read-back).
-        sums = torch.zeros(2)
-        i = [0]
-
-        def once():
-            x, y = xs[i[0] % POOL], ys[i[0] % POOL]
-            i[0] += 1
-            opt.zero_grad(set_to_none=True)
-            p = model(x)
-            loss = spec["loss"](y, p)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                sums[0] += loss.detach() * batch
-                sums[1] += spec["acc"](y, p.detach()) * batch
-
-        return measure(once, batch, args, say("train"))
-
-    def inference():
-        torch.manual_seed(args.seed)
-        model = spec["build"]()
-        model.eval()
-        i = [0]
-
-        def once():
-            with torch.inference_mode():
-                model(xs[i[0] % POOL])
-            i[0] += 1
-
-        return measure(once, batch, args, say("inference"))
-
-    params = sum(p.numel() for p in spec["build"]().parameters())
-    return dict(
-        model=name,
-        batchSize=batch,
-        params=params,
-        train=guarded("train", say("train"), train),
-        inference=guarded("inference", say("inference"), inference),
-    )
 
 
 def blas_info():
@@ -264,30 +243,41 @@ def blas_info():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--warmup-steps", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    names = [m for m in args.models.split(",") if m]
-    unknown = [m for m in names if m not in MODELS]
-    if unknown:
-        ap.error(f"unknown models: {', '.join(unknown)}")
+    torch.set_num_threads(args.threads)
+    prepared = []
 
-    torch.set_num_threads(2)
-    blas = blas_info()
-    log(f"[pytorch] torch {torch.__version__}, {torch.get_num_threads()} threads, {blas['summary']}")
-    out = dict(
-        status="ok",
-        python=platform.python_version(),
-        torch=torch.__version__,
-        threads=torch.get_num_threads(),
-        blas=blas,
-        models=[bench_model(name, args) for name in names],
-    )
-    json.dump(out, sys.stdout)
-    sys.stdout.write("\n")
+    def handle(req):
+        op = req.get("op")
+        if op == "info":
+            return dict(
+                python=platform.python_version(),
+                torch=torch.__version__,
+                threads=torch.get_num_threads(),
+                blas=blas_info(),
+            )
+        if op == "prepare":
+            if req["model"] not in MODELS:
+                raise ValueError(f"unknown model {req['model']!r}")
+            p = Prepared(req["model"], req["what"], req["seed"])
+            prepared.append(p)
+            return dict(id=len(prepared) - 1, params=p.params, batchSize=p.batch)
+        if op == "warmup":
+            return prepared[req["id"]].warmup(args)
+        if op == "repeat":
+            return prepared[req["id"]].repeat(args)
+        raise ValueError(f"unknown op {op!r}")
+
+    for line in sys.stdin:
+        try:
+            reply = handle(json.loads(line))
+        except Exception as e:  # a failure is the request's reply; the bench goes on
+            reply = dict(error=f"{type(e).__name__}: {e}".splitlines()[0][:300])
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
