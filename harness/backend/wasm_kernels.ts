@@ -12,13 +12,15 @@
  * backend's kernel functions directly (no engine, no gradient tape), or runs claimcheck's own
  * WebAssembly SIMD kernels in the backend's heap (simd/: the filter gradient without packing,
  * MaxPoolGrad, and fused Adam and momentum updates, which harness/train/fused_optimizers.ts
- * calls). Arguments these do not cover go to the backend's own kernel.
+ * calls; in the threaded build the first two run on all its threads, simd/simd_pool.ts).
+ * Arguments these do not cover go to the backend's own kernel.
  *
  * `registerWasmTrainingKernels()` installs them (harness/backend.ts does, for `wasm`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { type SimdKernels, simdKernels } from "./simd/simd_kernels.ts";
+import { runSplit, splitPieces } from "./simd/simd_pool.ts";
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -239,7 +241,7 @@ export function conv2DBackpropFilter(
       (way === "auto" || way === "simd")
     ? simdKernels(backend)
     : null;
-  if (simd && heap) return _dwSimd(simd, heap, x, dy, info);
+  if (simd && heap) return _dwSimd(heap, x, dy, info);
   if (way === "simd") throw new Error("Conv2DBackpropFilter: the SIMD kernel cannot run here");
   const useB = (way === "auto" ? costB < costA : way === "B") && pt <= fh - 1 && pl <= fw - 1;
   return _scoped(backend, (s) => {
@@ -261,42 +263,45 @@ function _simdBlock(rows: number, co: number): number {
   return Math.max(16, Math.min(128, Math.floor(32768 / (rows + co))));
 }
 
-/** dW by claimcheck's own SIMD kernel (simd/conv2d_backprop_filter.wat): dy is not packed. */
-function _dwSimd(
-  simd: SimdKernels,
-  heap: _HeapBackend,
-  x: Info,
-  dy: Info,
-  info: tf.backend_util.Conv2DInfo,
-): Info {
+/**
+ * dW by claimcheck's own SIMD kernel (simd/conv2d_backprop_filter.wat): dy is not packed. Split
+ * over dW's 4 × 8 tiles across the SIMD pool's threads, each with its own im2col block.
+ */
+function _dwSimd(heap: _HeapBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;
   const { outHeight: oh, outWidth: ow, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
   const rows = Math.ceil(fh * fw * ci / 4) * 4, block = _simdBlock(rows, co);
+  const tiles = rows / 4 * (co / 8), pieces = splitPieces(heap, tiles);
   const out = heap.makeOutput([fh, fw, ci, co], "float32");
-  const col = heap.makeOutput([block * rows], "float32");
+  const col = heap.makeOutput([pieces * block * rows], "float32");
   try {
     // Offsets read after both allocations, which may grow (and move the views of) the heap.
     const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-    simd.conv2dBackpropFilter(
-      at(x),
-      at(dy),
-      at(out),
-      at(col),
-      n,
-      h,
-      w,
-      ci,
-      oh,
-      ow,
-      co,
-      fh,
-      fw,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-      block,
-    );
+    runSplit(heap, {
+      kernel: "conv2dBackpropFilter",
+      args: [
+        at(x),
+        at(dy),
+        at(out),
+        n,
+        h,
+        w,
+        ci,
+        oh,
+        ow,
+        co,
+        fh,
+        fw,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+        block,
+      ],
+      total: tiles,
+      scratch: at(col),
+      scratchBytes: block * rows * 4,
+    });
   } catch (e) {
     heap.disposeData(out.dataId);
     throw e;
@@ -517,23 +522,28 @@ export function maxPoolGrad(
     const dx = heap.makeOutput(x.shape, "float32");
     // Offsets read after the allocation, which may grow (and move the views of) the heap.
     const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-    simd.maxPoolGrad(
-      at(x),
-      at(dy),
-      at(dx),
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    );
+    // Split over dx's rows (b, iy) across the SIMD pool's threads.
+    runSplit(heap, {
+      kernel: "maxPoolGrad",
+      args: [
+        at(x),
+        at(dy),
+        at(dx),
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+      ],
+      total: info.batchSize * info.inHeight,
+    });
     return dx;
   }
   if (way === "simd") throw new Error("MaxPoolGrad: the SIMD kernel cannot run here");
