@@ -5,7 +5,9 @@
  *   models' shapes and odd ones, after the heap grew past what the worker first saw;
  * - a trap in a worker's piece is thrown on the caller, and the worker serves on;
  * - usage errors (kernel, argument count, range, grain, scratch) throw;
- * - the pool stops with the backend: a process that disposes it exits by itself.
+ * - a call posted at once after a (re)start is not missed, and the pool stops with the backend:
+ *   a process that restarts it 20 times, calling at once, then disposes the backend, exits by
+ *   itself.
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "assert";
@@ -151,9 +153,10 @@ Deno.test("usage errors throw", () => {
   assert.throws(() => splitPieces(backend, 4, 0), /grain must be an integer ≥ 1/);
 });
 
-Deno.test("the pool stops with the backend: the process exits by itself", async () => {
+Deno.test("restarts take their first call; the pool stops with the backend", async () => {
   const script = fileURLToPath(new URL("./_simd_pool_exit.ts", import.meta.url));
-  // A worker left running would keep the process alive: killed at the deadline, it fails.
+  // A missed call would hang, a worker left running keep the process alive: killed at the
+  // deadline, it fails.
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script],
     stdout: "piped",

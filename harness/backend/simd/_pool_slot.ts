@@ -80,7 +80,9 @@ export class PoolSlot {
 
   /** Worker: runs each call posted, with `kernels[n]` for kernel number n, until stop. */
   serve(kernels: readonly ((...args: number[]) => unknown)[]): void {
-    let seen = Atomics.load(this.#i32, _SEQ);
+    // From the block's initial 0, not from what it holds now: the caller may post the first
+    // call as soon as the worker says it is ready, before this line runs.
+    let seen = 0;
     for (;;) {
       Atomics.wait(this.#i32, _SEQ, seen);
       const seq = Atomics.load(this.#i32, _SEQ);
