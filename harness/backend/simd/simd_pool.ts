@@ -53,7 +53,7 @@ export interface SplitCall {
   total: number;
   /**
    * Pieces are whole multiples of this (the last ends at total), e.g. a kernel's tile; a range
-   * of one grain or less runs on the calling thread alone. A hand-off costs some 10–30 µs:
+   * of one grain or less runs on the calling thread alone. A hand-off costs some 10–50 µs:
    * choose it so that a piece is worth more. Default 1.
    */
   grain?: number;
