@@ -13,15 +13,16 @@
  * WebAssembly SIMD kernels in the backend's heap (simd/: Conv2D and its input gradient, and the
  * GEMM of BatchMatMul and _FusedMatMul, without packing and with the bits of the paths they
  * replace, the filter gradient without packing, MaxPoolGrad, and fused Adam and momentum updates,
- * which harness/train/fused_optimizers.ts calls). Arguments these do not cover go to the
+ * which harness/train/fused_optimizers.ts calls; in the threaded build all but the optimizer
+ * updates run on all its threads, simd/simd_pool.ts). Arguments these do not cover go to the
  * backend's own kernel.
  *
  * `registerWasmTrainingKernels()` installs them (harness/backend.ts does, for `wasm`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { type SimdKernels, simdKernels } from "./simd/simd_kernels.ts";
+import { type SimdKernels, simdKernels, type SplitKernel } from "./simd/simd_kernels.ts";
+import { runSplit, splitPieces } from "./simd/simd_pool.ts";
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -245,7 +246,7 @@ export function conv2DBackpropFilter(
       (way === "auto" || way === "simd")
     ? simdKernels(backend)
     : null;
-  if (simd && heap) return _dwSimd(simd, heap, x, dy, info);
+  if (simd && heap) return _dwSimd(heap, x, dy, info);
   if (way === "simd") throw new Error("Conv2DBackpropFilter: the SIMD kernel cannot run here");
   const useB = (way === "auto" ? costB < costA : way === "B") && pt <= fh - 1 && pl <= fw - 1;
   return _scoped(backend, (s) => {
@@ -268,6 +269,7 @@ function _simdBlock(rows: number, co: number): number {
 }
 
 /**
+/**
  * A convolution's geometry as claimcheck's SIMD kernels take it: n, h, w, ci (x or dx), oh, ow,
  * co (y or dy), fh, fw, sh, sw, pt, pl.
  */
@@ -289,26 +291,20 @@ function _convGeometry(info: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
-/** dW by claimcheck's own SIMD kernel (simd/conv2d_backprop_filter.wat): dy is not packed. */
-function _dwSimd(
-  simd: SimdKernels,
-  heap: _HeapBackend,
-  x: Info,
-  dy: Info,
-  info: tf.backend_util.Conv2DInfo,
-): Info {
+/**
+ * dW by claimcheck's own SIMD kernel (simd/conv2d_backprop_filter.wat): dy is not packed. Split
+ * over dW's 4 × 8 tiles, each piece with its own block of im2col rows.
+ */
+function _dwSimd(heap: _HeapBackend, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
   const { inChannels: ci, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
   const rows = Math.ceil(fh * fw * ci / 4) * 4, block = _simdBlock(rows, co);
-  // One call (this kernel takes no range): the scratch holds a block's im2col rows.
   return _simdCall(
     heap,
     [fh, fw, ci, co],
     [x, dy],
-    block * rows,
-    1,
-    1,
-    ([xAt, dyAt, outAt], col) =>
-      simd.conv2dBackpropFilter(xAt, dyAt, outAt, col, ..._convGeometry(info), block),
+    "conv2dBackpropFilter",
+    (offsets) => [...offsets, ..._convGeometry(info), block],
+    { total: rows / 4 * (co / 8), scratchFloats: block * rows },
   );
 }
 
@@ -397,11 +393,12 @@ function _dwB(
 export type ConvWay = "auto" | "simd" | "xnnpack";
 
 /**
- * The `Conv2D` kernel registered on wasm: claimcheck's SIMD kernel (in `parts` consecutive calls,
- * the split a thread pool makes) where it runs, else the backend's own. Throws where `way` is
- * "simd" and it cannot run (fewer than 8 output channels, dilation, NCHW, not float32).
+ * The `Conv2D` kernel registered on wasm: claimcheck's SIMD kernel (split across the SIMD pool's
+ * threads, or given `parts`, in that many consecutive calls on this thread) where it runs, else
+ * the backend's own. Throws where `way` is "simd" and it cannot run (fewer than 8 output
+ * channels, dilation, NCHW, not float32).
  */
-export function conv2D(args: KernelArgs, way: ConvWay = "auto", parts = 1): Info {
+export function conv2D(args: KernelArgs, way: ConvWay = "auto", parts?: number): Info {
   return _conv2d("Conv2D", args, way, parts);
 }
 
@@ -409,13 +406,13 @@ export function conv2D(args: KernelArgs, way: ConvWay = "auto", parts = 1): Info
  * The `FusedConv2D` kernel registered on wasm: as {@link conv2D}, with a bias and a linear or
  * ReLU activation (other activations and PReLU weights go to the backend's own).
  */
-export function fusedConv2D(args: KernelArgs, way: ConvWay = "auto", parts = 1): Info {
+export function fusedConv2D(args: KernelArgs, way: ConvWay = "auto", parts?: number): Info {
   return _conv2d("FusedConv2D", args, way, parts);
 }
 
 const _ACTIVATION_FLAGS: Record<string, number> = { linear: 0, relu: 2 };
 
-function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts: number): Info {
+function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts?: number): Info {
   const { inputs, backend, attrs } = args;
   const { x, filter, bias } = inputs as { x: Info; filter: Info; bias?: Info };
   const a = attrs ?? {};
@@ -430,7 +427,7 @@ function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts: number): I
     a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
   );
   const co = info?.outChannels ?? 0;
-  const simd = heap && info && (way === "simd" || (way === "auto" && !_xnnpackThreads())) &&
+  const simd = heap && info && (way === "simd" || way === "auto") &&
       activation !== undefined &&
       !inputs.preluActivationWeights && x.dtype === "float32" && filter.dtype === "float32" &&
       (!bias || (bias.dtype === "float32" && bias.shape.length === 1 && bias.shape[0] === co)) &&
@@ -443,46 +440,74 @@ function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts: number): I
     return _fallback(_backendKernel(name), name, args);
   }
   const { inChannels: ci, filterHeight: fh, filterWidth: fw } = info;
+  const flags = (bias ? 1 : 0) | activation;
   return _simdCall(
     heap,
     info.outShape,
     bias ? [x, filter, bias] : [x, filter],
-    // The bytes conv2d.wat documents, in floats.
-    4 * fh * fw * ci + ci + 20,
-    info.batchSize * info.outHeight * info.outWidth,
-    parts,
-    ([xAt, wAt, ...rest], scratch, lo, hi) => {
-      const yAt = rest[rest.length - 1], biasAt = bias ? rest[0] : 0;
-      const flags = (bias ? 1 : 0) | activation;
-      simd.conv2d(xAt, wAt, biasAt, yAt, ..._convGeometry(info), flags, scratch, lo, hi);
+    "conv2d",
+    ([xAt, wAt, ...rest]) => [
+      xAt,
+      wAt,
+      bias ? rest[0] : 0,
+      rest[rest.length - 1],
+      ..._convGeometry(info),
+      flags,
+    ],
+    {
+      total: info.batchSize * info.outHeight * info.outWidth,
+      grain: 4,
+      // The bytes conv2d.wat documents, in floats.
+      scratchFloats: 4 * fh * fw * ci + ci + 20,
+      parts,
     },
   );
 }
 
+/** How a SIMD kernel call is split: its range, grain, scratch per piece, and pieces. */
+interface _Split {
+  /** The size of the split dimension. */
+  total: number;
+  /** Pieces are whole multiples of this (a kernel's tile). Default 1. */
+  grain?: number;
+  /** The floats of scratch each piece gets. */
+  scratchFloats: number;
+  /**
+   * Given: that many consecutive calls on this thread (the split a pool makes; tests check it
+   * changes no bit). Absent: split across the SIMD pool's threads (one call without a pool).
+   */
+  parts?: number;
+}
+
 /**
- * Runs a SIMD kernel over [0, total) as `parts` consecutive calls, one after another, each with
- * its range and a scratch area of `scratchFloats` of its own (as each thread of a pool would
- * have). `call` gets the heap offsets of `inputs` and of the new output of `shape` (last), the
- * scratch's and the range; returns the output.
+ * Runs SIMD kernel `kernel` over [0, total) into a new float32 output of `shape` and returns
+ * it. `args` gets the heap offsets of `inputs` and of the output (last) and gives the kernel's
+ * arguments before `(scratch, lo, hi)`.
  */
 function _simdCall(
   heap: _HeapBackend,
   shape: number[],
   inputs: Info[],
-  scratchFloats: number,
-  total: number,
-  parts: number,
-  call: (offsets: number[], scratch: number, lo: number, hi: number) => void,
+  kernel: SplitKernel,
+  args: (offsets: number[]) => number[],
+  { total, grain = 1, scratchFloats, parts }: _Split,
 ): Info {
+  const pieces = parts ?? splitPieces(heap, total, grain);
   const out = heap.makeOutput(shape, "float32");
-  const scratch = heap.makeOutput([parts * scratchFloats], "float32");
+  const scratch = heap.makeOutput([Math.max(1, pieces * scratchFloats)], "float32");
   try {
     // Offsets read after both allocations, which may grow (and move the views of) the heap.
     const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-    const offsets = [...inputs, out].map(at);
-    for (let i = 0; i < parts; i++) {
-      const lo = Math.floor(total * i / parts), hi = Math.floor(total * (i + 1) / parts);
-      call(offsets, at(scratch) + 4 * i * scratchFloats, lo, hi);
+    const before = args([...inputs, out].map(at));
+    const scratchAt = at(scratch), scratchBytes = 4 * scratchFloats;
+    if (parts === undefined) {
+      runSplit(heap, { kernel, args: before, total, grain, scratch: scratchAt, scratchBytes });
+    } else {
+      const run = simdKernels(heap)![kernel];
+      for (let i = 0; i < parts; i++) {
+        const lo = Math.floor(total * i / parts), hi = Math.floor(total * (i + 1) / parts);
+        run(...before, scratchAt + i * scratchBytes, lo, hi);
+      }
     }
   } catch (e) {
     heap.disposeData(out.dataId);
@@ -491,15 +516,6 @@ function _simdCall(
     heap.disposeData(scratch.dataId);
   }
   return out;
-}
-
-/**
- * Whether "auto" should leave a convolution to the path it replaces: on the threaded build that
- * path runs XNNPACK's convolution on all its threads, while the SIMD kernels run in one call
- * until a thread pool splits them (then this goes). Both give the same bits.
- */
-function _xnnpackThreads(): boolean {
-  return getThreadsCount() > 1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,15 +578,15 @@ export type InputGradWay = "auto" | "simd" | "xnnpack";
 
 /**
  * The `Conv2DBackpropInput` kernel registered on wasm, which computes dx `way` ("auto" as
- * registered) in `parts` consecutive calls of the SIMD kernel (the split a thread pool makes;
- * tests check that it does not change the result). The SIMD kernel sums in the order of both the
+ * registered) with the SIMD kernel split across the SIMD pool's threads (or given `parts`, in that
+ * many consecutive calls on this thread: tests check the split changes no bit). The SIMD kernel sums in the order of both the
  * rewrite and the backend's own loop, so all give the same bits (simd/conv2d.wat). Throws where
  * `way` is "simd" and the SIMD kernel cannot run (fewer than 8 input channels, not float32).
  */
 export function conv2DBackpropInput(
   args: KernelArgs,
   way: InputGradWay = "auto",
-  parts = 1,
+  parts?: number,
 ): Info {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as { dy: Info; filter: Info };
@@ -581,7 +597,7 @@ export function conv2DBackpropInput(
   const heap = _heap(backend);
   // The SIMD kernel's tiles are 8 channels of dx wide (with fewer, the phase filter's s²·ci
   // output channels use XNNPACK's tiles better).
-  const simd = heap && (way === "simd" || (way === "auto" && !_xnnpackThreads())) &&
+  const simd = heap && (way === "simd" || way === "auto") &&
       dy.dtype === "float32" && filter.dtype === "float32" && ci >= 8 && n * h * w > 0
     ? simdKernels(backend)
     : null;
@@ -591,12 +607,14 @@ export function conv2DBackpropInput(
       heap,
       [n, h, w, ci],
       [dy, filter],
-      // The bytes conv2d.wat documents, in floats.
-      8 * fh * fw * co * Math.ceil(ci / 8) + 4 * k + co,
-      n * h,
-      parts,
-      ([dyAt, wAt, dxAt], scratch, lo, hi) =>
-        simd.conv2dBackpropInput(dyAt, wAt, dxAt, ..._convGeometry(info), scratch, lo, hi),
+      "conv2dBackpropInput",
+      (offsets) => [...offsets, ..._convGeometry(info)],
+      {
+        total: n * h,
+        // The bytes conv2d.wat documents, in floats.
+        scratchFloats: 8 * fh * fw * co * Math.ceil(ci / 8) + 4 * k + co,
+        parts,
+      },
     );
   }
   if (way === "simd") throw new Error("Conv2DBackpropInput: the SIMD kernel cannot run here");
@@ -685,23 +703,28 @@ export function maxPoolGrad(
     const dx = heap.makeOutput(x.shape, "float32");
     // Offsets read after the allocation, which may grow (and move the views of) the heap.
     const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-    simd.maxPoolGrad(
-      at(x),
-      at(dy),
-      at(dx),
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    );
+    // Split over dx's rows (b, iy) across the SIMD pool's threads.
+    runSplit(heap, {
+      kernel: "maxPoolGrad",
+      args: [
+        at(x),
+        at(dy),
+        at(dx),
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+      ],
+      total: info.batchSize * info.inHeight,
+    });
     return dx;
   }
   if (way === "simd") throw new Error("MaxPoolGrad: the SIMD kernel cannot run here");
@@ -872,7 +895,7 @@ function _simdMatMul(
 
 /** C = op(A)·op(B) (+ bias, ReLU), [m, n] as `outShape`, by the SIMD kernel. */
 function _matMulSimd(
-  { simd, heap }: { simd: SimdKernels; heap: _HeapBackend },
+  { heap }: { heap: _HeapBackend },
   a: Info,
   b: Info,
   bias: Info | null,
@@ -880,16 +903,16 @@ function _matMulSimd(
   [ta, tb, relu]: [boolean, boolean, boolean],
   outShape: number[],
 ): Info {
-  const out = heap.makeOutput(outShape, "float32");
-  const scratch = tb || n % 8 !== 0 ? heap.makeOutput([8 * (k + 1)], "float32") : null;
-  try {
-    // Offsets read after the allocations, which may grow (and move the views of) the heap.
-    const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-    simd.matmul(
-      at(a),
-      at(b),
-      bias ? at(bias) : 0,
-      at(out),
+  return _simdCall(
+    heap,
+    outShape,
+    bias ? [a, b, bias] : [a, b],
+    "matmul",
+    ([aAt, bAt, ...rest]) => [
+      aAt,
+      bAt,
+      bias ? rest[0] : 0,
+      rest[rest.length - 1],
       m,
       k,
       n,
@@ -897,17 +920,10 @@ function _matMulSimd(
       Number(tb),
       Number(bias !== null),
       Number(relu),
-      scratch ? at(scratch) : 0,
-      0,
-      m,
-    );
-  } catch (e) {
-    heap.disposeData(out.dataId);
-    throw e;
-  } finally {
-    if (scratch) heap.disposeData(scratch.dataId);
-  }
-  return out;
+    ],
+    // A 4-row tile per grain; the panels of B that are not in place are copied to scratch.
+    { total: m, grain: 4, scratchFloats: tb || n % 8 !== 0 ? 8 * (k + 1) : 0 },
+  );
 }
 
 /** The sizes (m, k, n) and output shape of a batch-1 op(A)·op(B), or null for batch > 1. */

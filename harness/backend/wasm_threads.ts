@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { BackendWasm, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { startSimdPool, stopSimdPool } from "./simd/simd_pool.ts";
 
 // Names whose presence makes Emscripten and tfjs take their Node.js paths.
 const _NODE_NAMES = ["process", "require", "module", "exports", "__filename", "__dirname"];
@@ -18,10 +19,19 @@ interface _EmscriptenModule {
   tfjs?: Record<string, unknown>;
 }
 
+/** The threaded backend, whose SIMD pool (simd/simd_pool.ts) stops with it. */
+class _ThreadedBackendWasm extends BackendWasm {
+  override dispose(): void {
+    stopSimdPool(this);
+    super.dispose();
+  }
+}
+
 /**
  * Registers the threaded build as the "wasm" backend with `threads` threads (replacing the
- * single-threaded one; the kernels registered for "wasm" stay). Call before the backend is
- * first used; `tf.setBackend("wasm")` then starts it.
+ * single-threaded one; the kernels registered for "wasm" stay), claimcheck's SIMD kernels
+ * running on as many (a pool of threads − 1 workers, stopped when the backend is disposed).
+ * Call before the backend is first used; `tf.setBackend("wasm")` then starts it.
  */
 export async function registerThreadedWasm(threads: number): Promise<void> {
   const dist = new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
@@ -72,6 +82,12 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
       dispose: module.cwrap("dispose", null, []),
     };
     setThreadsCount(threads);
-    return new BackendWasm(module as never);
+    const backend = new _ThreadedBackendWasm(module as never);
+    // claimcheck's own SIMD kernels get the same threads.
+    await startSimdPool(backend, threads).catch((e) => {
+      backend.dispose();
+      throw e;
+    });
+    return backend;
   }, 2);
 }
