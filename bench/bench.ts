@@ -6,8 +6,8 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { setupBackend } from "../harness/backend/backend.ts";
+import { simdPoolThreads } from "../harness/backend/simd/simd_pool.ts";
 import { writeFileAtomic } from "../harness/util/write_file_atomic.ts";
 import { gitCommit } from "../harness/util/git_commit.ts";
 import { PROJECT_ROOT } from "../harness/util/paths.ts";
@@ -194,16 +194,17 @@ async function _startBackend(name: BackendName, wasmThreads = 1): Promise<Backen
     let note = info.note;
     if (name === "wasm") {
       const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-      note = `${getThreadsCount()} thread(s)${wasmThreads > 1 ? " (threaded build)" : ""}, SIMD ${
-        simd ? "on" : "off"
-      }`;
+      const threads = simdPoolThreads(tf.backend());
+      note = `${threads} thread(s)${
+        wasmThreads > 1 ? " (threaded build: claimcheck's SIMD kernels; XNNPACK's ops on 1)" : ""
+      }, SIMD ${simd ? "on" : "off"}`;
     } else if (name === "cpu") note = "plain JavaScript, one thread";
     return {
       name,
       available: true,
       adapter: info.adapter,
       softwareAdapter: info.fallbackAdapter,
-      threads: name === "wasm" ? getThreadsCount() : name === "cpu" ? 1 : null,
+      threads: name === "wasm" ? simdPoolThreads(tf.backend()) : name === "cpu" ? 1 : null,
       note,
     };
   } catch (e) {

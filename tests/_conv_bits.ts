@@ -8,7 +8,7 @@
  * subprocess because a process sets its wasm backend up once.
  */
 import * as tf from "@tensorflow/tfjs";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { simdPoolThreads } from "../harness/backend/simd/simd_pool.ts";
 import { setupBackend } from "../harness/backend/backend.ts";
 import {
   conv2D,
@@ -209,5 +209,5 @@ for (const [xShape, fShape, strides, pad] of [...MODEL_DX, ...ODD_DX]) {
   tf.dispose([dy, filter]);
 }
 
-console.log(JSON.stringify({ threads: getThreadsCount(), checks, failures }));
+console.log(JSON.stringify({ threads: simdPoolThreads(tf.backend()), checks, failures }));
 Deno.exit(0); // the threaded build's pthread workers would keep the process alive

@@ -12,7 +12,7 @@
  * - the kernel called on several row ranges [lo, hi) against one call over all rows.
  */
 import * as tf from "@tensorflow/tfjs";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { simdPoolThreads } from "../harness/backend/simd/simd_pool.ts";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { simdKernels } from "../harness/backend/simd/simd_kernels.ts";
 import { batchMatMul, fusedMatMul, type MatMulWay } from "../harness/backend/wasm_kernels.ts";
@@ -279,6 +279,6 @@ function _allMismatches(): { cases: number; mismatches: string[] } {
 
 if (import.meta.main) {
   await setupBackend("wasm", { wasmThreads: Number(Deno.args[0]) });
-  console.log(JSON.stringify({ threads: getThreadsCount(), ..._allMismatches() }));
+  console.log(JSON.stringify({ threads: simdPoolThreads(tf.backend()), ..._allMismatches() }));
   Deno.exit(0); // the threaded build's pthread workers would keep the process alive
 }

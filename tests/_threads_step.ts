@@ -7,7 +7,7 @@
  * sets its wasm backend up once.
  */
 import * as tf from "@tensorflow/tfjs";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { simdPoolThreads } from "../harness/backend/simd/simd_pool.ts";
 import { setupBackend } from "../harness/backend/backend.ts";
 import { conv2DBackpropInput, type KernelArgs } from "../harness/backend/wasm_kernels.ts";
 import { makeTrainStep, singleOutput } from "../harness/train/step.ts";
@@ -36,5 +36,5 @@ for (const bm of BENCH_MODELS) {
   const flat = tf.tidy(() => tf.concat(model.getWeights().map((w) => w.flatten())));
   await Deno.writeFile(`${Deno.args[1]}.${bm.name}`, new Uint8Array(flat.dataSync().buffer));
 }
-console.log(getThreadsCount());
+console.log(simdPoolThreads(tf.backend()));
 Deno.exit(0); // the threaded build's pthread workers would keep the process alive

@@ -24,7 +24,11 @@ async function weightsWith(threads: number, dir: string): Promise<number> {
 Deno.test("threaded and single-threaded wasm give the same weights after 3 steps", async () => {
   const dir = await Deno.makeTempDir();
   assert.equal(await weightsWith(1, dir), 1);
-  assert.equal(await weightsWith(2, dir), 2, "the threaded build runs 2 threads");
+  assert.equal(
+    await weightsWith(2, dir),
+    2,
+    "the threaded build runs the SIMD kernels on 2 threads",
+  );
   for (const bm of BENCH_MODELS) {
     const read = async (t: number) =>
       new Float32Array((await Deno.readFile(join(dir, `t${t}.${bm.name}`))).buffer);

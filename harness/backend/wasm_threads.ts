@@ -4,6 +4,12 @@
  * `worker_threads`), and Emscripten's pthread workers are classic scripts, which Deno does not
  * run. Here the build's own script is evaluated with the Node names shadowed, and Emscripten's
  * `Worker` is a module worker whose source is that script plus Emscripten's worker script.
+ *
+ * The threads go to claimcheck's own SIMD kernels (simd/simd_pool.ts), which do nearly all of a
+ * conv net's work; XNNPACK's remaining ops stay on one thread. Its pthreadpool helper spins after
+ * each op and so took the second core from the SIMD pool: with XNNPACK on 2 threads as well, a
+ * cnn-sgd step's 8 small Adds took 5.6 ms instead of 1.1 and the autoencoder trained 407
+ * samples/s instead of 471 (bench, 2 threads, idle 2-core AMD EPYC, 2026-12-07).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -81,9 +87,9 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
       disposeData: module.cwrap("dispose_data", null, ["number"]),
       dispose: module.cwrap("dispose", null, []),
     };
-    setThreadsCount(threads);
+    setThreadsCount(1);
     const backend = new _ThreadedBackendWasm(module as never);
-    // claimcheck's own SIMD kernels get the same threads.
+    // claimcheck's own SIMD kernels get the threads (see the module's doc).
     await startSimdPool(backend, threads).catch((e) => {
       backend.dispose();
       throw e;

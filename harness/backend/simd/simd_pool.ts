@@ -137,6 +137,11 @@ function _checkCount(what: string, value: number, least: number): void {
   }
 }
 
+/** The threads {@link runSplit} uses on `backend`: its pool's workers and the caller. */
+export function simdPoolThreads(backend: tf.KernelBackend): number {
+  return (_pools.get(backend)?.workers.length ?? 0) + 1;
+}
+
 /**
  * How many pieces {@link runSplit} cuts [0, total) into on `backend` (1 without a pool):
  * allocate that many scratch areas.
@@ -144,8 +149,7 @@ function _checkCount(what: string, value: number, least: number): void {
 export function splitPieces(backend: tf.KernelBackend, total: number, grain = 1): number {
   _checkCount("total", total, 0);
   _checkCount("grain", grain, 1);
-  const threads = (_pools.get(backend)?.workers.length ?? 0) + 1;
-  return Math.max(1, Math.min(threads, Math.ceil(total / grain)));
+  return Math.max(1, Math.min(simdPoolThreads(backend), Math.ceil(total / grain)));
 }
 
 /**
