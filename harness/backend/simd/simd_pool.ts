@@ -12,7 +12,8 @@
  * binaries (`<name>.shared.wasm`) over the backend's memory. With one thread, or the unshared
  * build, it calls the kernel once with (scratch, 0, total).
  *
- * ```ts
+ * ```ts ignore
+ * // How ../wasm_kernels.ts calls a kernel (heap: the backend; sizes and offsets elided).
  * const pieces = splitPieces(backend, total, grain);
  * const scratch = heap.makeOutput([pieces * bytesPerPiece / 4], "float32"); // one area each
  * runSplit(backend, {
