@@ -269,7 +269,6 @@ function _simdBlock(rows: number, co: number): number {
 }
 
 /**
-/**
  * A convolution's geometry as claimcheck's SIMD kernels take it: n, h, w, ci (x or dx), oh, ow,
  * co (y or dy), fh, fw, sh, sw, pt, pl.
  */
@@ -441,19 +440,13 @@ function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts?: number): 
   }
   const { inChannels: ci, filterHeight: fh, filterWidth: fw } = info;
   const flags = (bias ? 1 : 0) | activation;
+  const operands = _biasedOperands(x, filter, bias);
   return _simdCall(
     heap,
     info.outShape,
-    bias ? [x, filter, bias] : [x, filter],
+    operands.inputs,
     "conv2d",
-    ([xAt, wAt, ...rest]) => [
-      xAt,
-      wAt,
-      bias ? rest[0] : 0,
-      rest[rest.length - 1],
-      ..._convGeometry(info),
-      flags,
-    ],
+    (offsets) => [...operands.first(offsets), ..._convGeometry(info), flags],
     {
       total: info.batchSize * info.outHeight * info.outWidth,
       grain: 4,
@@ -462,6 +455,21 @@ function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts?: number): 
       parts,
     },
   );
+}
+
+/**
+ * The inputs of a kernel taking `(a, b, bias, out, …)`: `[a, b]` or `[a, b, bias]`, and from
+ * their offsets and the output's (last) those first four arguments (bias 0 where there is none).
+ */
+function _biasedOperands(
+  a: Info,
+  b: Info,
+  bias: Info | null | undefined,
+): { inputs: Info[]; first: (offsets: number[]) => number[] } {
+  return {
+    inputs: bias ? [a, b, bias] : [a, b],
+    first: (o) => [o[0], o[1], bias ? o[2] : 0, o[o.length - 1]],
+  };
 }
 
 /** How a SIMD kernel call is split: its range, grain, scratch per piece, and pieces. */
@@ -700,32 +708,17 @@ export function maxPoolGrad(
     ? simdKernels(backend)
     : null;
   if (simd && heap) {
-    const dx = heap.makeOutput(x.shape, "float32");
-    // Offsets read after the allocation, which may grow (and move the views of) the heap.
-    const at = (t: Info) => heap.typedArrayFromHeap(t).byteOffset;
-    // Split over dx's rows (b, iy) across the SIMD pool's threads.
-    runSplit(heap, {
-      kernel: "maxPoolGrad",
-      args: [
-        at(x),
-        at(dy),
-        at(dx),
-        info.batchSize,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-      ],
-      total: info.batchSize * info.inHeight,
-    });
-    return dx;
+    // A pool keeps its channels: the kernel takes the geometry without co.
+    const [n, h, w, c, oh, ow, , ...window] = _convGeometry(info);
+    // Split over dx's rows (b, iy); no scratch.
+    return _simdCall(
+      heap,
+      x.shape,
+      [x, dy],
+      "maxPoolGrad",
+      (offsets) => [...offsets, n, h, w, c, oh, ow, ...window],
+      { total: info.batchSize * info.inHeight, scratchFloats: 0 },
+    );
   }
   if (way === "simd") throw new Error("MaxPoolGrad: the SIMD kernel cannot run here");
   const nonOverlapping = info.strideHeight === info.filterHeight &&
@@ -903,16 +896,14 @@ function _matMulSimd(
   [ta, tb, relu]: [boolean, boolean, boolean],
   outShape: number[],
 ): Info {
+  const operands = _biasedOperands(a, b, bias);
   return _simdCall(
     heap,
     outShape,
-    bias ? [a, b, bias] : [a, b],
+    operands.inputs,
     "matmul",
-    ([aAt, bAt, ...rest]) => [
-      aAt,
-      bAt,
-      bias ? rest[0] : 0,
-      rest[rest.length - 1],
+    (offsets) => [
+      ...operands.first(offsets),
       m,
       k,
       n,
