@@ -426,7 +426,7 @@ function _conv2d(name: string, args: KernelArgs, way: ConvWay, parts?: number): 
     a.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
   );
   const co = info?.outChannels ?? 0;
-  const simd = heap && info && (way === "simd" || way === "auto") &&
+  const simd = heap && info && way !== "xnnpack" &&
       activation !== undefined &&
       !inputs.preluActivationWeights && x.dtype === "float32" && filter.dtype === "float32" &&
       (!bias || (bias.dtype === "float32" && bias.shape.length === 1 && bias.shape[0] === co)) &&
@@ -605,7 +605,7 @@ export function conv2DBackpropInput(
   const heap = _heap(backend);
   // The SIMD kernel's tiles are 8 channels of dx wide (with fewer, the phase filter's s²·ci
   // output channels use XNNPACK's tiles better).
-  const simd = heap && (way === "simd" || way === "auto") &&
+  const simd = heap && way !== "xnnpack" &&
       dy.dtype === "float32" && filter.dtype === "float32" && ci >= 8 && n * h * w > 0
     ? simdKernels(backend)
     : null;
@@ -872,23 +872,22 @@ function _maxPoolGradShifted(
 export type MatMulWay = "auto" | "simd" | "xnnpack";
 
 /**
- * The SIMD kernels and heap of `backend`, where `tensors` are float32 and none of m, k, n is 0
- * (the kernel needs all three).
+ * The heap of `backend` where the SIMD kernels run on it, `tensors` are float32 and none of m,
+ * k, n is 0 (the kernel needs all three); else null.
  */
 function _simdMatMul(
   backend: Backend,
   tensors: Info[],
   [m, k, n]: [number, number, number],
-): { simd: SimdKernels; heap: _HeapBackend } | null {
+): _HeapBackend | null {
   const heap = _heap(backend);
   if (!heap || m * k * n === 0 || tensors.some((t) => t.dtype !== "float32")) return null;
-  const simd = simdKernels(backend);
-  return simd && { simd, heap };
+  return simdKernels(backend) ? heap : null;
 }
 
 /** C = op(A)·op(B) (+ bias, ReLU), [m, n] as `outShape`, by the SIMD kernel. */
 function _matMulSimd(
-  { heap }: { heap: _HeapBackend },
+  heap: _HeapBackend,
   a: Info,
   b: Info,
   bias: Info | null,
