@@ -1,12 +1,13 @@
 /**
- * The command line: `deno task replicate <name…> | --all`, `report`, `merge`, `new`, `verify`
- * and `explain`, each a file of harness/commands/; this one sends the arguments to it.
+ * The command line: `deno task replicate <name…> | --all`, `report`, `merge`, `new`, `verify`,
+ * `record` and `explain`, each a file of harness/commands/; this one sends the arguments to it.
  * @module
  */
 import { guardExit } from "./util/exit_guard.ts";
 import { explainCommand, explainHelp } from "./commands/explain.ts";
 import { mergeCommand, mergeHelp } from "./commands/merge.ts";
 import { newCommand, newHelp } from "./commands/new.ts";
+import { recordCommand, recordHelp } from "./commands/record.ts";
 import { replicateCommand, replicateHelp } from "./commands/replicate.ts";
 import { reportCommand, reportHelp } from "./commands/report.ts";
 import { isUsageError, UsageError } from "./commands/usage_error.ts";
@@ -19,6 +20,7 @@ export const COMMANDS = {
   merge: { run: mergeCommand, help: mergeHelp },
   new: { run: newCommand, help: newHelp },
   verify: { run: verifyCommand, help: verifyHelp },
+  record: { run: recordCommand, help: recordHelp },
   explain: { run: explainCommand, help: explainHelp },
 };
 

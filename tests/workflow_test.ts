@@ -1,7 +1,8 @@
 /**
- * The GitHub Actions workflow (.github/workflows/replicate.yml) cannot run here, so its wiring
- * is checked instead: it parses, its jobs depend on each other in order, every `deno task` it
- * runs exists and every flag it passes is one its command takes (from the option table,
+ * The GitHub Actions workflows (.github/workflows/replicate.yml, which retrains, and pages.yml,
+ * which publishes the site of the records) cannot run here, so their wiring is checked instead:
+ * they parse, their jobs depend on each other in order, every `deno task` they run exists and
+ * every flag it passes is one its command takes (from the option table,
  * harness/commands/_options.ts), the shards cover the grid, and the folders handed between jobs
  * match.
  */
@@ -28,9 +29,9 @@ interface Job {
   steps: Step[];
 }
 
-const workflow = parse(await read(".github/workflows/replicate.yml")) as {
-  jobs: Record<string, Job>;
-};
+type Workflow = { on: Record<string, unknown>; jobs: Record<string, Job> };
+const workflow = parse(await read(".github/workflows/replicate.yml")) as Workflow;
+const pages = parse(await read(".github/workflows/pages.yml")) as Workflow;
 const tasks: Record<string, string> = JSON.parse(await read("deno.json")).tasks;
 
 /**
@@ -85,7 +86,7 @@ Deno.test("workflow: shard, merge and deploy jobs, each after the one before", (
 
 Deno.test("workflow: every deno task exists and gets only flags its command takes", () => {
   assert.deepEqual([...new Set(runs.map((r) => r.task))].sort(), ["merge", "replicate"]);
-  for (const { task, args } of runs) {
+  for (const { task, args } of [...runs, ...Object.values(pages.jobs).flatMap(taskRuns)]) {
     assert.ok(task in tasks, `deno task ${task}: not in deno.json (${Object.keys(tasks)})`);
     const command = tasks[task].match(/\bharness\/cli\.ts (\w+)$/)?.[1];
     assert.ok(command, `deno task ${task}: not a harness/cli.ts command`);
@@ -124,10 +125,27 @@ Deno.test("workflow: GitHub Pages deployment with least privilege, Deno as CI pi
   assert.deepEqual(deploy.permissions, { pages: "write", "id-token": "write" });
   const pin = (text: string) => [...text.matchAll(/\bdeno@(\d+\.\d+\.\d+)/g)].map((m) => m[1]);
   const ci = pin(await read(".ci/run"));
-  const installs = pin(await read(".github/workflows/replicate.yml"));
+  const installs = pin(
+    await read(".github/workflows/replicate.yml") + await read(".github/workflows/pages.yml"),
+  );
   assert.ok(ci.length && installs.length);
   assert.deepEqual([...new Set([...ci, ...installs])], [ci[0]]);
   for (const job of [shard, merge]) {
     assert.ok(job.steps.some((s) => s.run?.includes("deno install --frozen")), "locked packages");
   }
+});
+
+Deno.test("pages: every push publishes the site of the records, without training", () => {
+  assert.deepEqual(Object.keys(pages.on).sort(), ["push", "workflow_dispatch"]);
+  assert.deepEqual(Object.keys(workflow.on), ["workflow_dispatch"], "retraining only by hand");
+  const { build, deploy: publish } = pages.jobs;
+  assert.deepEqual(taskRuns(build).map((r) => [r.task, ...r.args]), [["report"]]);
+  assert.ok(build.steps.some((s) => s.run?.includes("deno install --frozen")), "locked packages");
+  assert.equal(
+    using(build, "actions/upload-pages-artifact")?.with?.path,
+    relative(PROJECT_ROOT, REPORTS_DIR),
+  );
+  assert.deepEqual([publish.needs].flat(), ["build"]);
+  assert.deepEqual(publish.permissions, { pages: "write", "id-token": "write" });
+  assert.ok(using(publish, "actions/deploy-pages"));
 });

@@ -93,6 +93,7 @@ const _OPTIONS = {
   json: { type: "boolean", help: "print the results as JSON on stdout instead of the table" },
   quiet: { type: "boolean", help: "no progress on stderr" },
   resume: { type: "boolean" },
+  readmes: { type: "boolean" },
   variants: { type: "string" },
   protocol: {
     type: "string",

@@ -5,15 +5,18 @@
 import { join } from "node:path";
 import { loadReplicationFrom } from "../replications.ts";
 import { buildSite } from "../report/site.ts";
+import { RECORDS_DIR } from "../util/paths.ts";
 
 /**
  * Rebuilds the whole report site, with each replication from the first of `replications` that
- * holds it; a results.json that no longer validates is left out, loudly, and returned.
+ * holds it, and from its record in git (records/) where `out` has no results of it; a results
+ * file that no longer validates is left out, loudly, and returned.
  */
 export async function rebuildSite(out: string, replications: string[]): Promise<string[]> {
   const { skipped } = await buildSite(out, {
     loadReplication: (name) => loadReplicationFrom(name, replications),
     onSkip: (file, e) => console.error(`site: skipped ${file}: ${e.message}`),
+    records: RECORDS_DIR,
   });
   console.error(`wrote ${join(out, "index.html")} (the report site)`);
   return skipped.map((s) => s.file);

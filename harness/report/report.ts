@@ -36,6 +36,7 @@ import type { ReplicationSpec } from "../spec/spec.ts";
 import { variantFileName } from "../results/run_store.ts";
 import { renderTransferSection } from "./transfer_table.ts";
 import { claimNotes } from "../score/explain.ts";
+import { changesText, type RecordChanges, shortCommit } from "../score/records.ts";
 import { withPerturbations } from "../spec/perturbations.ts";
 
 /** Verdicts that keep a replication from the [Re] title when a stated claim gets one. */
@@ -113,6 +114,32 @@ export interface ReplicationPageOptions {
    * variant comes closest to a miss, or whether a hit survives the perturbations.
    */
   explained?: Results;
+  /** Set when `results` is a record in git: its file, and what moved when it was replaced. */
+  record?: PageRecord;
+}
+
+/** A record's place in git and its changes (see score/records.ts). */
+export interface PageRecord {
+  /** The record's path in the repository, e.g. `records/keras-dense/results.json`. */
+  file: string;
+  /** The verdicts that moved when it last replaced a record; null when none was replaced. */
+  changes: RecordChanges | null;
+}
+
+/** The record's provenance and replay command, and the verdicts that moved since the last one. */
+function _recordNote(results: Results, record: PageRecord | undefined): string {
+  if (!record) return "";
+  const commit = shortCommit(results.gitCommit);
+  const changes = record.changes
+    ? `\n<p class="changes" data-changes="${record.changes.changes.length}">${
+      _e(changesText(record.changes))
+    }</p>`
+    : "";
+  return `<p class="record">Results of record: <code>${_e(record.file)}</code> in the repository,
+the default seeds' rerun of commit <code>${_e(commit)}</code>. Replay a seed with
+<code>deno task verify ${_e(record.file)} --seed ${
+    results.runs[0]?.seed ?? 1
+  }</code>.</p>${changes}`;
 }
 
 /** Renders the whole replication page for `results` (the rerun) and `spec` (what was claimed). */
@@ -167,6 +194,7 @@ first step to its last, one line per seed.</figcaption>
 <h1>${reScienceBadge(title)}${_e(results.title)}</h1>
 ${_intro(results, spec)}
 ${_status(results)}
+${_recordNote(results, options.record)}
 ${_titleNote(title)}
 <h2>Claims</h2>
 ${

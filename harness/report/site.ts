@@ -26,11 +26,13 @@ import {
   verdictBadge,
 } from "./_html.ts";
 import { escapeHtml as _e } from "../util/escape_html.ts";
+import { markdownCell } from "./_markdown.ts";
 import { type Badge, badgeEndpoint, badgeSvg, replicationBadge, suiteBadge } from "./badge.ts";
 import { eventLog } from "./event_log.ts";
 import { loadReplication } from "../replications.ts";
 import type { ReplicationModule } from "../plugin.ts";
 import {
+  type PageRecord,
   renderReplicationPage,
   RESCIENCE_RULE,
   reScienceBadge,
@@ -44,6 +46,7 @@ import { transferDataset, transferMarkdown } from "./transfer_table.ts";
 import { EXPLAIN_VARIANT } from "../score/explain.ts";
 import { withPerturbations } from "../spec/perturbations.ts";
 import { withDerivedClaims } from "../score/claims.ts";
+import { changesFile, type RecordChanges, recordFile } from "../score/records.ts";
 
 /** One replication on the site. */
 export interface SiteEntry {
@@ -54,6 +57,8 @@ export interface SiteEntry {
   /** The replication's model.ts, for its own charts (absent: standard charts only). */
   module?: ReplicationModule;
   title: ReScienceTitle;
+  /** Set when the results are a record in git (see score/records.ts), not a rerun in `outDir`. */
+  record?: PageRecord;
 }
 
 /** What the site needs of a replication folder; `loadReplication` returns a superset. */
@@ -77,29 +82,26 @@ export interface SiteOptions {
    * in `skipped`. Without it such a file stops the build.
    */
   onSkip?: (file: string, error: Error) => void;
+  /**
+   * The records folder (`records/`): a replication with no results.json in the site's folder
+   * is drawn from its record there, so a fresh clone's site shows every verdict of record.
+   */
+  records?: string;
 }
 
 /**
- * Reads every `<outDir>/<dir>/results.json` (shard files are ignored), sorted by folder name,
- * with its spec. A results.json that does not validate stops the build with an error naming
- * the file, unless `options.onSkip` takes it. A missing `outDir` gives no entries.
+ * Reads every `<outDir>/<dir>/results.json` (shard files are ignored) and the record of each
+ * replication without one there (`options.records`), sorted by folder name, with its spec. A
+ * results.json that does not validate stops the build with an error naming the file, unless
+ * `options.onSkip` takes it.
  */
 async function _loadSiteEntries(
   outDir: string,
   options: SiteOptions = {},
 ): Promise<SiteEntry[]> {
   const load = options.loadReplication ?? loadReplication;
-  const dirs: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(outDir)) {
-      if (entry.isDirectory && !entry.name.startsWith(".")) dirs.push(entry.name);
-    }
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
   const entries: SiteEntry[] = [];
-  for (const dir of dirs.sort()) {
+  for (const dir of await _folders(outDir)) {
     for (const file of await _resultsFiles(join(outDir, dir))) {
       try {
         const loaded = await loadResults(file);
@@ -112,7 +114,50 @@ async function _loadSiteEntries(
       }
     }
   }
-  return entries;
+  const rerun = new Set(entries.filter((e) => !e.results.variant).map((e) => e.dir));
+  for (const name of options.records ? await _folders(options.records) : []) {
+    const file = recordFile(name, options.records);
+    if (rerun.has(name) || !await _exists(file)) continue;
+    try {
+      const loaded = await loadResults(file);
+      const { spec, module } = await load(loaded.replication);
+      const results = withDerivedClaims(loaded, spec, file);
+      const changes = await _exists(changesFile(name, options.records))
+        ? JSON.parse(await Deno.readTextFile(changesFile(name, options.records))) as RecordChanges
+        : null;
+      const record = { file: `records/${name}/results.json`, changes };
+      entries.push({
+        dir: name,
+        results,
+        spec,
+        module,
+        title: reScienceTitle(results, spec),
+        record,
+      });
+    } catch (e) {
+      if (!options.onSkip) throw e;
+      options.onSkip(file, e as Error);
+    }
+  }
+  return entries.sort((a, b) => a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0);
+}
+
+/** The folders in `dir` (none when it does not exist), sorted, hidden ones left out. */
+async function _folders(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory && !entry.name.startsWith(".")) names.push(entry.name);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  return names.sort();
+}
+
+async function _exists(file: string): Promise<boolean> {
+  return await Deno.stat(file).then(() => true, () => false);
 }
 
 /**
@@ -249,6 +294,7 @@ export async function buildSite(outDir: string, options: SiteOptions = {}): Prom
           charts: e.module?.charts && (() => e.module!.charts!(e.results)),
           transfers,
           explained,
+          record: e.record,
         },
       ),
     );
@@ -430,26 +476,20 @@ function _reproduced(c: ClaimResult): string {
   return m ? `${_e(m[1])}<span class="sub">${_e(m[2])}</span>` : _e(text);
 }
 
-/** Escapes text for one markdown table cell: no line breaks, pipes or inline markup. */
-function _md(text: string | number): string {
-  return String(text).replace(/\r?\n|\r/g, " ").replace(/[\\`*_[\]|#&]/g, "\\$&").replace(
-    /</g,
-    "&lt;",
-  ).replace(/>/g, "&gt;");
-}
-
 /** summary.md: one markdown table row per claim, replications titled [Re] or [¬Re]. */
 function _renderSummaryMarkdown(entries: SiteEntry[]): string {
   const lines = [
     "# claimcheck results",
     "",
-    _md(RESCIENCE_RULE),
+    markdownCell(RESCIENCE_RULE),
     "",
   ];
   for (const e of entries) {
     lines.push(
-      `- **${_md(e.title.mark)} ${_md(e.results.title)}** (${_md(e.results.replication)}): ${
-        e.title.reproduced ? "every stated claim holds" : _md(e.title.reasons.join("; "))
+      `- **${markdownCell(e.title.mark)} ${markdownCell(e.results.title)}** (${
+        markdownCell(e.results.replication)
+      }): ${
+        e.title.reproduced ? "every stated claim holds" : markdownCell(e.title.reasons.join("; "))
       }`,
     );
   }
@@ -461,9 +501,11 @@ function _renderSummaryMarkdown(entries: SiteEntry[]): string {
   for (const e of entries) {
     for (const c of e.results.claims) {
       lines.push(
-        `| ${_md(`${e.title.mark} ${e.results.title}`)} | ${_md(c.id)}: ${_md(c.statement)} | ${
-          _md(`${formatClaimed(c)} (${formatCompare(c)})`)
-        } | ${_md(formatReproduced(c))} | ${_md(c.verdict)} |`,
+        `| ${markdownCell(`${e.title.mark} ${e.results.title}`)} | ${markdownCell(c.id)}: ${
+          markdownCell(c.statement)
+        } | ${markdownCell(`${formatClaimed(c)} (${formatCompare(c)})`)} | ${
+          markdownCell(formatReproduced(c))
+        } | ${markdownCell(c.verdict)} |`,
       );
     }
   }

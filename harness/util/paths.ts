@@ -16,5 +16,7 @@ export const MANIFEST_DIR: string = join(PROJECT_ROOT, "data");
 export const DEFAULT_CACHE_DIR: string = join(PROJECT_ROOT, "data", "cache");
 /** Where reports go by default. */
 export const REPORTS_DIR: string = join(PROJECT_ROOT, "reports");
+/** Results of record, in git: `records/<name>/results.json` (see score/records.ts). */
+export const RECORDS_DIR: string = join(PROJECT_ROOT, "records");
 /** The folder `deno task new` copies. */
 export const TEMPLATE_DIR: string = join(PROJECT_ROOT, "replications", "_template");

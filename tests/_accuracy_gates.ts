@@ -1,8 +1,12 @@
 /**
  * The accuracy gate: every gate in every replication's spec.json is rerun with its seeds and
- * budget (epochs, training images), and its threshold asserted. Thresholds live in the specs, not here. Before
- * its gates, every replication passes the determinism probe: a short rerun trained twice gives
- * the same numbers, so no randomness outside its seed hides in the figures the gates read.
+ * budget (epochs, training images), and its threshold asserted. Thresholds live in the specs, not
+ * here. Before its gates, every replication passes the determinism probe: a short rerun trained
+ * twice gives the same numbers, so no randomness outside its seed hides in the figures the gates
+ * read.
+ *
+ * The replications are dealt round-robin to several test files (`accuracy_gate_<i>_test.ts`), so
+ * that `deno test --parallel` trains them on every core instead of one file holding one core.
  */
 import assert from "assert";
 import { setupBackend } from "../harness/backend/backend.ts";
@@ -11,7 +15,13 @@ import { replicate } from "../harness/pipeline/replicate.ts";
 import { betterOf } from "../harness/score/claims.ts";
 import { probeDeterminism, probeText } from "../harness/train/determinism.ts";
 
-for (const name of await listReplications()) {
+/** Registers the determinism probe and the gates of every `shards`-th replication from `shard`. */
+export async function defineGates(shard: number, shards: number): Promise<void> {
+  const names = (await listReplications()).filter((_, i) => i % shards === shard);
+  for (const name of names) await _defineGatesOf(name);
+}
+
+async function _defineGatesOf(name: string) {
   const rep = await loadReplication(name);
   Deno.test(`determinism ${name}: a short rerun trained twice gives the same numbers`, async () => {
     await setupBackend("wasm");
