@@ -13,6 +13,7 @@ import {
   RecordError,
   recordFile,
   recordFrom,
+  recordJson,
   recordSeeds,
   verdictChanges,
 } from "../harness/score/records.ts";
@@ -40,6 +41,10 @@ Deno.test("record: the default rerun of a clean commit is one, rescored from its
   assert.deepEqual(record.runs, r.runs);
   assert.deepEqual(record.claims, r.claims);
   assert.match(record.deviations.at(-1)!, /left out 1 run\(s\) outside the default grid/);
+  // Its file: one line per field and per run, the same results when read back.
+  const text = recordJson(record);
+  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(record)));
+  assert.equal(text.split("\n").length, Object.keys(record).length + 3 + record.runs.length);
 });
 
 Deno.test("record: a dirty tree, another commit, spec or code, a variant, a shard, fewer seeds are refused, each named", () => {

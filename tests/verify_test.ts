@@ -63,7 +63,7 @@ Deno.test("verify: same numbers on a fixture, a tampered one named, nothing writ
 
   const same = await verify(file, "--seed", "1");
   assert.equal(same.code, 0, same.stdout + same.stderr);
-  assert.match(same.stdout, /check: same backend, commit, tfjs, spec and data/);
+  assert.match(same.stdout, /check: same backend, code, tfjs, spec and data/);
   assert.match(same.stdout, /frozen-probe ae seed 1\n[^]*frozen-probe probe seed 1\n/);
   assert.match(same.stdout, /\nepoch1\.test_acc +(0\.\d+) +\1 +0 +identical\n/);
   assert.match(same.stdout, /verified: all \d+ fields of 2 run\(s\) identical to the recording/);
@@ -194,7 +194,7 @@ Deno.test("compareRuns: NaN equals NaN as stored; a missing epoch differs", () =
   );
 });
 
-Deno.test("compareProvenance: spec and data block a replay; code, backend, commit, tfjs relax it", () => {
+Deno.test("compareProvenance: spec and data block a replay; code, backend, commit, tfjs relax it; a commit of the same code is noted", () => {
   const recorded = fixtureResults();
   const effects = (now: Results) =>
     Object.fromEntries(compareProvenance(recorded, now).map((f) => [f.field, f.effect]));
@@ -210,6 +210,19 @@ Deno.test("compareProvenance: spec and data block a replay; code, backend, commi
   assert.equal(
     compareProvenance(recorded, edited).find((f) => f.field === "code")?.effect,
     "relaxes",
+  );
+  // Another commit with the recorded code hash is noted, and the check stays exact.
+  const withCode = { ...recorded, code: { sha256: "c".repeat(64), files: [] } };
+  const later = compareProvenance(withCode, { ...withCode, gitCommit: "f".repeat(40) });
+  assert.deepEqual(later.filter((f) => f.effect !== "same").map((f) => [f.field, f.effect]), [
+    ["commit", "noted"],
+  ]);
+  assert.equal(
+    compareProvenance(recorded, { ...recorded, gitCommit: "f".repeat(40) }).find((f) =>
+      f.field === "commit"
+    )?.effect,
+    "relaxes",
+    "without the code's hash on both sides another commit relaxes the check",
   );
   const elsewhere = {
     ...recorded,

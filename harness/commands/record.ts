@@ -19,6 +19,7 @@ import {
   type RecordChanges,
   recordFile,
   recordFrom,
+  recordJson,
   verdictChanges,
 } from "../score/records.ts";
 import {
@@ -87,7 +88,7 @@ export async function recordCommand(args: string[]): Promise<number> {
     return 1;
   }
   for (const { rep, record, changes } of made) {
-    await writeFileAtomic(recordFile(rep.name), JSON.stringify(record, null, 2) + "\n");
+    await writeFileAtomic(recordFile(rep.name), recordJson(record));
     if (changes) {
       await writeFileAtomic(changesFile(rep.name), JSON.stringify(changes, null, 2) + "\n");
     }

@@ -266,7 +266,7 @@ function _provenanceTable(fields: ProvenanceField[], exact: boolean): string {
   ]);
   const relaxed = fields.filter((f) => f.effect === "relaxes").map((f) => f.field);
   const rule = exact
-    ? "check: same backend, commit, tfjs, spec and data, so every number must be identical " +
+    ? "check: same backend, code, tfjs, spec and data, so every number must be identical " +
       "(bit for bit, as stored)"
     : `check: ${relaxed.join(", ")} ${relaxed.length > 1 ? "differ" : "differs"} (see above), ` +
       "so numbers are compared within a tolerance:\n" +

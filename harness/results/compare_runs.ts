@@ -162,7 +162,7 @@ export interface ProvenanceField {
    * `same`; `blocks`: the replay would train another computation, so it does not run;
    * `relaxes`: numbers are compared within CROSS_BACKEND_TOLERANCE instead of bit for bit.
    */
-  effect: "same" | "blocks" | "relaxes";
+  effect: "same" | "blocks" | "relaxes" | "noted";
   /** Why a difference blocks the replay or relaxes the check. */
   why?: string;
 }
@@ -170,8 +170,9 @@ export interface ProvenanceField {
 /**
  * Compares the provenance a rerun would record with the recorded one. A different spec or
  * dataset file blocks the replay (another computation); other code, another backend (or WebGPU
- * adapter), commit or tfjs version relaxes the check to CROSS_BACKEND_TOLERANCE. Only the datasets the
- * rerun loads are compared.
+ * adapter), commit or tfjs version relaxes the check to CROSS_BACKEND_TOLERANCE. Another commit
+ * whose code has the recorded hash (both sides hash it) is only noted: the training path is the
+ * same, so the numbers must still be identical. Only the datasets the rerun loads are compared.
  */
 export function compareProvenance(recorded: RunProvenance, now: RunProvenance): ProvenanceField[] {
   const backend = (p: RunProvenance) =>
@@ -181,7 +182,7 @@ export function compareProvenance(recorded: RunProvenance, now: RunProvenance): 
     name: string,
     was: string,
     is: string,
-    effect: "blocks" | "relaxes",
+    effect: "blocks" | "relaxes" | "noted",
     why: string,
     same = was === is,
   ): ProvenanceField =>
@@ -220,13 +221,21 @@ export function compareProvenance(recorded: RunProvenance, now: RunProvenance): 
       "relaxes",
       "model.ts, a file it imports or the training path changed since the recording",
     ),
-    field(
-      "commit",
-      commit(recorded),
-      commit(now),
-      "relaxes",
-      "the code may have changed since the recording",
-    ),
+    recorded.code && now.code && recorded.code.sha256 === now.code.sha256
+      ? field(
+        "commit",
+        commit(recorded),
+        commit(now),
+        "noted",
+        "the code the runs execute has the recorded hash, so every number must still be identical",
+      )
+      : field(
+        "commit",
+        commit(recorded),
+        commit(now),
+        "relaxes",
+        "the code may have changed since the recording",
+      ),
     field(
       "backend",
       backend(recorded),

@@ -105,6 +105,18 @@ export interface RecordChanges {
   changes: VerdictChange[];
 }
 
+/**
+ * A record as its file holds it: compact JSON, one line per top-level field and one per run, so
+ * that git shows which runs a new record changed (about half the size of indented JSON).
+ */
+export function recordJson(record: Results): string {
+  const { runs, ...rest } = record;
+  const fields = Object.entries(rest).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  return `{\n${fields.join(",\n")},\n"runs":[\n${
+    runs.map((r) => JSON.stringify(r)).join(",\n")
+  }\n]}\n`;
+}
+
 /** A verdict that moved when a record was replaced. */
 export interface VerdictChange {
   /** The claim's id. */
