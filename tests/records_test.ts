@@ -8,6 +8,7 @@ import { loadResults, type Results } from "../harness/results/result.ts";
 import { loadReplication } from "../harness/replications.ts";
 import { claimResults, withDerivedClaims } from "../harness/score/claims.ts";
 import {
+  changesFile,
   changesText,
   type Checkout,
   RecordError,
@@ -136,6 +137,30 @@ Deno.test("report draws every record's page without training, saying where it co
     }
     assert.match(await Deno.readTextFile(join(out, "index.html")), /Scoreboard/);
   } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a replaced record's page says which verdicts moved since the old record's commit", async () => {
+  const records = await Deno.makeTempDir({ prefix: "claimcheck-records-" });
+  const out = await Deno.makeTempDir({ prefix: "claimcheck-site-" });
+  try {
+    await Deno.mkdir(join(records, "keras-dense"));
+    await Deno.copyFile(recordFile("keras-dense"), recordFile("keras-dense", records));
+    const old = await loadResults(recordFile("keras-dense"));
+    const claim = old.claims.find((c) => c.id === "blog-acc")!;
+    old.gitCommit = "abcdef0".padEnd(40, "0");
+    old.claims = [{ ...claim, verdict: "not reproduced", mean: 0.9 }];
+    const moved = verdictChanges(old, await loadResults(recordFile("keras-dense")));
+    await Deno.writeTextFile(changesFile("keras-dense", records), JSON.stringify(moved));
+    await buildSite(out, { records });
+    const html = await Deno.readTextFile(join(out, "keras-dense", "index.html"));
+    assert.match(
+      html,
+      /Changed since abcdef0: blog-acc not reproduced \(0\.9000\) → reproduced \(better\)/,
+    );
+  } finally {
+    await Deno.remove(records, { recursive: true });
     await Deno.remove(out, { recursive: true });
   }
 });

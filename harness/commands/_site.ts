@@ -2,21 +2,23 @@
  * The report site, rebuilt after a command wrote results, and the exit code it leads to.
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { loadReplicationFrom } from "../replications.ts";
 import { buildSite } from "../report/site.ts";
-import { RECORDS_DIR } from "../util/paths.ts";
+import { RECORDS_DIR, REPLICATIONS_DIR } from "../util/paths.ts";
 
 /**
  * Rebuilds the whole report site, with each replication from the first of `replications` that
- * holds it, and from its record in git (records/) where `out` has no results of it; a results
+ * holds it, and, when those include replications/, from its record in git (records/) where `out`
+ * has no results of it; a results
  * file that no longer validates is left out, loudly, and returned.
  */
 export async function rebuildSite(out: string, replications: string[]): Promise<string[]> {
   const { skipped } = await buildSite(out, {
     loadReplication: (name) => loadReplicationFrom(name, replications),
     onSkip: (file, e) => console.error(`site: skipped ${file}: ${e.message}`),
-    records: RECORDS_DIR,
+    // The records are of the project's replications; a site of other folders' has none.
+    records: replications.some((d) => resolve(d) === REPLICATIONS_DIR) ? RECORDS_DIR : undefined,
   });
   console.error(`wrote ${join(out, "index.html")} (the report site)`);
   return skipped.map((s) => s.file);
