@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { claimsTable } from "../harness/commands/_claims_table.ts";
 import { parseSeeds } from "../harness/commands/_options.ts";
+import { duration } from "../harness/commands/_progress.ts";
 
 const CLI = fileURLToPath(new URL("../harness/cli.ts", import.meta.url));
 
@@ -141,4 +142,12 @@ Deno.test("a corrupted data file stops the run with a clear error and keeps old 
     "results.json",
   ]);
   await Deno.remove(tmp, { recursive: true });
+});
+
+Deno.test("duration: whole seconds first, so a minute never shows 60 seconds", () => {
+  assert.equal(duration(779.6), "13m00s");
+  assert.equal(duration(59.6), "1m00s");
+  assert.equal(duration(61.2), "1m01s");
+  assert.equal(duration(12.4), "12s");
+  assert.equal(duration(NaN), "?");
 });

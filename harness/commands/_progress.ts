@@ -7,8 +7,9 @@ import type { Progress } from "../train/loop.ts";
 /** `s` seconds as `42s` or `3m07s`; `?` when unknown. */
 export function duration(s: number): string {
   if (!Number.isFinite(s)) return "?";
-  const m = Math.floor(s / 60);
-  return m ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${s.toFixed(0)}s`;
+  // Whole seconds first, so 779.6 s is 13m00s, not 12m60s.
+  const whole = Math.round(s), m = Math.floor(whole / 60);
+  return m ? `${m}m${String(whole % 60).padStart(2, "0")}s` : `${whole}s`;
 }
 
 /**
