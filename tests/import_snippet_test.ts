@@ -320,6 +320,7 @@ Deno.test("new and new --from: the README has the real READMEs' headings and is 
     "## Protocol as run",
     "## Deviations from the stated protocol",
     "## Accuracy gate (`deno test`)",
+    "## Results of record",
     "## Results",
     "## Does the claim transfer?",
   ]);
