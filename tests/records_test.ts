@@ -165,21 +165,30 @@ Deno.test("a replaced record's page says which verdicts moved since the old reco
   }
 });
 
-Deno.test("verify names a tampered copy of keras-dense's record (blog, seed 1)", async () => {
-  const file = recordFile("keras-dense");
+Deno.test("verify names a tampered copy of a record (so-scratch-mlp posted-100x3 seed 1, seconds to replay)", async () => {
+  const file = recordFile("so-scratch-mlp");
   const record = await loadResults(file);
   const dir = await Deno.makeTempDir({ prefix: "claimcheck-tamper-" });
   try {
-    const run = record.runs.find((r) => r.protocol === "blog" && r.seed === 1)!;
-    const last = run.epochs.at(-1)!;
-    last.metrics.test_acc = last.metrics.test_acc! + 0.0001;
+    const run = record.runs.find((r) => r.protocol === "posted-100x3" && r.seed === 1)!;
+    // Beyond verify's cross-backend tolerance too, so the test holds whether the replay is exact
+    // (the same code hash) or not; .ci/run's replay of keras-dense checks the exact case.
+    run.epochs.at(-1)!.metrics.train_loss! += 0.001;
     // Claims rescored from the tampered runs, so that only the replay can tell.
-    record.claims = claimResults((await loadReplication("keras-dense")).spec, record.runs);
+    record.claims = claimResults((await loadReplication("so-scratch-mlp")).spec, record.runs);
     const tampered = join(dir, "results.json");
     await Deno.writeTextFile(tampered, JSON.stringify(record));
-    const r = await runTask("verify", "verify", tampered, "--seed", "1", "--protocol", "blog");
+    const r = await runTask(
+      "verify",
+      "verify",
+      tampered,
+      "--seed",
+      "1",
+      "--protocol",
+      "posted-100x3",
+    );
     assert.equal(r.code, 1, r.stderr + r.stdout);
-    assert.match(r.stdout + r.stderr, /test_acc/);
+    assert.match(r.stdout, /train_loss .* differs/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
