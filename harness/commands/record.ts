@@ -2,8 +2,8 @@
  * `deno task record <name>… | --all`: makes each replication's default-seed rerun
  * (`reports/<name>/results.json`) its record of results in git (`records/<name>/`), and rewrites
  * the README scoreboard and each replication README's results from the records (`--readmes`:
- * only that). It refuses a dirty tree, a rerun of another commit, spec or code, a variant or shard, and fewer seeds than
- * the default; then it writes nothing.
+ * only that). It refuses a dirty tree, a rerun of another commit, spec or code, a variant or
+ * shard, and fewer seeds than the default; then it writes nothing.
  * @module
  */
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { loadResults, type Results } from "../results/result.ts";
 import { resultsFile } from "../results/run_store.ts";
 import {
   changesFile,
+  loadRecordChanges,
   type RecordChanges,
   recordFile,
   recordFrom,
@@ -103,13 +104,10 @@ export async function recordCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-/** What `load` reads from `file` (by default a results file), or null where there is none. */
-async function _loadIfThere<T = Results>(
-  file: string,
-  load: (file: string) => Promise<T> = loadResults as (file: string) => Promise<T>,
-): Promise<T | null> {
+/** The results in `file`, or null where there is none. */
+async function _loadIfThere(file: string): Promise<Results | null> {
   try {
-    return await load(file);
+    return await loadResults(file);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
@@ -124,11 +122,7 @@ export async function recordEntries(
   for (const name of await listReplications(dir)) {
     const rep = await loadReplication(name, dir);
     const record = await _loadIfThere(recordFile(name));
-    const changes = await _loadIfThere<RecordChanges>(
-      changesFile(name),
-      async (f) => JSON.parse(await Deno.readTextFile(f)) as RecordChanges,
-    );
-    entries.push({ rep, spec: rep.spec, record, changes });
+    entries.push({ rep, spec: rep.spec, record, changes: await loadRecordChanges(name) });
   }
   return entries;
 }

@@ -46,7 +46,7 @@ import { transferDataset, transferMarkdown } from "./transfer_table.ts";
 import { EXPLAIN_VARIANT } from "../score/explain.ts";
 import { withPerturbations } from "../spec/perturbations.ts";
 import { withDerivedClaims } from "../score/claims.ts";
-import { changesFile, type RecordChanges, recordFile } from "../score/records.ts";
+import { loadRecordChanges, recordFile } from "../score/records.ts";
 
 /** One replication on the site. */
 export interface SiteEntry {
@@ -122,9 +122,7 @@ async function _loadSiteEntries(
       const loaded = await loadResults(file);
       const { spec, module } = await load(loaded.replication);
       const results = withDerivedClaims(loaded, spec, file);
-      const changes = await _exists(changesFile(name, options.records))
-        ? JSON.parse(await Deno.readTextFile(changesFile(name, options.records))) as RecordChanges
-        : null;
+      const changes = await loadRecordChanges(name, options.records);
       const record = { file: `records/${name}/results.json`, changes };
       entries.push({
         dir: name,

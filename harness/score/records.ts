@@ -97,6 +97,19 @@ export function recordFrom(results: Results, spec: ReplicationSpec, now: Checkou
   });
 }
 
+/** `records/<name>/changes.json` (or under `dir`), or null where there is none. */
+export async function loadRecordChanges(
+  name: string,
+  dir: string = RECORDS_DIR,
+): Promise<RecordChanges | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(changesFile(name, dir))) as RecordChanges;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
 /** What moved when a record was replaced (`records/<name>/changes.json`). */
 export interface RecordChanges {
   /** The commit the replaced record was trained at. */
