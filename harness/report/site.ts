@@ -101,41 +101,30 @@ async function _loadSiteEntries(
 ): Promise<SiteEntry[]> {
   const load = options.loadReplication ?? loadReplication;
   const entries: SiteEntry[] = [];
-  for (const dir of await _folders(outDir)) {
-    for (const file of await _resultsFiles(join(outDir, dir))) {
-      try {
-        const loaded = await loadResults(file);
-        const { spec, module } = await load(loaded.replication);
-        const results = withDerivedClaims(loaded, spec, file);
-        entries.push({ dir, results, spec, module, title: reScienceTitle(results, spec) });
-      } catch (e) {
-        if (!options.onSkip) throw e;
-        options.onSkip(file, e as Error);
-      }
-    }
-  }
-  const rerun = new Set(entries.filter((e) => !e.results.variant).map((e) => e.dir));
-  for (const name of options.records ? await _folders(options.records) : []) {
-    const file = recordFile(name, options.records);
-    if (rerun.has(name) || !await _exists(file)) continue;
+  // One results file as an entry (claims derived from its runs), or skipped through onSkip.
+  const add = async (file: string, dir: string, record?: () => Promise<PageRecord>) => {
     try {
       const loaded = await loadResults(file);
       const { spec, module } = await load(loaded.replication);
       const results = withDerivedClaims(loaded, spec, file);
-      const changes = await loadRecordChanges(name, options.records);
-      const record = { file: `records/${name}/results.json`, changes };
-      entries.push({
-        dir: name,
-        results,
-        spec,
-        module,
-        title: reScienceTitle(results, spec),
-        record,
-      });
+      const title = reScienceTitle(results, spec);
+      entries.push({ dir, results, spec, module, title, record: await record?.() });
     } catch (e) {
       if (!options.onSkip) throw e;
       options.onSkip(file, e as Error);
     }
+  };
+  for (const dir of await _folders(outDir)) {
+    for (const file of await _resultsFiles(join(outDir, dir))) await add(file, dir);
+  }
+  const rerun = new Set(entries.filter((e) => !e.results.variant).map((e) => e.dir));
+  for (const name of options.records ? await _folders(options.records) : []) {
+    const file = recordFile(name, options.records);
+    if (rerun.has(name) || !await Deno.stat(file).then(() => true, () => false)) continue;
+    await add(file, name, async () => ({
+      file: `records/${name}/results.json`,
+      changes: await loadRecordChanges(name, options.records),
+    }));
   }
   return entries.sort((a, b) => a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0);
 }
@@ -152,10 +141,6 @@ async function _folders(dir: string): Promise<string[]> {
     throw e;
   }
   return names.sort();
-}
-
-async function _exists(file: string): Promise<boolean> {
-  return await Deno.stat(file).then(() => true, () => false);
 }
 
 /**
