@@ -365,25 +365,31 @@ the full protocol's results, never over them, and are not on the scoreboard.</p>
 export type ScoreboardRow = ClaimResult | Claim;
 
 /**
- * A replication's claims in scoreboard order. `headline`: the claims its spec marks `headline`
- * (one the rerun left out, e.g. by --protocols, is the spec's claim, shown as not checked);
- * where none is marked, the claims on stated (non-exploratory) protocols, else all. `rest`: the
- * other claims the rerun judged.
+ * The claims among `claims` a scoreboard heads with: those the spec marks `headline` (one missing
+ * from `claims`, e.g. left out by --protocols, is the spec's own claim); where none is marked, the
+ * claims on stated (non-exploratory) protocols, else all. Works on judged claims and on a spec's.
+ */
+export function headlineClaims<C extends { id: string; protocol: string }>(
+  claims: C[],
+  spec: ReplicationSpec,
+): (C | Claim)[] {
+  const marked = spec.claims.filter((c) => c.headline);
+  if (marked.length) return marked.map((m) => claims.find((c) => c.id === m.id) ?? m);
+  const exploratory = new Set(spec.protocols.filter((p) => p.exploratory).map((p) => p.id));
+  const stated = claims.filter((c) => !exploratory.has(c.protocol));
+  return stated.length ? stated : claims;
+}
+
+/**
+ * A replication's claims in scoreboard order: `headline` (see {@link headlineClaims}), one the
+ * rerun left out shown as not checked; `rest`: the other claims the rerun judged.
  */
 export function scoreboardRows(
   results: Results,
   spec: ReplicationSpec,
 ): { headline: ScoreboardRow[]; rest: ClaimResult[] } {
-  const claims = results.claims;
-  const marked = spec.claims.filter((c) => c.headline);
-  const exploratory = new Set(spec.protocols.filter((p) => p.exploratory).map((p) => p.id));
-  const stated = claims.filter((c) => !exploratory.has(c.protocol));
-  const headline = marked.length
-    ? marked.map((m) => claims.find((c) => c.id === m.id) ?? m)
-    : stated.length
-    ? stated
-    : claims;
-  return { headline, rest: claims.filter((c) => !headline.includes(c)) };
+  const headline = headlineClaims(results.claims, spec);
+  return { headline, rest: results.claims.filter((c) => !headline.includes(c)) };
 }
 
 function _scoreboard(entries: SiteEntry[]): string {
